@@ -1,0 +1,66 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { literals } from '../common/literals.js';
+
+/**
+ * The node's whole configuration. Each leaf names the environment variable that
+ * overrides it; docs/configuration.md is generated from this schema.
+ */
+const env = <T extends TSchema>(name: string, schema: T) => ({ ...schema, env: name }) as T & { env: string };
+
+const PublicKey = Type.Object({
+  kid: Type.Optional(Type.String({ description: 'Key id; a token whose header names a kid only tries that key.' })),
+  alg: Type.Union([Type.Literal('RS256'), Type.Literal('ES256')]),
+  pem: Type.String({ minLength: 1, description: 'SPKI public key in PEM form.' }),
+});
+
+export const ConfigSchema = Type.Object({
+  env: env('NODE_ENV', literals(['development', 'production', 'test'], {
+    description: 'In production the built-in development secrets are refused.',
+  })),
+  server: Type.Object({
+    host: env('HOST', Type.String({ minLength: 1, description: 'Address the HTTP/WebSocket server binds.' })),
+    port: env('PORT', Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP/WebSocket port (0 picks a free one).' })),
+  }),
+  log: Type.Object({
+    level: env('LOG_LEVEL', literals(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      description: 'pino log level.',
+    })),
+  }),
+  media: Type.Object({
+    numWorkers: env('MEDIA_NUM_WORKERS', Type.Integer({ minimum: 0, maximum: 256, description: 'mediasoup workers; 0 means one per CPU core.' })),
+    listenIp: env('MEDIA_LISTEN_IP', Type.String({ minLength: 1, description: 'IP the WebRtcServers bind.' })),
+    announcedAddress: env('MEDIA_ANNOUNCED_ADDRESS', Type.String({
+      description: 'Address given to clients in ICE candidates (public IP or DNS name behind NAT). Empty: the listen IP, or the first non-internal IPv4 when listening on 0.0.0.0.',
+    })),
+    webRtcServerBasePort: env('MEDIA_WEBRTC_PORT_BASE', Type.Integer({
+      minimum: 0, maximum: 65535,
+      description: 'Worker i listens on this port + i, UDP and TCP. 0 picks free ports (tests).',
+    })),
+    rtcMinPort: env('MEDIA_RTC_MIN_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Lowest port for pipe transports between routers.' })),
+    rtcMaxPort: env('MEDIA_RTC_MAX_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest port for pipe transports between routers.' })),
+    maxPeersPerRouter: env('MEDIA_MAX_PEERS_PER_ROUTER', Type.Integer({
+      minimum: 1, description: 'When every router of a room holds this many peers, the room spreads to another worker.',
+    })),
+    workerLogLevel: env('MEDIA_WORKER_LOG_LEVEL', literals(['debug', 'warn', 'error', 'none'], {
+      description: 'mediasoup worker log level.',
+    })),
+    initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
+  }),
+  signaling: Type.Object({
+    maxMessageBytes: env('SIGNALING_MAX_MESSAGE_BYTES', Type.Integer({
+      minimum: 1024, maximum: 16 * 1024 * 1024, description: 'Largest WebSocket frame accepted; a larger one closes the socket with code 1009.',
+    })),
+    requestTimeoutMs: env('SIGNALING_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'A request still running after this fails with REQUEST_TIMEOUT.' })),
+  }),
+  auth: Type.Object({
+    hs256Secret: env('AUTH_HS256_SECRET', Type.String({ description: 'Shared secret for HS256 tokens; empty disables HS256. Also signs tokens minted by this node.' })),
+    publicKeys: env('AUTH_PUBLIC_KEYS', Type.Array(PublicKey, { description: 'RS256/ES256 public keys (JSON array in the env variable).' })),
+    issuer: env('AUTH_ISSUER', Type.String({ description: 'Required "iss" claim; empty accepts any.' })),
+    audience: env('AUTH_AUDIENCE', Type.String({ description: 'Required "aud" claim; empty accepts any.' })),
+    apiKeys: env('AUTH_API_KEYS', Type.Array(Type.String({ minLength: 16 }), { description: 'Keys for POST /v1/tokens (comma-separated in the env variable).' })),
+    maxTokenTtlSeconds: env('AUTH_MAX_TOKEN_TTL_SECONDS', Type.Integer({ minimum: 60, description: 'Longest lifetime a minted token may ask for.' })),
+    defaultTokenTtlSeconds: env('AUTH_DEFAULT_TOKEN_TTL_SECONDS', Type.Integer({ minimum: 60, description: 'Lifetime of a minted token that names none.' })),
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,31 @@
+import { createNode } from './app.js';
+import { ConfigError, loadConfig, usesDevelopmentSecrets } from './config/load.js';
+import { createLogger } from './logging/logger.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(78); // EX_CONFIG
+}
+
+const log = createLogger(config);
+if (usesDevelopmentSecrets(config)) {
+  log.warn('using the built-in development token secret and API key: set AUTH_HS256_SECRET and AUTH_API_KEYS before exposing this node');
+}
+
+const node = await createNode(config, log);
+const address = await node.listen();
+log.info({ port: address.port, signaling: '/v1/rtc', workers: node.pool.slots.length }, 'media node listening');
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    log.info({ signal }, 'shutting down');
+    await node.close();
+    process.exit(0);
+  });
+}
+// A bug in one request must not take every call down with it.
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));

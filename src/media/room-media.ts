@@ -1,0 +1,119 @@
+import type { types } from 'mediasoup';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { MEDIA_CODECS } from './codecs.js';
+import type { WorkerPool, WorkerSlot } from './worker-pool.js';
+
+/** A room's router on one worker, and how many of the room's peers it holds. */
+export interface RouterEntry {
+  readonly slot: WorkerSlot;
+  readonly worker: types.Worker;
+  readonly router: types.Router;
+  peers: number;
+}
+
+/**
+ * The media side of one room. It starts with one router on the least-loaded worker; when
+ * every router holds media.maxPeersPerRouter peers, the next peer gets a router on another
+ * worker, and producers are piped (pipeToRouter) to the routers whose peers consume them.
+ * Audio is piped to the first router too, where one ActiveSpeakerObserver hears everyone.
+ */
+export class RoomMedia {
+  private readonly entries: RouterEntry[] = [];
+  private readonly pipes = new Map<string, Promise<void>>();
+  private speakerObserver?: types.ActiveSpeakerObserver;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: WorkerPool,
+    private readonly media: Config['media'],
+    private readonly log: Logger,
+    private readonly onRouterLost: (reason: string) => void,
+  ) {}
+
+  static async create(pool: WorkerPool, media: Config['media'], log: Logger, onRouterLost: (reason: string) => void) {
+    const roomMedia = new RoomMedia(pool, media, log, onRouterLost);
+    const slot = pool.leastLoaded();
+    if (!slot) throw new Error('no live media worker');
+    const main = await roomMedia.addRouter(slot);
+    roomMedia.speakerObserver = await main.router.createActiveSpeakerObserver({ interval: 300 });
+    return roomMedia;
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.entries[0].router.rtpCapabilities;
+  }
+
+  get routers(): readonly RouterEntry[] {
+    return this.entries;
+  }
+
+  onDominantSpeaker(listener: (producer: types.Producer) => void) {
+    this.speakerObserver?.on('dominantspeaker', ({ producer }) => listener(producer));
+  }
+
+  private async addRouter(slot: WorkerSlot): Promise<RouterEntry> {
+    const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const entry: RouterEntry = { slot, worker: slot.worker, router, peers: 0 };
+    this.entries.push(entry);
+    router.on('workerclose', () => {
+      if (!this.closed) this.onRouterLost(`media worker ${slot.index} died`);
+    });
+    this.log.debug({ worker: slot.index, routerId: router.id }, 'room router created');
+    return entry;
+  }
+
+  /** The router a new peer should use. */
+  async assignRouter(): Promise<RouterEntry> {
+    let entry = this.entries.find((e) => e.peers < this.media.maxPeersPerRouter && !e.router.closed);
+    if (!entry) {
+      const slot = this.pool.leastLoaded(new Set(this.entries.map((e) => e.slot.index)));
+      entry = slot
+        ? await this.addRouter(slot)
+        // Every worker already hosts part of this room: overfill the emptiest router.
+        : this.entries.filter((e) => !e.router.closed).sort((a, b) => a.peers - b.peers)[0];
+      if (!entry) throw new Error('room has no live router');
+      if (slot) this.log.info({ worker: slot.index, routers: this.entries.length }, 'room spread to another worker');
+    }
+    entry.peers++;
+    entry.slot.peers++;
+    return entry;
+  }
+
+  releaseRouter(entry: RouterEntry) {
+    entry.peers--;
+    // After a worker death the slot holds a new worker whose count is not ours.
+    if (entry.slot.worker === entry.worker) entry.slot.peers--;
+  }
+
+  /** Make a producer (or data producer) of `from` available on `to`. Idempotent and concurrency-safe. */
+  async ensureOn(kind: 'producer' | 'dataProducer', id: string, from: RouterEntry, to: RouterEntry): Promise<void> {
+    if (from === to) return;
+    const key = `${id}>${to.router.id}`;
+    let pipe = this.pipes.get(key);
+    if (!pipe) {
+      pipe = from.router
+        .pipeToRouter(kind === 'producer' ? { producerId: id, router: to.router } : { dataProducerId: id, router: to.router })
+        .then(() => undefined);
+      pipe.catch(() => this.pipes.delete(key));
+      this.pipes.set(key, pipe);
+    }
+    await pipe;
+  }
+
+  /** Feed an audio producer to the room's active-speaker observer. */
+  async observeAudio(producer: types.Producer, from: RouterEntry) {
+    if (!this.speakerObserver) return;
+    await this.ensureOn('producer', producer.id, from, this.entries[0]);
+    await this.speakerObserver.addProducer({ producerId: producer.id });
+  }
+
+  forget(id: string) {
+    for (const key of this.pipes.keys()) if (key.startsWith(`${id}>`)) this.pipes.delete(key);
+  }
+
+  close() {
+    this.closed = true;
+    for (const entry of this.entries) entry.router.close();
+  }
+}

@@ -1,0 +1,121 @@
+import os from 'node:os';
+import { EventEmitter } from 'node:events';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+
+/** One mediasoup worker and its WebRtcServer (one UDP and one TCP port). */
+export interface WorkerSlot {
+  readonly index: number;
+  worker: types.Worker;
+  webRtcServer: types.WebRtcServer;
+  /** Peers whose router lives on this worker: the load measure for placing rooms. */
+  peers: number;
+  alive: boolean;
+}
+
+export interface WorkerPoolEvents {
+  workerDied: [slot: WorkerSlot, error: Error];
+  workerReplaced: [slot: WorkerSlot];
+}
+
+const RESPAWN_DELAYS_MS = [0, 250, 1000, 2000, 5000];
+
+/** The address clients should dial: configured, else the listen IP, else the first external IPv4. */
+export function announcedAddress(media: Config['media']): string | undefined {
+  if (media.announcedAddress) return media.announcedAddress;
+  if (media.listenIp !== '0.0.0.0' && media.listenIp !== '::') return undefined;
+  const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+  return external?.address ?? '127.0.0.1';
+}
+
+/**
+ * One worker per core (or media.numWorkers). A worker that dies is replaced in the same slot,
+ * so its WebRtcServer port comes back; routers on the dead worker close on their own and
+ * their rooms tell their peers to rejoin.
+ */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  readonly slots: WorkerSlot[] = [];
+  private closed = false;
+
+  private constructor(private readonly media: Config['media'], private readonly log: Logger) {
+    super();
+  }
+
+  static async create(media: Config['media'], log: Logger): Promise<WorkerPool> {
+    const pool = new WorkerPool(media, log.child({ component: 'workers' }));
+    const count = media.numWorkers || os.availableParallelism();
+    try {
+      for (let i = 0; i < count; i++) pool.slots.push(await pool.spawn(i));
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get aliveCount(): number {
+    return this.slots.filter((s) => s.alive).length;
+  }
+
+  /** Least-loaded live worker, optionally avoiding some. */
+  leastLoaded(exclude: ReadonlySet<number> = new Set()): WorkerSlot | undefined {
+    const candidates = this.slots.filter((s) => s.alive && !exclude.has(s.index));
+    return candidates.sort((a, b) => a.peers - b.peers || a.index - b.index)[0];
+  }
+
+  private async spawn(index: number): Promise<WorkerSlot> {
+    const worker = await mediasoup.createWorker({
+      logLevel: this.media.workerLogLevel,
+      rtcMinPort: this.media.rtcMinPort,
+      rtcMaxPort: this.media.rtcMaxPort,
+      appData: { index },
+    });
+    const port = this.media.webRtcServerBasePort ? this.media.webRtcServerBasePort + index : undefined;
+    const listen = { ip: this.media.listenIp, announcedAddress: announcedAddress(this.media), port };
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [{ protocol: 'udp', ...listen }, { protocol: 'tcp', ...listen }],
+      });
+    } catch (err) {
+      worker.close();
+      throw err;
+    }
+    const slot: WorkerSlot = { index, worker, webRtcServer, peers: 0, alive: true };
+    worker.on('died', (error) => this.onDied(slot, error));
+    this.log.info({ worker: index, pid: worker.pid, ip: listen.ip, announcedAddress: listen.announcedAddress, port: port ?? 'auto' }, 'media worker ready');
+    return slot;
+  }
+
+  private async onDied(slot: WorkerSlot, error: Error) {
+    slot.alive = false;
+    slot.peers = 0;
+    this.log.error({ worker: slot.index, pid: slot.worker.pid, err: error }, 'media worker died; replacing it');
+    this.emit('workerDied', slot, error);
+    for (const delay of RESPAWN_DELAYS_MS) {
+      if (this.closed) return;
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        const fresh = await this.spawn(slot.index);
+        if (this.closed) {
+          fresh.worker.close();
+          return;
+        }
+        Object.assign(slot, { worker: fresh.worker, webRtcServer: fresh.webRtcServer, alive: true });
+        fresh.worker.removeAllListeners('died');
+        fresh.worker.on('died', (err) => this.onDied(slot, err));
+        this.emit('workerReplaced', slot);
+        return;
+      } catch (err) {
+        this.log.error({ worker: slot.index, err }, 'could not replace media worker');
+      }
+    }
+  }
+
+  close() {
+    this.closed = true;
+    for (const slot of this.slots) slot.worker.close();
+  }
+}

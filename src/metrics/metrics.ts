@@ -1,0 +1,117 @@
+import fs from 'node:fs';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkerPool } from '../media/worker-pool.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { SignalingObserver } from '../signaling/handler.js';
+
+/** Linux: current resident memory of a process, from /proc (ru_maxrss is only the peak). */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const statm = fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+    return Number(statm[1]) * 4096;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * All Prometheus metrics of one node, in a registry of its own (nothing global).
+ * Labels are bounded: worker index, media kind, protocol method, error code.
+ */
+export function createMetrics(pool: WorkerPool, rooms: RoomRegistry) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
+
+  const objects = () => {
+    const counts = { rooms: 0, peers: 0, transports: 0, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 }, dataProducers: 0, dataConsumers: 0 };
+    for (const room of rooms.values()) {
+      counts.rooms++;
+      for (const peer of room.peers.values()) {
+        counts.peers++;
+        counts.transports += peer.transports.size;
+        for (const p of peer.producers.values()) counts.producers[p.kind]++;
+        for (const c of peer.consumers.values()) counts.consumers[c.kind]++;
+        counts.dataProducers += peer.dataProducers.size;
+        counts.dataConsumers += peer.dataConsumers.size;
+      }
+    }
+    return counts;
+  };
+
+  new Gauge({ name: 'sfu_rooms', help: 'Rooms hosted on this node.', registers: [registry], collect() { this.set(rooms.size); } });
+  new Gauge({ name: 'sfu_peers', help: 'Peers joined on this node.', registers: [registry], collect() { this.set(objects().peers); } });
+  new Gauge({ name: 'sfu_transports', help: 'WebRTC transports.', registers: [registry], collect() { this.set(objects().transports); } });
+  new Gauge({
+    name: 'sfu_producers', help: 'Producers by media kind.', labelNames: ['kind'], registers: [registry],
+    collect() { const c = objects().producers; this.set({ kind: 'audio' }, c.audio); this.set({ kind: 'video' }, c.video); },
+  });
+  new Gauge({
+    name: 'sfu_consumers', help: 'Consumers by media kind.', labelNames: ['kind'], registers: [registry],
+    collect() { const c = objects().consumers; this.set({ kind: 'audio' }, c.audio); this.set({ kind: 'video' }, c.video); },
+  });
+  new Gauge({ name: 'sfu_data_producers', help: 'Data producers.', registers: [registry], collect() { this.set(objects().dataProducers); } });
+  new Gauge({ name: 'sfu_data_consumers', help: 'Data consumers.', registers: [registry], collect() { this.set(objects().dataConsumers); } });
+  new Gauge({ name: 'sfu_workers_alive', help: 'Live mediasoup workers.', registers: [registry], collect() { this.set(pool.aliveCount); } });
+
+  new Gauge({
+    name: 'sfu_worker_cpu_seconds', help: 'CPU time (user + system) used by each mediasoup worker process since it started.', labelNames: ['worker'], registers: [registry],
+    async collect() {
+      await Promise.all(pool.slots.filter((s) => s.alive).map(async (s) => {
+        const ru = await s.worker.getResourceUsage();
+        this.set({ worker: String(s.index) }, (ru.ru_utime + ru.ru_stime) / 1000);
+      }));
+    },
+  });
+  new Gauge({
+    name: 'sfu_worker_memory_bytes', help: 'Resident memory of each mediasoup worker process.', labelNames: ['worker'], registers: [registry],
+    async collect() {
+      await Promise.all(pool.slots.filter((s) => s.alive).map(async (s) => {
+        const rss = residentBytes(s.worker.pid) ?? (await s.worker.getResourceUsage()).ru_maxrss * 1024;
+        this.set({ worker: String(s.index) }, rss);
+      }));
+    },
+  });
+
+  // Transport byte counters only grow: each scrape adds what every live transport moved since the last one.
+  const lastBytes = new WeakMap<object, { in: number; out: number }>();
+  const bytesIn = new Counter({ name: 'sfu_transport_received_bytes_total', help: 'Bytes received by WebRTC transports (as of the last scrape).', registers: [registry] });
+  const bytesOut = new Counter({ name: 'sfu_transport_sent_bytes_total', help: 'Bytes sent by WebRTC transports (as of the last scrape).', registers: [registry] });
+  const sampleBytes = async () => {
+    const transports = [...rooms.values()].flatMap((r) => [...r.peers.values()].flatMap((p) => [...p.transports.values()]));
+    await Promise.all(transports.map(async (t) => {
+      const [stats] = await t.getStats().catch(() => []);
+      if (!stats) return;
+      const prev = lastBytes.get(t) ?? { in: 0, out: 0 };
+      bytesIn.inc(Math.max(0, stats.bytesReceived - prev.in));
+      bytesOut.inc(Math.max(0, stats.bytesSent - prev.out));
+      lastBytes.set(t, { in: stats.bytesReceived, out: stats.bytesSent });
+    }));
+  };
+
+  const workerDeaths = new Counter({ name: 'sfu_worker_deaths_total', help: 'mediasoup workers that died and were replaced.', registers: [registry] });
+  pool.on('workerDied', () => workerDeaths.inc());
+
+  const joinDuration = new Histogram({
+    name: 'sfu_join_duration_seconds', help: 'Time from a join request to its response.', registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  const messages = new Counter({ name: 'sfu_signaling_requests_total', help: 'Signaling requests by method.', labelNames: ['method'], registers: [registry] });
+  const errors = new Counter({ name: 'sfu_signaling_errors_total', help: 'Signaling error responses by method and error code.', labelNames: ['method', 'code'], registers: [registry] });
+
+  const signaling: SignalingObserver = {
+    request: (method) => messages.inc({ method }),
+    error: (method, code) => errors.inc({ method, code }),
+    joined: (seconds) => joinDuration.observe(seconds),
+  };
+
+  return {
+    registry,
+    signaling,
+    async render() {
+      await sampleBytes();
+      return registry.metrics();
+    },
+  };
+}
+
+export type NodeMetrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,61 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { RoomMedia } from '../media/room-media.js';
+import type { WorkerPool } from '../media/worker-pool.js';
+import { SignalingError } from '../signaling/errors.js';
+import { Room } from './room.js';
+
+/** The rooms hosted on this node. Concurrent joins of a new room share one creation. */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+  private readonly creating = new Map<string, Promise<Room>>();
+  /** False while the node is shutting down: no new rooms. */
+  acceptingRooms = true;
+
+  constructor(private readonly pool: WorkerPool, private readonly media: Config['media'], private readonly log: Logger) {}
+
+  get size() {
+    return this.rooms.size;
+  }
+
+  values() {
+    return this.rooms.values();
+  }
+
+  get(roomId: string) {
+    return this.rooms.get(roomId);
+  }
+
+  async getOrCreate(roomId: string): Promise<Room> {
+    const existing = this.rooms.get(roomId);
+    if (existing && !existing.closed) return existing;
+    let pending = this.creating.get(roomId);
+    if (!pending) {
+      pending = this.create(roomId).finally(() => this.creating.delete(roomId));
+      this.creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  private async create(roomId: string): Promise<Room> {
+    if (!this.acceptingRooms) throw new SignalingError('NODE_UNAVAILABLE', 'this node is not accepting new rooms');
+    if (this.pool.aliveCount === 0) throw new SignalingError('NODE_UNAVAILABLE', 'no live media worker');
+    const log = this.log.child({ roomId });
+    let room: Room | undefined;
+    const media = await RoomMedia.create(this.pool, this.media, log, (reason) => {
+      log.error({ reason }, 'room lost a router; peers must rejoin');
+      room?.closeWithPeers('MEDIA_WORKER_DIED', `${reason}; join again`);
+    });
+    room = new Room(roomId, media, log, (closed) => {
+      if (this.rooms.get(roomId) === closed) this.rooms.delete(roomId);
+      log.info('room closed');
+    });
+    this.rooms.set(roomId, room);
+    log.info({ worker: media.routers[0].slot.index }, 'room created');
+    return room;
+  }
+
+  closeAll(code: string, message: string) {
+    for (const room of [...this.rooms.values()]) room.closeWithPeers(code, message);
+  }
+}

@@ -1,0 +1,30 @@
+/** Stable error codes of protocol v1, with what each means. Clients switch on the code. */
+export const ERRORS = {
+  BAD_JSON: 'The frame is not a JSON object.',
+  BAD_REQUEST: 'The frame or its data does not match the schema.',
+  UNKNOWN_METHOD: 'No request has that method.',
+  NOT_JOINED: 'The request needs a joined session; send join first.',
+  ALREADY_JOINED: 'This socket has already joined a room; leave first.',
+  TOKEN_INVALID: 'The token is malformed, forged, uses a refused algorithm or lacks required claims.',
+  TOKEN_EXPIRED: 'The token has expired.',
+  PERMISSION_DENIED: "The token's grants do not allow this request.",
+  NOT_FOUND: 'No such transport, producer or consumer belongs to this peer.',
+  INVALID_STATE: 'The request is valid but not now (for example connecting a transport twice, or producing on a recv transport).',
+  INVALID_PARAMETERS: 'mediasoup refused the parameters (RTP, DTLS, SCTP or layers).',
+  CANNOT_CONSUME: 'Your RTP capabilities cannot receive that producer, or you have no recv transport yet.',
+  REQUEST_TIMEOUT: 'The request took too long.',
+  NODE_UNAVAILABLE: 'The node is not accepting rooms now (no live media worker, or shutting down).',
+  INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
+
+/** Close code of the WebSocket when a frame exceeds signaling.maxMessageBytes (RFC 6455 "message too big"). */
+export const CLOSE_MESSAGE_TOO_BIG = 1009;
+
+export class SignalingError extends Error {
+  constructor(readonly code: ErrorCode, message: string = ERRORS[code]) {
+    super(message);
+  }
+}

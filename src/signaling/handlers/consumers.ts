@@ -1,0 +1,61 @@
+import { SignalingError } from '../errors.js';
+import type { HandlerMap } from '../handler.js';
+
+export const consumerHandlers: HandlerMap<
+  'consume' | 'pauseConsumer' | 'resumeConsumer' | 'closeConsumer' | 'setConsumerPreferredLayers' | 'requestKeyFrame'
+> = {
+  consume: {
+    grant: 'subscribe',
+    async run(ctx, { producerId }) {
+      const found = ctx.room.findProducer(producerId);
+      if (!found) throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
+      if (found.owner === ctx.peer) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
+      return ctx.room.consume(ctx.peer, found.owner, found.producer);
+    },
+  },
+
+  pauseConsumer: {
+    grant: 'subscribe',
+    async run(ctx, { consumerId }) {
+      await ctx.peer.own('consumer', consumerId).pause();
+      return {};
+    },
+  },
+
+  resumeConsumer: {
+    grant: 'subscribe',
+    async run(ctx, { consumerId }) {
+      await ctx.peer.own('consumer', consumerId).resume();
+      return {};
+    },
+  },
+
+  closeConsumer: {
+    async run(ctx, { consumerId }) {
+      ctx.peer.own('consumer', consumerId).close();
+      return {};
+    },
+  },
+
+  setConsumerPreferredLayers: {
+    grant: 'subscribe',
+    async run(ctx, { consumerId, spatialLayer, temporalLayer }) {
+      const consumer = ctx.peer.own('consumer', consumerId);
+      if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
+        throw new SignalingError('INVALID_STATE', `a ${consumer.type} consumer has no layers to choose`);
+      }
+      await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+      return {};
+    },
+  },
+
+  requestKeyFrame: {
+    grant: 'subscribe',
+    async run(ctx, { consumerId }) {
+      const consumer = ctx.peer.own('consumer', consumerId);
+      if (consumer.kind !== 'video') throw new SignalingError('INVALID_STATE', 'key frames are for video consumers');
+      await consumer.requestKeyFrame();
+      return {};
+    },
+  },
+};

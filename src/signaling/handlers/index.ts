@@ -1,0 +1,15 @@
+import type { HandlerMap } from '../handler.js';
+import { consumerHandlers } from './consumers.js';
+import { producerHandlers } from './producers.js';
+import { roomHandlers } from './room.js';
+import { statsHandlers } from './stats.js';
+import { transportHandlers } from './transports.js';
+
+/** Every request of the protocol has exactly one handler; the type fails to compile otherwise. */
+export const handlers: HandlerMap = {
+  ...roomHandlers,
+  ...transportHandlers,
+  ...producerHandlers,
+  ...consumerHandlers,
+  ...statsHandlers,
+};

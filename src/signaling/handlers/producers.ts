@@ -1,0 +1,97 @@
+import type { types } from 'mediasoup';
+import type { Peer } from '../../rooms/peer.js';
+import type { Room } from '../../rooms/room.js';
+import { SignalingError } from '../errors.js';
+import type { HandlerMap } from '../handler.js';
+
+const MAX_PRODUCERS_PER_PEER = 16;
+
+function sendTransport(peer: Peer, transportId: string) {
+  const transport = peer.own('transport', transportId);
+  if (transport.appData.direction !== 'send') throw new SignalingError('INVALID_STATE', 'produce needs a send transport');
+  if (peer.producers.size + peer.dataProducers.size >= MAX_PRODUCERS_PER_PEER) {
+    throw new SignalingError('INVALID_STATE', `at most ${MAX_PRODUCERS_PER_PEER} producers per peer`);
+  }
+  return transport;
+}
+
+const kindGrant = (kind: 'audio' | 'video') => (kind === 'audio' ? 'publishAudio' as const : 'publishVideo' as const);
+
+export const producerHandlers: HandlerMap<
+  'produce' | 'produceData' | 'pauseProducer' | 'resumeProducer' | 'closeProducer' | 'closeDataProducer'
+> = {
+  produce: {
+    grant: ({ kind }) => kindGrant(kind),
+    async run(ctx, { transportId, kind, rtpParameters, paused, appData }) {
+      const { peer, room } = ctx;
+      const producer = await sendTransport(peer, transportId).produce({
+        kind,
+        rtpParameters: rtpParameters as types.RtpParameters,
+        paused,
+        appData: { ...appData, peerId: peer.id },
+      });
+      track(room, peer, producer);
+      ctx.afterResponse(() => room.producerAdded(peer, producer));
+      return { producerId: producer.id };
+    },
+  },
+
+  produceData: {
+    grant: 'publishData',
+    async run(ctx, { transportId, sctpStreamParameters, label, protocol, appData }) {
+      const { peer, room } = ctx;
+      const transport = sendTransport(peer, transportId);
+      if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created without sctpCapabilities');
+      const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: peer.id } });
+      peer.dataProducers.set(dataProducer.id, dataProducer);
+      dataProducer.observer.on('close', () => {
+        peer.dataProducers.delete(dataProducer.id);
+        room.media.forget(dataProducer.id);
+      });
+      ctx.afterResponse(() => room.dataProducerAdded(peer, dataProducer));
+      return { dataProducerId: dataProducer.id };
+    },
+  },
+
+  pauseProducer: {
+    grant: ({ producerId }, ctx) => kindGrant(ctx.peer.own('producer', producerId).kind),
+    async run(ctx, { producerId }) {
+      await ctx.peer.own('producer', producerId).pause();
+      return {};
+    },
+  },
+
+  resumeProducer: {
+    grant: ({ producerId }, ctx) => kindGrant(ctx.peer.own('producer', producerId).kind),
+    async run(ctx, { producerId }) {
+      await ctx.peer.own('producer', producerId).resume();
+      return {};
+    },
+  },
+
+  closeProducer: {
+    async run(ctx, { producerId }) {
+      ctx.peer.own('producer', producerId).close();
+      return {};
+    },
+  },
+
+  closeDataProducer: {
+    async run(ctx, { dataProducerId }) {
+      ctx.peer.own('dataProducer', dataProducerId).close();
+      return {};
+    },
+  },
+};
+
+function track(room: Room, peer: Peer, producer: types.Producer) {
+  peer.producers.set(producer.id, producer);
+  producer.on('score', (score) => peer.notify('producerScore', { producerId: producer.id, score }));
+  producer.on('transportclose', () => {
+    if (!peer.closed) peer.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' });
+  });
+  producer.observer.on('close', () => {
+    peer.producers.delete(producer.id);
+    room.media.forget(producer.id);
+  });
+}

@@ -1,0 +1,10 @@
+import type { HandlerMap } from '../handler.js';
+
+export const statsHandlers: HandlerMap<'getStats'> = {
+  getStats: {
+    async run(ctx, { target, id }) {
+      const stats = await ctx.peer.own(target, id).getStats();
+      return { stats: stats as unknown as Record<string, unknown>[] };
+    },
+  },
+};

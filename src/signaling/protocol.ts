@@ -1,0 +1,296 @@
+/**
+ * Signaling protocol v1: the single source of truth.
+ *
+ * Every request, response and notification is declared once here as a TypeBox schema.
+ * The server validates with these schemas, TypeScript derives its types from them, and
+ * docs/protocol.md is generated from them (tests fail when the document is stale).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Grants, Role } from '../auth/grants.js';
+import { literals } from '../common/literals.js';
+import { ERROR_CODES } from './errors.js';
+
+export const PROTOCOL_VERSION = 1;
+export const SIGNALING_PATH = `/v${PROTOCOL_VERSION}/rtc`;
+
+const Id = Type.String({ minLength: 1, maxLength: 64 });
+const AppData = Type.Record(Type.String(), Type.Unknown(), { description: 'Free-form application data, echoed to other peers.' });
+const Kind = literals(['audio', 'video']);
+const Direction = literals(['send', 'recv']);
+
+// mediasoup parameter shapes. Checked here for structure; mediasoup checks the semantics
+// and its refusals come back as INVALID_PARAMETERS.
+const RtcpFeedback = Type.Object({ type: Type.String(), parameter: Type.Optional(Type.String()) });
+const CodecParameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
+const RtpCodecCapability = Type.Object({
+  kind: Kind,
+  mimeType: Type.String(),
+  preferredPayloadType: Type.Optional(Type.Integer()),
+  clockRate: Type.Integer(),
+  channels: Type.Optional(Type.Integer()),
+  parameters: Type.Optional(CodecParameters),
+  rtcpFeedback: Type.Optional(Type.Array(RtcpFeedback)),
+});
+const RtpHeaderExtension = Type.Object({
+  kind: Kind,
+  uri: Type.String(),
+  preferredId: Type.Integer(),
+  preferredEncrypt: Type.Optional(Type.Boolean()),
+  direction: Type.Optional(Type.String()),
+});
+const RtpCapabilities = Type.Object({
+  codecs: Type.Optional(Type.Array(RtpCodecCapability)),
+  headerExtensions: Type.Optional(Type.Array(RtpHeaderExtension)),
+}, { description: 'mediasoup RtpCapabilities.' });
+const RtpParameters = Type.Object({
+  mid: Type.Optional(Type.String()),
+  codecs: Type.Array(Type.Object({
+    mimeType: Type.String(),
+    payloadType: Type.Integer(),
+    clockRate: Type.Integer(),
+    channels: Type.Optional(Type.Integer()),
+    parameters: Type.Optional(CodecParameters),
+    rtcpFeedback: Type.Optional(Type.Array(RtcpFeedback)),
+  })),
+  headerExtensions: Type.Optional(Type.Array(Type.Object({
+    uri: Type.String(),
+    id: Type.Integer(),
+    encrypt: Type.Optional(Type.Boolean()),
+    parameters: Type.Optional(CodecParameters),
+  }))),
+  encodings: Type.Optional(Type.Array(Type.Object({
+    ssrc: Type.Optional(Type.Integer()),
+    rid: Type.Optional(Type.String()),
+    codecPayloadType: Type.Optional(Type.Integer()),
+    rtx: Type.Optional(Type.Object({ ssrc: Type.Integer() })),
+    dtx: Type.Optional(Type.Boolean()),
+    scalabilityMode: Type.Optional(Type.String()),
+    scaleResolutionDownBy: Type.Optional(Type.Number()),
+    maxBitrate: Type.Optional(Type.Number()),
+  }))),
+  rtcp: Type.Optional(Type.Object({ cname: Type.Optional(Type.String()), reducedSize: Type.Optional(Type.Boolean()) })),
+}, { description: 'mediasoup RtpParameters.' });
+const DtlsParameters = Type.Object({
+  role: Type.Optional(literals(['auto', 'client', 'server'])),
+  fingerprints: Type.Array(Type.Object({ algorithm: Type.String(), value: Type.String() }), { minItems: 1 }),
+});
+const IceParameters = Type.Object({ usernameFragment: Type.String(), password: Type.String(), iceLite: Type.Optional(Type.Boolean()) });
+const IceCandidate = Type.Object({
+  foundation: Type.String(),
+  priority: Type.Integer(),
+  address: Type.String(),
+  protocol: Type.Union([Type.Literal('udp'), Type.Literal('tcp')]),
+  port: Type.Integer(),
+  type: Type.String(),
+  tcpType: Type.Optional(Type.String()),
+});
+const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) });
+const SctpParameters = Type.Object({ port: Type.Integer(), OS: Type.Integer(), MIS: Type.Integer(), maxMessageSize: Type.Integer() });
+const SctpStreamParameters = Type.Object({
+  streamId: Type.Integer({ minimum: 0, maximum: 65534 }),
+  ordered: Type.Optional(Type.Boolean()),
+  maxPacketLifeTime: Type.Optional(Type.Integer({ minimum: 0 })),
+  maxRetransmits: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+const ProducerInfo = Type.Object({ id: Id, kind: Kind, paused: Type.Boolean(), appData: AppData });
+const DataProducerInfo = Type.Object({ id: Id, label: Type.String(), protocol: Type.String(), appData: AppData });
+const PeerInfo = Type.Object({
+  id: Id,
+  name: Type.String(),
+  role: Role,
+  producers: Type.Array(ProducerInfo),
+  dataProducers: Type.Array(DataProducerInfo),
+});
+const Layers = Type.Object({ spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) });
+const Empty = Type.Object({}, { additionalProperties: false });
+const ProducerRef = Type.Object({ producerId: Id }, { additionalProperties: false });
+const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: false });
+const ConsumerParams = Type.Object({
+  consumerId: Id,
+  producerId: Id,
+  peerId: Id,
+  kind: Kind,
+  type: Type.String({ description: 'simple, simulcast, svc or pipe.' }),
+  rtpParameters: RtpParameters,
+  producerPaused: Type.Boolean(),
+  appData: AppData,
+});
+const DataConsumerParams = Type.Object({
+  dataConsumerId: Id,
+  dataProducerId: Id,
+  peerId: Id,
+  label: Type.String(),
+  protocol: Type.String(),
+  sctpStreamParameters: SctpStreamParameters,
+  appData: AppData,
+});
+
+type Def = { description: string; data: TSchema; response: TSchema };
+const req = <D extends TSchema, R extends TSchema>(description: string, data: D, response: R) => ({ description, data, response });
+
+/** Client → server requests. Each gets one response with the same id. */
+export const requests = {
+  join: req(
+    'Authenticate with a token and enter its room. Must be the first request. Returns what the client needs to load its mediasoup-client Device and the peers already there.',
+    Type.Object({
+      token: Type.String({ minLength: 1, maxLength: 8192 }),
+      autoSubscribe: Type.Optional(Type.Boolean({ description: 'Default true: the server consumes every producer for this peer once it has a recv transport and RTP capabilities.' })),
+    }, { additionalProperties: false }),
+    Type.Object({
+      peerId: Id,
+      roomId: Id,
+      role: Role,
+      grants: Grants,
+      routerRtpCapabilities: RtpCapabilities,
+      peers: Type.Array(PeerInfo),
+    }),
+  ),
+  setRtpCapabilities: req(
+    "Tell the server what this client can receive (the loaded Device's rtpCapabilities, and sctpCapabilities for data). Needed before consuming.",
+    Type.Object({ rtpCapabilities: RtpCapabilities, sctpCapabilities: Type.Optional(SctpCapabilities) }, { additionalProperties: false }),
+    Empty,
+  ),
+  createTransport: req(
+    'Create a WebRTC transport for sending or receiving. ICE offers UDP and TCP candidates (UDP preferred) unless forceTcp is set.',
+    Type.Object({
+      direction: Direction,
+      sctpCapabilities: Type.Optional(SctpCapabilities),
+      forceTcp: Type.Optional(Type.Boolean()),
+    }, { additionalProperties: false }),
+    Type.Object({
+      transportId: Id,
+      direction: Direction,
+      iceParameters: IceParameters,
+      iceCandidates: Type.Array(IceCandidate),
+      dtlsParameters: DtlsParameters,
+      sctpParameters: Type.Optional(SctpParameters),
+    }),
+  ),
+  connectTransport: req(
+    "Give the server the client's DTLS parameters. Once per transport.",
+    Type.Object({ transportId: Id, dtlsParameters: DtlsParameters }, { additionalProperties: false }),
+    Empty,
+  ),
+  restartIce: req(
+    'Restart ICE on a transport after a network change; returns new ICE parameters for the client.',
+    Type.Object({ transportId: Id }, { additionalProperties: false }),
+    Type.Object({ iceParameters: IceParameters }),
+  ),
+  produce: req(
+    'Start sending a track on a send transport. Needs the publishAudio or publishVideo grant.',
+    Type.Object({
+      transportId: Id,
+      kind: Kind,
+      rtpParameters: RtpParameters,
+      paused: Type.Optional(Type.Boolean()),
+      appData: Type.Optional(AppData),
+    }, { additionalProperties: false }),
+    Type.Object({ producerId: Id }),
+  ),
+  produceData: req(
+    'Open an SCTP data channel (chat, annotations) on a send transport created with sctpCapabilities. Needs publishData.',
+    Type.Object({
+      transportId: Id,
+      sctpStreamParameters: SctpStreamParameters,
+      label: Type.Optional(Type.String({ maxLength: 256 })),
+      protocol: Type.Optional(Type.String({ maxLength: 256 })),
+      appData: Type.Optional(AppData),
+    }, { additionalProperties: false }),
+    Type.Object({ dataProducerId: Id }),
+  ),
+  consume: req(
+    'Subscribe to one producer by hand (for peers that joined with autoSubscribe false). The consumer also arrives as newConsumer. Needs subscribe.',
+    ProducerRef,
+    ConsumerParams,
+  ),
+  pauseProducer: req('Pause one of your producers (mute).', ProducerRef, Empty),
+  resumeProducer: req('Resume one of your producers (unmute).', ProducerRef, Empty),
+  closeProducer: req('Stop one of your producers.', ProducerRef, Empty),
+  closeDataProducer: req('Close one of your data producers.', Type.Object({ dataProducerId: Id }, { additionalProperties: false }), Empty),
+  pauseConsumer: req('Stop receiving a consumer for now.', ConsumerRef, Empty),
+  resumeConsumer: req('Start receiving a consumer. Consumers are created paused; resume once the client-side consumer exists.', ConsumerRef, Empty),
+  closeConsumer: req('Stop and remove a consumer.', ConsumerRef, Empty),
+  setConsumerPreferredLayers: req(
+    'Choose the simulcast/SVC spatial and temporal layer a video consumer should receive.',
+    Type.Object({ consumerId: Id, spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
+    Empty,
+  ),
+  requestKeyFrame: req('Ask the sender of a video consumer for a key frame.', ConsumerRef, Empty),
+  getStats: req(
+    'mediasoup statistics of one of your transports, producers, consumers, data producers or data consumers.',
+    Type.Object({
+      target: literals(['transport', 'producer', 'consumer', 'dataProducer', 'dataConsumer']),
+      id: Id,
+    }, { additionalProperties: false }),
+    Type.Object({ stats: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+  ),
+  kickPeer: req(
+    'Remove another peer from the room. Needs the admin grant.',
+    Type.Object({ peerId: Id }, { additionalProperties: false }),
+    Empty,
+  ),
+  leave: req('Leave the room. The socket stays open and may join again.', Empty, Empty),
+} satisfies Record<string, Def>;
+
+type NDef = { description: string; data: TSchema };
+const note = <D extends TSchema>(description: string, data: D) => ({ description, data });
+
+/** Server → client notifications. */
+export const notifications = {
+  peerJoined: note('Another peer entered the room.', PeerInfo),
+  peerLeft: note('A peer left the room.', Type.Object({ peerId: Id })),
+  producerAdded: note('A peer started a producer (sent to every other peer, whether or not it auto-subscribes).', Type.Object({ peerId: Id, producer: ProducerInfo })),
+  producerClosed: note('One of your producers was closed by the server.', Type.Object({ producerId: Id, reason: Type.String() })),
+  producerScore: note('Send quality of one of your producers, 0-10 per encoding.', Type.Object({
+    producerId: Id, score: Type.Array(Type.Object({ ssrc: Type.Integer(), rid: Type.Optional(Type.String()), score: Type.Number() })),
+  })),
+  newConsumer: note('A consumer was created for you, paused: create it client-side, then send resumeConsumer.', ConsumerParams),
+  consumerClosed: note('A consumer ended (its producer closed, or its transport).', Type.Object({ consumerId: Id, reason: Type.String() })),
+  consumerPaused: note("A consumer's producer paused.", Type.Object({ consumerId: Id })),
+  consumerResumed: note("A consumer's producer resumed.", Type.Object({ consumerId: Id })),
+  consumerScore: note('Receive quality of a consumer, 0-10.', Type.Object({
+    consumerId: Id, score: Type.Number(), producerScore: Type.Number(), producerScores: Type.Array(Type.Number()),
+  })),
+  consumerLayersChanged: note('The simulcast/SVC layers a consumer receives changed (null: none).', Type.Object({
+    consumerId: Id, layers: Type.Union([Layers, Type.Null()]),
+  })),
+  newDataConsumer: note('A data consumer was created for you; open a data channel with its sctpStreamParameters.', DataConsumerParams),
+  dataConsumerClosed: note('A data consumer ended.', Type.Object({ dataConsumerId: Id, reason: Type.String() })),
+  activeSpeaker: note('The dominant speaker of the room changed.', Type.Object({ peerId: Id, producerId: Id })),
+  disconnected: note('The server removed you from the room; the code says why (for example MEDIA_WORKER_DIED: rejoin). The socket stays open and may join again.', Type.Object({
+    code: Type.String(), message: Type.String(), rejoin: Type.Boolean(),
+  })),
+} satisfies Record<string, NDef>;
+
+export type Requests = typeof requests;
+export type RequestMethod = keyof Requests;
+export type RequestData<M extends RequestMethod> = Static<Requests[M]['data']>;
+export type ResponseData<M extends RequestMethod> = Static<Requests[M]['response']>;
+export type Notifications = typeof notifications;
+export type NotificationMethod = keyof Notifications;
+export type NotificationData<M extends NotificationMethod> = Static<Notifications[M]['data']>;
+
+export const ErrorBody = Type.Object({ code: literals(ERROR_CODES), message: Type.String() });
+
+/** The wire envelopes. Every frame is one JSON object of one of these shapes. */
+export const RequestEnvelope = Type.Object({
+  type: Type.Literal('request'),
+  id: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  method: Type.String({ maxLength: 64 }),
+  data: Type.Optional(Type.Unknown({ description: 'Defaults to {}. Schema per method, below.' })),
+});
+export const ResponseEnvelope = Type.Union([
+  Type.Object({ type: Type.Literal('response'), id: Type.Integer(), ok: Type.Literal(true), data: Type.Unknown() }),
+  Type.Object({
+    type: Type.Literal('response'),
+    id: Type.Union([Type.Integer(), Type.Null()], { description: 'null when the frame had no usable id (bad JSON).' }),
+    ok: Type.Literal(false),
+    error: ErrorBody,
+  }),
+]);
+export const NotificationEnvelope = Type.Object({ type: Type.Literal('notification'), method: Type.String(), data: Type.Unknown() });
+
+/** Discriminated unions over method, as the client sees them. */
+export type ClientRequest = { [M in RequestMethod]: { type: 'request'; id: number; method: M; data: RequestData<M> } }[RequestMethod];
+export type ServerNotification = { [M in NotificationMethod]: { type: 'notification'; method: M; data: NotificationData<M> } }[NotificationMethod];
+export type ServerResponse = Static<typeof ResponseEnvelope>;

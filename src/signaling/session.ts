@@ -1,0 +1,132 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '../logging/logger.js';
+import type { Peer } from '../rooms/peer.js';
+import type { Room } from '../rooms/room.js';
+import { SignalingError, type ErrorCode } from './errors.js';
+import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
+import { handlers } from './handlers/index.js';
+import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
+import { parseRequest, RequestError } from './validation.js';
+
+/**
+ * One WebSocket connection. Requests run one at a time, in order, so a client's
+ * connectTransport is always done before its produce.
+ */
+export class SignalingSession implements SessionContext {
+  peer?: Peer;
+  room?: Room;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingAfter: Array<() => Promise<unknown> | void> = [];
+
+  constructor(private readonly socket: WebSocket, readonly deps: SignalingDeps, readonly log: Logger) {}
+
+  readonly notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => {
+    this.send({ type: 'notification', method, data });
+  };
+
+  attach(peer: Peer, room: Room) {
+    this.peer = peer;
+    this.room = room;
+  }
+
+  /** Forgets `peer` if it is still this session's peer (a stale peer's removal must not undo a newer join). */
+  detach(peer: Peer) {
+    if (this.peer !== peer) return;
+    this.peer = undefined;
+    this.room = undefined;
+  }
+
+  afterResponse(job: () => Promise<unknown> | void) {
+    this.pendingAfter.push(job);
+  }
+
+  onMessage(text: string) {
+    this.queue = this.queue.then(() => this.handle(text));
+  }
+
+  /** The socket closed: the peer leaves its room. */
+  onClose() {
+    const { peer, room } = this;
+    if (peer && room) {
+      this.detach(peer);
+      room.remove(peer);
+    }
+  }
+
+  private async handle(text: string) {
+    let request: ClientRequest | undefined;
+    try {
+      request = parseRequest(text);
+      this.deps.metrics.request(request.method);
+      const data = await this.withTimeout(this.dispatch(request));
+      this.respond({ type: 'response', id: request.id, ok: true, data });
+    } catch (err) {
+      const { code, message } = this.toProtocolError(err, request?.method);
+      this.deps.metrics.error(request?.method ?? 'invalid', code);
+      const id = request?.id ?? (err instanceof RequestError ? err.requestId : null);
+      this.respond({ type: 'response', id, ok: false, error: { code, message } });
+    }
+    const jobs = this.pendingAfter.splice(0);
+    for (const job of jobs) {
+      try {
+        await job();
+      } catch (err) {
+        this.log.warn({ err }, 'post-response work failed');
+      }
+    }
+  }
+
+  private async dispatch(request: ClientRequest): Promise<unknown> {
+    const handler = handlers[request.method] as Handler<RequestMethod>;
+    if (request.method === 'join') {
+      if (this.peer) throw new SignalingError('ALREADY_JOINED');
+      return handler.run(this as never, request.data as never);
+    }
+    if (!this.peer || !this.room) throw new SignalingError('NOT_JOINED');
+    const ctx: JoinedContext = {
+      deps: this.deps,
+      log: this.peer.log,
+      notify: this.notify,
+      attach: (peer, room) => this.attach(peer, room),
+      detach: (peer) => this.detach(peer),
+      afterResponse: (job) => this.afterResponse(job),
+      peer: this.peer,
+      room: this.room,
+    };
+    const grant = typeof handler.grant === 'function' ? handler.grant(request.data as never, ctx) : handler.grant;
+    if (!hasGrant(this.peer.identity.grants, grant)) {
+      throw new SignalingError('PERMISSION_DENIED', `${request.method} needs the ${grant} grant`);
+    }
+    return handler.run(ctx as never, request.data as never);
+  }
+
+  private withTimeout<T>(work: Promise<T>): Promise<T> {
+    const ms = this.deps.config.signaling.requestTimeoutMs;
+    let timer: NodeJS.Timeout;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new SignalingError('REQUEST_TIMEOUT', `no result within ${ms} ms`)), ms);
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string } {
+    if (err instanceof SignalingError) return { code: err.code, message: err.message };
+    // mediasoup reports bad parameters as TypeError, and wrong-order calls as InvalidStateError.
+    if (err instanceof TypeError) return { code: 'INVALID_PARAMETERS', message: err.message };
+    if (err instanceof Error && err.name === 'InvalidStateError') return { code: 'INVALID_STATE', message: err.message };
+    if (err instanceof Error && /already exists|not found|invalid|unsupported|cannot/i.test(err.message)) {
+      return { code: 'INVALID_PARAMETERS', message: err.message };
+    }
+    this.log.error({ err, method }, 'request failed unexpectedly');
+    return { code: 'INTERNAL_ERROR', message: 'internal error' };
+  }
+
+  private respond(response: ServerResponse) {
+    this.send(response);
+  }
+
+  private send(message: object) {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(message));
+  }
+}
