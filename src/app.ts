@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Config } from './config/schema.js';
 import { healthPlugin } from './http/health-plugin.js';
@@ -16,7 +16,7 @@ export async function createNode(config: Config, log: Logger) {
   const rooms = new RoomRegistry(pool, config.media, log);
   const metrics = createMetrics(pool, rooms);
 
-  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   installHttpErrors(app);
   await app.register(healthPlugin, { pool, rooms, metrics });
   await app.register(tokenPlugin, { auth: config.auth });

@@ -85,14 +85,14 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     const slot: WorkerSlot = { index, worker, webRtcServer, peers: 0, alive: true };
     worker.on('died', (error) => this.onDied(slot, error));
-    this.log.info({ worker: index, pid: worker.pid, ip: listen.ip, announcedAddress: listen.announcedAddress, port: port ?? 'auto' }, 'media worker ready');
+    this.log.info({ worker: index, workerPid: worker.pid, ip: listen.ip, announcedAddress: listen.announcedAddress, port: port ?? 'auto' }, 'media worker ready');
     return slot;
   }
 
   private async onDied(slot: WorkerSlot, error: Error) {
     slot.alive = false;
     slot.peers = 0;
-    this.log.error({ worker: slot.index, pid: slot.worker.pid, err: error }, 'media worker died; replacing it');
+    this.log.error({ worker: slot.index, workerPid: slot.worker.pid, err: error }, 'media worker died; replacing it');
     this.emit('workerDied', slot, error);
     for (const delay of RESPAWN_DELAYS_MS) {
       if (this.closed) return;

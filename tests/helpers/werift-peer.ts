@@ -1,0 +1,183 @@
+import {
+  MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel,
+} from 'werift';
+import type { ResponseData } from '../../src/signaling/protocol.js';
+import { answerForSend, offerForRecv, parseLocal } from './sdp.js';
+import { SignalingClient } from './signaling-client.js';
+
+type JoinResult = ResponseData<'join'>;
+type Caps = JoinResult['routerRtpCapabilities'];
+
+const LOOPBACK_ONLY = { iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' }, iceAdditionalHostAddresses: ['127.0.0.1'] };
+
+/** werift codecs with the router's payload types, so both sides agree without remapping. */
+function weriftCodecs(caps: Caps) {
+  const pt = (mime: string) => caps.codecs!.find((c) => c.mimeType.toLowerCase() === mime)!.preferredPayloadType!;
+  return {
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: pt('audio/opus') })],
+    video: [new RTCRtpCodecParameters({
+      mimeType: 'video/VP8', clockRate: 90000, payloadType: pt('video/vp8'),
+      rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+    })],
+  };
+}
+
+/** What this client can receive: opus and VP8 only, as the router numbers them. */
+export function receiveCapabilities(caps: Caps): Caps {
+  return {
+    codecs: caps.codecs!.filter((c) => ['audio/opus', 'video/vp8'].includes(c.mimeType.toLowerCase())),
+    headerExtensions: [],
+  };
+}
+
+/** A VP8 key frame as mediasoup's parser sees one: payload descriptor (S=1) + key-frame header for 640x480. */
+function vp8KeyFrame(size: number) {
+  const b = Buffer.alloc(size, 0x55);
+  b.set([0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 0);
+  return b;
+}
+
+export interface Received { packets: number; bytes: number }
+
+/**
+ * A Node-side WebRTC client (werift) speaking our protocol: publishes synthetic opus and VP8,
+ * receives and decrypts what the SFU forwards, and exchanges data-channel messages.
+ */
+export class WeriftPeer {
+  join!: JoinResult;
+  readonly received = { audio: { packets: 0, bytes: 0 } as Received, video: { packets: 0, bytes: 0 } as Received };
+  readonly messages: string[] = [];
+  readonly producers: Record<string, string> = {};
+  sendTransportId?: string;
+  recvTransportId?: string;
+  private sendPc?: RTCPeerConnection;
+  private recvPc?: RTCPeerConnection;
+  private sendChannel?: RTCDataChannel;
+  private timers: NodeJS.Timeout[] = [];
+
+  private constructor(readonly client: SignalingClient) {}
+
+  static async connect(url: string, token: string, autoSubscribe = true): Promise<WeriftPeer> {
+    const peer = new WeriftPeer(await SignalingClient.connect(url));
+    peer.join = await peer.client.request('join', { token, autoSubscribe });
+    await peer.client.request('setRtpCapabilities', {
+      rtpCapabilities: receiveCapabilities(peer.join.routerRtpCapabilities),
+      sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } },
+    });
+    return peer;
+  }
+
+  /** Creates the send transport and produces the requested tracks and data channel. */
+  async publish({ audio = true, video = true, data = true } = {}) {
+    const transport = await this.client.request('createTransport', { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    this.sendTransportId = transport.transportId;
+    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...LOOPBACK_ONLY });
+    this.sendPc = pc;
+    const tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>> = {};
+    for (const kind of ['audio', 'video'] as const) {
+      if (kind === 'audio' ? !audio : !video) continue;
+      tracks[kind] = new MediaStreamTrack({ kind });
+      pc.addTransceiver(tracks[kind]!, { direction: 'sendonly' });
+    }
+    if (data) this.sendChannel = pc.createDataChannel('chat', { negotiated: true, id: 1, ordered: true });
+    await pc.setLocalDescription(await pc.createOffer());
+    const local = parseLocal(pc.localDescription!.sdp);
+    await pc.setRemoteDescription({ type: 'answer', sdp: answerForSend(transport, local.sections) });
+    await this.client.request('connectTransport', { transportId: transport.transportId, dtlsParameters: { role: 'client', fingerprints: [local.fingerprint] } });
+
+    for (const section of local.sections) {
+      if (section.kind === 'application') continue;
+      const codec = section.codecs[0];
+      const { producerId } = await this.client.request('produce', {
+        transportId: transport.transportId,
+        kind: section.kind,
+        rtpParameters: {
+          mid: section.mid,
+          codecs: [codec],
+          headerExtensions: section.headerExtensions,
+          encodings: [{ ssrc: section.ssrc! }],
+          rtcp: { cname: section.cname, reducedSize: true },
+        },
+        appData: { source: section.kind === 'audio' ? 'microphone' : 'camera' },
+      });
+      this.producers[section.kind] = producerId;
+    }
+    if (data) {
+      const { dataProducerId } = await this.client.request('produceData', {
+        transportId: transport.transportId, sctpStreamParameters: { streamId: 1, ordered: true }, label: 'chat', protocol: 'text',
+      });
+      this.producers.data = dataProducerId;
+    }
+    await waitFor(() => pc.connectionState === 'connected', 'send connection');
+    if (this.sendChannel) await waitFor(() => this.sendChannel!.readyState === 'open', 'send data channel');
+    this.startSending(tracks);
+  }
+
+  /** Synthetic media: opus every 20 ms, a VP8 key frame every 33 ms. Stops after `maxSeconds`. */
+  private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, maxSeconds = 120) {
+    let seq = 1000;
+    const every = (ms: number, fn: (n: number) => void) => {
+      let n = 0;
+      const limit = Math.floor((maxSeconds * 1000) / ms);
+      const t = setInterval(() => (++n > limit ? clearInterval(t) : fn(n)), ms);
+      this.timers.push(t);
+    };
+    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: n * 960, marker: false }), Buffer.alloc(80, n & 0xff))));
+    if (tracks.video) every(33, (n) => tracks.video!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: n * 3000, marker: true }), vp8KeyFrame(600))));
+  }
+
+  sendMessage(text: string) {
+    if (!this.sendChannel) throw new Error('publish({ data: true }) first');
+    this.sendChannel.send(text);
+  }
+
+  /**
+   * Creates the recv transport, waits for the expected newConsumer/newDataConsumer notifications,
+   * answers the server's offer and resumes every consumer.
+   */
+  async subscribe({ consumers, dataConsumers = 0 }: { consumers: number; dataConsumers?: number }) {
+    const transport = await this.client.request('createTransport', { direction: 'recv', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    this.recvTransportId = transport.transportId;
+    await this.client.until(() => this.client.notificationsOf('newConsumer').length >= consumers
+      && this.client.notificationsOf('newDataConsumer').length >= dataConsumers, 'consumers');
+    const offered = this.client.notificationsOf('newConsumer').slice(0, consumers);
+    const dataOffered = this.client.notificationsOf('newDataConsumer').slice(0, dataConsumers);
+
+    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...LOOPBACK_ONLY });
+    this.recvPc = pc;
+    pc.onTransceiverAdded.subscribe((transceiver) => {
+      transceiver.onTrack.subscribe((track) => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          const r = this.received[track.kind as 'audio' | 'video'];
+          r.packets++;
+          r.bytes += rtp.payload.length;
+        });
+      });
+    });
+    for (const d of dataOffered) {
+      const channel = pc.createDataChannel(d.label, { negotiated: true, id: d.sctpStreamParameters.streamId, ordered: true });
+      channel.onMessage.subscribe((msg) => this.messages.push(msg.toString()));
+    }
+    await pc.setRemoteDescription({ type: 'offer', sdp: offerForRecv(transport, offered, dataOffered.length > 0) });
+    await pc.setLocalDescription(await pc.createAnswer());
+    const local = parseLocal(pc.localDescription!.sdp);
+    await this.client.request('connectTransport', { transportId: transport.transportId, dtlsParameters: { role: 'client', fingerprints: [local.fingerprint] } });
+    for (const c of offered) await this.client.request('resumeConsumer', { consumerId: c.consumerId });
+    await waitFor(() => pc.connectionState === 'connected', 'recv connection');
+    return offered;
+  }
+
+  async close() {
+    for (const t of this.timers) clearInterval(t);
+    this.client.close();
+    await Promise.all([this.sendPc?.close(), this.recvPc?.close()]);
+  }
+}
+
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
