@@ -4,11 +4,19 @@ import {
 import type { ResponseData } from '../../src/signaling/protocol.js';
 import { answerForSend, offerForRecv, parseLocal } from './sdp.js';
 import { SignalingClient } from './signaling-client.js';
+import { loopbackStunPort } from './stun-responder.js';
 
 type JoinResult = ResponseData<'join'>;
 type Caps = JoinResult['routerRtpCapabilities'];
 
-const LOOPBACK_ONLY = { iceUseIpv6: false, iceInterfaceAddresses: { udp4: '127.0.0.1' }, iceAdditionalHostAddresses: ['127.0.0.1'] };
+/** werift options that keep ICE on loopback (its default STUN server is a public one). */
+const loopbackOnly = async () => ({
+  iceServers: [{ urls: `stun:127.0.0.1:${await loopbackStunPort()}` }],
+  iceUseIpv6: false,
+  iceAdditionalHostAddresses: ['127.0.0.1'],
+  // Only pair our loopback candidate with the server's, whatever else the host has.
+  iceFilterCandidatePair: (pair: { localCandidate: { host: string } }) => pair.localCandidate.host === '127.0.0.1',
+});
 
 /** werift codecs with the router's payload types, so both sides agree without remapping. */
 function weriftCodecs(caps: Caps) {
@@ -71,7 +79,7 @@ export class WeriftPeer {
   async publish({ audio = true, video = true, data = true } = {}) {
     const transport = await this.client.request('createTransport', { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
     this.sendTransportId = transport.transportId;
-    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...LOOPBACK_ONLY });
+    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
     this.sendPc = pc;
     const tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>> = {};
     for (const kind of ['audio', 'video'] as const) {
@@ -143,7 +151,7 @@ export class WeriftPeer {
     const offered = this.client.notificationsOf('newConsumer').slice(0, consumers);
     const dataOffered = this.client.notificationsOf('newDataConsumer').slice(0, dataConsumers);
 
-    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...LOOPBACK_ONLY });
+    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
     this.recvPc = pc;
     pc.onTransceiverAdded.subscribe((transceiver) => {
       transceiver.onTrack.subscribe((track) => {
