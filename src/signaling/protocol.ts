@@ -171,6 +171,11 @@ export const requests = {
     Type.Object({ transportId: Id, dtlsParameters: DtlsParameters }, { additionalProperties: false }),
     Empty,
   ),
+  closeTransport: req(
+    'Close one of your transports, and every producer and consumer on it.',
+    Type.Object({ transportId: Id }, { additionalProperties: false }),
+    Empty,
+  ),
   restartIce: req(
     'Restart ICE on a transport after a network change; returns new ICE parameters for the client.',
     Type.Object({ transportId: Id }, { additionalProperties: false }),
@@ -240,7 +245,7 @@ export const notifications = {
   peerJoined: note('Another peer entered the room.', PeerInfo),
   peerLeft: note('A peer left the room.', Type.Object({ peerId: Id })),
   producerAdded: note('A peer started a producer (sent to every other peer, whether or not it auto-subscribes).', Type.Object({ peerId: Id, producer: ProducerInfo })),
-  producerClosed: note('One of your producers was closed by the server.', Type.Object({ producerId: Id, reason: Type.String() })),
+  producerClosed: note('One of your producers ended without a closeProducer from you (for example its transport closed).', Type.Object({ producerId: Id, reason: Type.String() })),
   producerScore: note('Send quality of one of your producers, 0-10 per encoding.', Type.Object({
     producerId: Id, score: Type.Array(Type.Object({ ssrc: Type.Integer(), rid: Type.Optional(Type.String()), score: Type.Number() })),
   })),

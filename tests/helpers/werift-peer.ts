@@ -47,6 +47,9 @@ function vp8KeyFrame(size: number) {
 
 export interface Received { packets: number; bytes: number }
 
+/** RTP header extension id we use for ssrc-audio-level (werift negotiates none of its own here). */
+const AUDIO_LEVEL_EXT = { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: 10 };
+
 /**
  * A Node-side WebRTC client (werift) speaking our protocol: publishes synthetic opus and VP8,
  * receives and decrypts what the SFU forwards, and exchanges data-channel messages.
@@ -76,7 +79,7 @@ export class WeriftPeer {
   }
 
   /** Creates the send transport and produces the requested tracks and data channel. */
-  async publish({ audio = true, video = true, data = true } = {}) {
+  async publish({ audio = true, video = true, data = true, simulcast = false } = {}) {
     const transport = await this.client.request('createTransport', { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
     this.sendTransportId = transport.transportId;
     const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
@@ -96,14 +99,19 @@ export class WeriftPeer {
     for (const section of local.sections) {
       if (section.kind === 'application') continue;
       const codec = section.codecs[0];
+      const ssrc = section.ssrc!;
+      // Simulcast: three encodings are announced, werift feeds the lowest one.
+      const encodings = section.kind === 'video' && simulcast
+        ? [{ ssrc, scalabilityMode: 'L1T1' }, { ssrc: ssrc + 1, scalabilityMode: 'L1T1' }, { ssrc: ssrc + 2, scalabilityMode: 'L1T1' }]
+        : [{ ssrc }];
       const { producerId } = await this.client.request('produce', {
         transportId: transport.transportId,
         kind: section.kind,
         rtpParameters: {
           mid: section.mid,
           codecs: [codec],
-          headerExtensions: section.headerExtensions,
-          encodings: [{ ssrc: section.ssrc! }],
+          headerExtensions: section.kind === 'audio' ? [...section.headerExtensions, AUDIO_LEVEL_EXT] : section.headerExtensions,
+          encodings,
           rtcp: { cname: section.cname, reducedSize: true },
         },
         appData: { source: section.kind === 'audio' ? 'microphone' : 'camera' },
@@ -123,15 +131,17 @@ export class WeriftPeer {
 
   /** Synthetic media: opus every 20 ms, a VP8 key frame every 33 ms. Stops after `maxSeconds`. */
   private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, maxSeconds = 120) {
-    let seq = 1000;
+    // n counts this stream's packets: it is the sequence number and paces the timestamp.
     const every = (ms: number, fn: (n: number) => void) => {
       let n = 0;
       const limit = Math.floor((maxSeconds * 1000) / ms);
       const t = setInterval(() => (++n > limit ? clearInterval(t) : fn(n)), ms);
       this.timers.push(t);
     };
-    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: n * 960, marker: false }), Buffer.alloc(80, n & 0xff))));
-    if (tracks.video) every(33, (n) => tracks.video!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: n * 3000, marker: true }), vp8KeyFrame(600))));
+    // Loud audio (-10 dBov, voice activity bit set), so the active-speaker observer hears it.
+    const level = { id: AUDIO_LEVEL_EXT.id, payload: Buffer.from([0x80 | 10]) };
+    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), Buffer.alloc(80, n & 0xff))));
+    if (tracks.video) every(33, (n) => tracks.video!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 3000, marker: true }), vp8KeyFrame(600))));
   }
 
   sendMessage(text: string) {

@@ -4,7 +4,7 @@ import type { HandlerMap } from '../handler.js';
 
 const MAX_TRANSPORTS_PER_PEER = 4;
 
-export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport' | 'restartIce'> = {
+export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport' | 'closeTransport' | 'restartIce'> = {
   createTransport: {
     grant: ({ direction }, ctx) => (direction === 'recv' ? 'subscribe' : publishGrantOf(ctx.peer.identity.grants)),
     async run(ctx, { direction, sctpCapabilities, forceTcp }) {
@@ -52,6 +52,13 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
         transport.appData.connected = false;
         throw err;
       }
+      return {};
+    },
+  },
+
+  closeTransport: {
+    async run(ctx, { transportId }) {
+      ctx.peer.own('transport', transportId).close();
       return {};
     },
   },

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requests, notifications } from '../../src/signaling/protocol.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
+import { receiveCapabilities, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+/**
+ * Walks every request of protocol v1 and waits for every notification, in one room:
+ * seller publishes (simulcast video, audio, data), buyer auto-subscribes, an agent
+ * subscribes by hand, an admin kicks.
+ */
+describe('protocol v1, request by request', () => {
+  let t: TestNode;
+  let seller: WeriftPeer;
+  let buyer: WeriftPeer;
+  let agent: SignalingClient;
+  const used = new Set<string>();
+  const seen = (c: SignalingClient) => c.notifications.forEach((n) => used.add(`notification:${n.method}`));
+  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: RequestFailed) => e.code);
+  const room = 'ticket-42';
+
+  beforeAll(async () => {
+    t = await startTestNode();
+  });
+  afterAll(async () => {
+    await seller?.close();
+    await buyer?.close();
+    agent?.close();
+    await t.close();
+  });
+
+  const track = (c: SignalingClient) => {
+    const request = c.request.bind(c);
+    c.request = ((method: string, data: never) => {
+      used.add(`request:${method}`);
+      return request(method as never, data);
+    }) as typeof c.request;
+    return c;
+  };
+
+  it('join, setRtpCapabilities, peerJoined', async () => {
+    const sellerClient = track(await SignalingClient.connect(t.ws));
+    used.add('request:join').add('request:setRtpCapabilities');
+    seller = await WeriftPeer.connect(t.ws, t.token({ room, identity: 'seller', role: 'seller', name: 'Shenzhen Parts Co.' }));
+    sellerClient.close();
+    track(seller.client);
+    expect(seller.join).toMatchObject({ peerId: 'seller', roomId: room, role: 'seller', peers: [] });
+    expect(seller.join.routerRtpCapabilities.codecs!.map((c) => c.mimeType)).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8', 'video/VP9', 'video/H264']));
+    buyer = await WeriftPeer.connect(t.ws, t.token({ room, identity: 'buyer', role: 'buyer' }));
+    track(buyer.client);
+    expect(buyer.join.peers).toEqual([expect.objectContaining({ id: 'seller', name: 'Shenzhen Parts Co.', role: 'seller' })]);
+    expect(await seller.client.notification('peerJoined')).toMatchObject({ id: 'buyer', role: 'buyer' });
+  });
+
+  it('createTransport, connectTransport, produce, produceData, newConsumer, newDataConsumer', async () => {
+    await seller.publish({ simulcast: true });
+    await buyer.publish({ audio: false, video: false, data: true });
+    const consumers = await buyer.subscribe({ consumers: 2, dataConsumers: 1 });
+    expect(consumers.find((c) => c.kind === 'video')!.type).toBe('simulcast');
+    expect(await buyer.client.notification('producerAdded', (d) => d.producer.kind === 'video')).toMatchObject({ peerId: 'seller' });
+    await waitFor(() => buyer.received.video.packets > 20 && buyer.received.audio.packets > 20, 'media');
+  });
+
+  it('ICE offers UDP and TCP unless forceTcp', async () => {
+    const any = await buyer.client.request('createTransport', { direction: 'recv' });
+    expect(new Set(any.iceCandidates.map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp']));
+    const tcp = await buyer.client.request('createTransport', { direction: 'recv', forceTcp: true });
+    expect(tcp.iceCandidates.map((c) => c.protocol)).toEqual(['tcp']);
+    await buyer.client.request('closeTransport', { transportId: any.transportId });
+    await buyer.client.request('closeTransport', { transportId: tcp.transportId });
+  });
+
+  it('scores, layers and the active speaker are notified', async () => {
+    const video = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'video')!;
+    await seller.client.notification('producerScore');
+    await buyer.client.notification('consumerScore', (d) => d.consumerId === video.consumerId);
+    expect(await buyer.client.notification('consumerLayersChanged', (d) => d.consumerId === video.consumerId && d.layers !== null))
+      .toMatchObject({ layers: { spatialLayer: 0 } });
+    expect(await buyer.client.notification('activeSpeaker')).toEqual({ peerId: 'seller', producerId: seller.producers.audio });
+  });
+
+  it('setConsumerPreferredLayers and requestKeyFrame apply to video consumers only', async () => {
+    const [video, audio] = ['video', 'audio'].map((k) => buyer.client.notificationsOf('newConsumer').find((c) => c.kind === k)!);
+    expect(await code(buyer.client.request('setConsumerPreferredLayers', { consumerId: video.consumerId, spatialLayer: 2, temporalLayer: 0 }))).toBe('ok');
+    expect(await code(buyer.client.request('setConsumerPreferredLayers', { consumerId: audio.consumerId, spatialLayer: 0 }))).toBe('INVALID_STATE');
+    expect(await code(buyer.client.request('requestKeyFrame', { consumerId: video.consumerId }))).toBe('ok');
+    expect(await code(buyer.client.request('requestKeyFrame', { consumerId: audio.consumerId }))).toBe('INVALID_STATE');
+    const { stats } = await buyer.client.request('getStats', { target: 'consumer', id: video.consumerId });
+    expect(stats.find((s) => s.type === 'outbound-rtp')).toMatchObject({ kind: 'video' });
+  });
+
+  it('pauseProducer / resumeProducer reach subscribers as consumerPaused / consumerResumed', async () => {
+    const video = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'video')!;
+    await seller.client.request('pauseProducer', { producerId: seller.producers.video });
+    await buyer.client.notification('consumerPaused', (d) => d.consumerId === video.consumerId);
+    await seller.client.request('resumeProducer', { producerId: seller.producers.video });
+    await buyer.client.notification('consumerResumed', (d) => d.consumerId === video.consumerId);
+  });
+
+  it('pauseConsumer stops forwarding to that subscriber, resumeConsumer restarts it', async () => {
+    const audio = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'audio')!;
+    await buyer.client.request('pauseConsumer', { consumerId: audio.consumerId });
+    await new Promise((r) => setTimeout(r, 150));
+    const paused = buyer.received.audio.packets;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(buyer.received.audio.packets).toBe(paused);
+    await buyer.client.request('resumeConsumer', { consumerId: audio.consumerId });
+    await waitFor(() => buyer.received.audio.packets > paused + 5, 'audio again');
+  });
+
+  it('restartIce returns fresh ICE credentials', async () => {
+    const { iceParameters } = await buyer.client.request('restartIce', { transportId: buyer.recvTransportId! });
+    expect(iceParameters.usernameFragment).toBeTruthy();
+    expect(iceParameters.password).toBeTruthy();
+  });
+
+  it('getStats covers transports, producers, consumers, data producers and data consumers', async () => {
+    const dataConsumer = buyer.client.notificationsOf('newDataConsumer')[0];
+    for (const [c, target, id] of [
+      [seller.client, 'transport', seller.sendTransportId!],
+      [seller.client, 'producer', seller.producers.video],
+      [seller.client, 'dataProducer', seller.producers.data],
+      [buyer.client, 'consumer', buyer.client.notificationsOf('newConsumer')[0].consumerId],
+      [buyer.client, 'dataConsumer', dataConsumer.dataConsumerId],
+    ] as const) {
+      const { stats } = await c.request('getStats', { target, id });
+      expect(stats.length, target).toBeGreaterThan(0);
+    }
+  });
+
+  it('consume by hand for a peer that joined with autoSubscribe false', async () => {
+    agent = track(await SignalingClient.connect(t.ws));
+    const joined = await agent.request('join', { token: t.token({ room, identity: 'agent', role: 'agent' }), autoSubscribe: false });
+    const sellerInfo = joined.peers.find((p) => p.id === 'seller')!;
+    expect(sellerInfo.producers.map((p) => p.kind).sort()).toEqual(['audio', 'video']);
+    await agent.request('setRtpCapabilities', { rtpCapabilities: receiveCapabilities(joined.routerRtpCapabilities) });
+    expect(await code(agent.request('consume', { producerId: seller.producers.audio }))).toBe('CANNOT_CONSUME');
+    await agent.request('createTransport', { direction: 'recv' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(agent.notificationsOf('newConsumer')).toEqual([]);
+    const params = await agent.request('consume', { producerId: seller.producers.audio });
+    expect(params).toMatchObject({ producerId: seller.producers.audio, peerId: 'seller', kind: 'audio', appData: { source: 'microphone' } });
+    expect(await agent.notification('newConsumer')).toEqual(params);
+    expect(await code(agent.request('consume', { producerId: 'no-such-producer' }))).toBe('NOT_FOUND');
+    await agent.request('closeConsumer', { consumerId: params.consumerId });
+    expect(await code(agent.request('getStats', { target: 'consumer', id: params.consumerId }))).toBe('NOT_FOUND');
+  });
+
+  it('closeDataProducer and closeProducer end the subscribers’ consumers', async () => {
+    const dataConsumer = buyer.client.notificationsOf('newDataConsumer')[0];
+    await seller.client.request('closeDataProducer', { dataProducerId: seller.producers.data });
+    expect(await buyer.client.notification('dataConsumerClosed')).toMatchObject({ dataConsumerId: dataConsumer.dataConsumerId });
+    const audio = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'audio')!;
+    await seller.client.request('closeProducer', { producerId: seller.producers.audio });
+    expect(await buyer.client.notification('consumerClosed', (d) => d.consumerId === audio.consumerId)).toMatchObject({ reason: 'producer closed' });
+  });
+
+  it('closeTransport ends its producers: producerClosed to the owner, consumerClosed to subscribers', async () => {
+    const video = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'video')!;
+    await seller.client.request('closeTransport', { transportId: seller.sendTransportId! });
+    expect(await seller.client.notification('producerClosed')).toEqual({ producerId: seller.producers.video, reason: 'transport closed' });
+    await buyer.client.notification('consumerClosed', (d) => d.consumerId === video.consumerId);
+  });
+
+  it('kickPeer needs admin; the kicked session is told why and can join again', async () => {
+    const admin = track(await SignalingClient.connect(t.ws));
+    await admin.request('join', { token: t.token({ room, identity: 'supervisor', role: 'agent', grants: { admin: true } }) });
+    expect(await code(admin.request('kickPeer', { peerId: 'ghost' }))).toBe('NOT_FOUND');
+    await admin.request('kickPeer', { peerId: 'agent' });
+    expect(await agent.notification('disconnected')).toMatchObject({ code: 'KICKED', rejoin: false });
+    expect(await buyer.client.notification('peerLeft', (d) => d.peerId === 'agent')).toBeTruthy();
+    expect(await code(agent.request('createTransport', { direction: 'recv' }))).toBe('NOT_JOINED');
+    await agent.request('join', { token: t.token({ room, identity: 'agent', role: 'agent' }) });
+    seen(admin);
+    admin.close();
+  });
+
+  it('leave, peerLeft; the same identity joining elsewhere replaces the old session', async () => {
+    await buyer.client.request('leave', {});
+    expect(await seller.client.notification('peerLeft', (d) => d.peerId === 'buyer')).toBeTruthy();
+    const again = track(await SignalingClient.connect(t.ws));
+    await again.request('join', { token: t.token({ room, identity: 'seller', role: 'seller' }) });
+    expect(await seller.client.notification('disconnected')).toMatchObject({ code: 'DUPLICATE_IDENTITY' });
+    seen(again);
+    again.close();
+  });
+
+  it('every request and notification of the protocol was exercised', () => {
+    for (const c of [seller.client, buyer.client, agent]) seen(c);
+    const all = [...Object.keys(requests).map((m) => `request:${m}`), ...Object.keys(notifications).map((m) => `notification:${m}`)];
+    expect(all.filter((m) => !used.has(m))).toEqual([]);
+  });
+});
