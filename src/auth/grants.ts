@@ -7,11 +7,12 @@ export const Grants = Type.Object({
   publishData: Type.Boolean(),
   subscribe: Type.Boolean(),
   admin: Type.Boolean(),
-});
+}, { title: 'Grants' });
 export type Grants = Static<typeof Grants>;
 export type Grant = keyof Grants;
 
 export const Role = literals(['buyer', 'seller', 'agent', 'bot', 'observer'], {
+  title: 'Role',
   description: 'buyer and seller are the two sides of an after-sales call; agent is support staff; bot is an AI service (triage, transcription); observer only watches.',
 });
 export type Role = Static<typeof Role>;

@@ -44,6 +44,8 @@ type Ctx<M extends RequestMethod> = M extends 'join' ? SessionContext : JoinedCo
 export interface Handler<M extends RequestMethod> {
   /** The grant this request needs, checked before it runs (undefined: none beyond having joined). */
   grant?: Grant | ((data: RequestData<M>, ctx: JoinedContext) => Grant | undefined);
+  /** For the protocol document, when `grant` is a function. */
+  grantDoc?: string;
   run(ctx: Ctx<M>, data: RequestData<M>): Promise<ResponseData<M>>;
 }
 

@@ -14,7 +14,7 @@ export const PROTOCOL_VERSION = 1;
 export const SIGNALING_PATH = `/v${PROTOCOL_VERSION}/rtc`;
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
-const AppData = Type.Record(Type.String(), Type.Unknown(), { description: 'Free-form application data, echoed to other peers.' });
+const AppData = Type.Record(Type.String(), Type.Unknown(), { title: 'AppData', description: 'Free-form application data, echoed to other peers.' });
 const Kind = literals(['audio', 'video']);
 const Direction = literals(['send', 'recv']);
 
@@ -41,7 +41,7 @@ const RtpHeaderExtension = Type.Object({
 const RtpCapabilities = Type.Object({
   codecs: Type.Optional(Type.Array(RtpCodecCapability)),
   headerExtensions: Type.Optional(Type.Array(RtpHeaderExtension)),
-}, { description: 'mediasoup RtpCapabilities.' });
+}, { title: 'RtpCapabilities', description: 'mediasoup RtpCapabilities.' });
 const RtpParameters = Type.Object({
   mid: Type.Optional(Type.String()),
   codecs: Type.Array(Type.Object({
@@ -69,12 +69,12 @@ const RtpParameters = Type.Object({
     maxBitrate: Type.Optional(Type.Number()),
   }))),
   rtcp: Type.Optional(Type.Object({ cname: Type.Optional(Type.String()), reducedSize: Type.Optional(Type.Boolean()) })),
-}, { description: 'mediasoup RtpParameters.' });
+}, { title: 'RtpParameters', description: 'mediasoup RtpParameters.' });
 const DtlsParameters = Type.Object({
   role: Type.Optional(literals(['auto', 'client', 'server'])),
   fingerprints: Type.Array(Type.Object({ algorithm: Type.String(), value: Type.String() }), { minItems: 1 }),
-});
-const IceParameters = Type.Object({ usernameFragment: Type.String(), password: Type.String(), iceLite: Type.Optional(Type.Boolean()) });
+}, { title: 'DtlsParameters' });
+const IceParameters = Type.Object({ usernameFragment: Type.String(), password: Type.String(), iceLite: Type.Optional(Type.Boolean()) }, { title: 'IceParameters' });
 const IceCandidate = Type.Object({
   foundation: Type.String(),
   priority: Type.Integer(),
@@ -83,25 +83,25 @@ const IceCandidate = Type.Object({
   port: Type.Integer(),
   type: Type.String(),
   tcpType: Type.Optional(Type.String()),
-});
-const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) });
-const SctpParameters = Type.Object({ port: Type.Integer(), OS: Type.Integer(), MIS: Type.Integer(), maxMessageSize: Type.Integer() });
+}, { title: 'IceCandidate' });
+const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) }, { title: 'SctpCapabilities' });
+const SctpParameters = Type.Object({ port: Type.Integer(), OS: Type.Integer(), MIS: Type.Integer(), maxMessageSize: Type.Integer() }, { title: 'SctpParameters' });
 const SctpStreamParameters = Type.Object({
   streamId: Type.Integer({ minimum: 0, maximum: 65534 }),
   ordered: Type.Optional(Type.Boolean()),
   maxPacketLifeTime: Type.Optional(Type.Integer({ minimum: 0 })),
   maxRetransmits: Type.Optional(Type.Integer({ minimum: 0 })),
-});
-const ProducerInfo = Type.Object({ id: Id, kind: Kind, paused: Type.Boolean(), appData: AppData });
-const DataProducerInfo = Type.Object({ id: Id, label: Type.String(), protocol: Type.String(), appData: AppData });
+}, { title: 'SctpStreamParameters' });
+const ProducerInfo = Type.Object({ id: Id, kind: Kind, paused: Type.Boolean(), appData: AppData }, { title: 'ProducerInfo' });
+const DataProducerInfo = Type.Object({ id: Id, label: Type.String(), protocol: Type.String(), appData: AppData }, { title: 'DataProducerInfo' });
 const PeerInfo = Type.Object({
   id: Id,
   name: Type.String(),
   role: Role,
   producers: Type.Array(ProducerInfo),
   dataProducers: Type.Array(DataProducerInfo),
-});
-const Layers = Type.Object({ spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) });
+}, { title: 'PeerInfo' });
+const Layers = Type.Object({ spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) }, { title: 'Layers' });
 const Empty = Type.Object({}, { additionalProperties: false });
 const ProducerRef = Type.Object({ producerId: Id }, { additionalProperties: false });
 const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: false });
@@ -114,7 +114,7 @@ const ConsumerParams = Type.Object({
   rtpParameters: RtpParameters,
   producerPaused: Type.Boolean(),
   appData: AppData,
-});
+}, { title: 'ConsumerParams' });
 const DataConsumerParams = Type.Object({
   dataConsumerId: Id,
   dataProducerId: Id,
@@ -123,7 +123,7 @@ const DataConsumerParams = Type.Object({
   protocol: Type.String(),
   sctpStreamParameters: SctpStreamParameters,
   appData: AppData,
-});
+}, { title: 'DataConsumerParams' });
 
 type Def = { description: string; data: TSchema; response: TSchema };
 const req = <D extends TSchema, R extends TSchema>(description: string, data: D, response: R) => ({ description, data, response });

@@ -41,4 +41,26 @@ describe('media through one node', () => {
     buyer.sendMessage('the hinge is cracked');
     await waitFor(() => seller.messages.includes('the hinge is cracked'), 'chat at the seller');
   });
+
+  it('spreads a room over workers when a router is full, piping producers between them', async () => {
+    const wide = await startTestNode({ media: { numWorkers: 2, maxPeersPerRouter: 1 } });
+    try {
+      const a = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'a', role: 'seller' }));
+      const b = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'b' }));
+      peers.push(a, b);
+      const routers = wide.node.rooms.get('wide')!.media.routers;
+      expect(routers.map((r) => r.slot.index).sort()).toEqual([0, 1]);
+      await b.publish({ data: true, video: false });
+      await a.publish({ data: true });
+      await b.subscribe({ consumers: 2, dataConsumers: 1 });
+      await a.subscribe({ consumers: 1, dataConsumers: 1 });
+      await waitFor(() => b.received.video.packets > 20 && a.received.audio.packets > 20, 'media across workers');
+      a.sendMessage('across the pipe');
+      await waitFor(() => b.messages.includes('across the pipe'), 'data across workers');
+      // b's audio lives on the second router; the speaker observer on the first still hears it.
+      await a.client.notification('activeSpeaker');
+    } finally {
+      await wide.close();
+    }
+  });
 });

@@ -16,12 +16,14 @@ function sendTransport(peer: Peer, transportId: string) {
 }
 
 const kindGrant = (kind: 'audio' | 'video') => (kind === 'audio' ? 'publishAudio' as const : 'publishVideo' as const);
+const KIND_GRANT_DOC = '`publishAudio` or `publishVideo`, by the kind';
 
 export const producerHandlers: HandlerMap<
   'produce' | 'produceData' | 'pauseProducer' | 'resumeProducer' | 'closeProducer' | 'closeDataProducer'
 > = {
   produce: {
     grant: ({ kind }) => kindGrant(kind),
+    grantDoc: KIND_GRANT_DOC,
     async run(ctx, { transportId, kind, rtpParameters, paused, appData }) {
       const { peer, room } = ctx;
       const producer = await sendTransport(peer, transportId).produce({
@@ -55,6 +57,7 @@ export const producerHandlers: HandlerMap<
 
   pauseProducer: {
     grant: ({ producerId }, ctx) => kindGrant(ctx.peer.own('producer', producerId).kind),
+    grantDoc: KIND_GRANT_DOC,
     async run(ctx, { producerId }) {
       await ctx.peer.own('producer', producerId).pause();
       return {};
@@ -63,6 +66,7 @@ export const producerHandlers: HandlerMap<
 
   resumeProducer: {
     grant: ({ producerId }, ctx) => kindGrant(ctx.peer.own('producer', producerId).kind),
+    grantDoc: KIND_GRANT_DOC,
     async run(ctx, { producerId }) {
       await ctx.peer.own('producer', producerId).resume();
       return {};

@@ -7,6 +7,7 @@ const MAX_TRANSPORTS_PER_PEER = 4;
 export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport' | 'closeTransport' | 'restartIce'> = {
   createTransport: {
     grant: ({ direction }, ctx) => (direction === 'recv' ? 'subscribe' : publishGrantOf(ctx.peer.identity.grants)),
+    grantDoc: '`subscribe` for recv; any publish grant for send',
     async run(ctx, { direction, sctpCapabilities, forceTcp }) {
       const { peer, room } = ctx;
       if (peer.transports.size >= MAX_TRANSPORTS_PER_PEER) {

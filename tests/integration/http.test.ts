@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVerifier } from '../../src/auth/tokens.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+describe('HTTP: health, readiness, metrics and token minting', () => {
+  let t: TestNode;
+  const apiKey = 'integration-api-key-123';
+  beforeAll(async () => {
+    t = await startTestNode({ auth: { apiKeys: [apiKey] } });
+  });
+  afterAll(() => t.close());
+
+  const mint = (body: unknown, key?: string) => fetch(`${t.http}/v1/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  });
+
+  it('/healthz and /readyz', async () => {
+    expect(await (await fetch(`${t.http}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${t.http}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', workers: { alive: 1, total: 1 } });
+    t.node.rooms.acceptingRooms = false;
+    const draining = await fetch(`${t.http}/readyz`);
+    t.node.rooms.acceptingRooms = true;
+    expect(draining.status).toBe(503);
+    expect((await draining.json()).problems).toEqual(['not accepting rooms (shutting down)']);
+  });
+
+  it('POST /v1/tokens needs an API key and a valid body', async () => {
+    expect((await mint({ room: 'r', identity: 'i' })).status).toBe(401);
+    expect((await mint({ room: 'r', identity: 'i' }, 'wrong-key-wrong-key')).status).toBe(401);
+    const bad = await mint({ room: 'r' }, apiKey);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('BAD_REQUEST');
+    const ok = await mint({ room: 'ticket-9', identity: 'seller-1', role: 'seller', ttlSeconds: 120 }, apiKey);
+    expect(ok.status).toBe(201);
+    const { token, expiresAt } = await ok.json();
+    expect(new TokenVerifier(t.config.auth).verify(token)).toMatchObject({ room: 'ticket-9', identity: 'seller-1', role: 'seller', expiresAt });
+    expect((await fetch(`${t.http}/nope`)).status).toBe(404);
+  });
+
+  it('the CLI mints tokens the node accepts', () => {
+    const out = execFileSync('npx', ['tsx', 'src/auth/cli.ts', '--room', 'cli-room', '--identity', 'agent-3', '--role', 'agent', '--grant', 'admin=true'], {
+      encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' },
+    });
+    expect(new TokenVerifier(t.config.auth).verify(out.trim())).toMatchObject({ room: 'cli-room', identity: 'agent-3', grants: { admin: true } });
+    expect(() => execFileSync('npx', ['tsx', 'src/auth/cli.ts', '--room', 'x'], { stdio: 'pipe' })).toThrow(/need --room and --identity/);
+  });
+
+  it('/metrics counts rooms, peers, media objects, bytes and joins, with bounded labels', async () => {
+    const a = await WeriftPeer.connect(t.ws, t.token({ room: 'metrics-room-secret-name', identity: 'alice-private' }));
+    const b = await WeriftPeer.connect(t.ws, t.token({ room: 'metrics-room-secret-name', identity: 'bob-private' }));
+    try {
+      await a.publish();
+      await b.subscribe({ consumers: 2, dataConsumers: 1 });
+      await waitFor(() => b.received.video.packets > 20, 'media');
+      const res = await fetch(`${t.http}/metrics`);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      const value = (line: string) => Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(value('sfu_rooms')).toBe(1);
+      expect(value('sfu_peers')).toBe(2);
+      expect(value('sfu_transports')).toBe(2);
+      expect(value('sfu_producers{kind="video"}')).toBe(1);
+      expect(value('sfu_consumers{kind="audio"}')).toBe(1);
+      expect(value('sfu_data_producers')).toBe(1);
+      expect(value('sfu_data_consumers')).toBe(1);
+      expect(value('sfu_transport_received_bytes_total')).toBeGreaterThan(10_000);
+      expect(value('sfu_transport_sent_bytes_total')).toBeGreaterThan(10_000);
+      expect(value('sfu_join_duration_seconds_count')).toBe(2);
+      expect(value('sfu_signaling_requests_total{method="join"}')).toBe(2);
+      expect(value('sfu_worker_cpu_seconds{worker="0"}')).toBeGreaterThan(0);
+      expect(value('sfu_worker_memory_bytes{worker="0"}')).toBeGreaterThan(1_000_000);
+      // No per-room or per-peer labels.
+      expect(text).not.toMatch(/metrics-room-secret-name|alice-private|bob-private/);
+      const labelNames = new Set([...text.matchAll(/^sfu_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)="/g)].map((l) => l[1])));
+      expect([...labelNames].filter((l) => !['kind', 'worker', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type'].includes(l))).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+// node itself, not npx or the tsx CLI: they put a process between the signal and the node.
+const main = ['--import', 'tsx', 'src/main.ts'];
+const env = (extra: Record<string, string>) => ({ ...process.env, LOG_LEVEL: 'info', MEDIA_LISTEN_IP: '127.0.0.1', HOST: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', ...extra });
+
+describe('the node process', () => {
+  it('refuses a bad configuration with a message naming the key', () => {
+    const r = spawnSync(process.execPath, main, { env: env({ PORT: 'eighty' }), encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('config server.port (PORT)');
+  });
+
+  it('starts with embedded defaults, serves /readyz, and exits cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    try {
+      const deadline = Date.now() + 30_000;
+      let port: number | undefined;
+      while (!port && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        port = Number(/"port":(\d+),"signaling"/.exec(out)?.[1]) || undefined;
+      }
+      expect(port).toBeDefined();
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.some((l) => l.msg === 'media worker ready' && l.worker === 0)).toBe(true);
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

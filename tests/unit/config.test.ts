@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+
+describe('configuration', () => {
+  it('starts from config/default.json with no environment', () => {
+    const config = loadConfig({});
+    expect(config.server.port).toBe(8080);
+    expect(config.media.numWorkers).toBe(0);
+  });
+
+  it('takes environment overrides, typed by the schema', () => {
+    const config = loadConfig({
+      PORT: '9000', MEDIA_NUM_WORKERS: '3', AUTH_API_KEYS: 'aaaaaaaaaaaaaaaa1, bbbbbbbbbbbbbbbb2',
+      AUTH_PUBLIC_KEYS: '[{"alg":"ES256","pem":"-----BEGIN PUBLIC KEY-----"}]', LOG_LEVEL: 'debug',
+    });
+    expect(config.server.port).toBe(9000);
+    expect(config.media.numWorkers).toBe(3);
+    expect(config.auth.apiKeys).toEqual(['aaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbb2']);
+    expect(config.auth.publicKeys[0].alg).toBe('ES256');
+    expect(config.log.level).toBe('debug');
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, /server\.port \(PORT\)/],
+    [{ PORT: '70000' }, /server\.port \(PORT\)/],
+    [{ MEDIA_NUM_WORKERS: '-1' }, /media\.numWorkers \(MEDIA_NUM_WORKERS\)/],
+    [{ LOG_LEVEL: 'loud' }, /log\.level \(LOG_LEVEL\)/],
+    [{ AUTH_PUBLIC_KEYS: 'not json' }, /auth\.publicKeys \(AUTH_PUBLIC_KEYS\): not valid JSON/],
+    [{ AUTH_PUBLIC_KEYS: '[{"alg":"HS256","pem":"x"}]' }, /auth\.publicKeys/],
+    [{ MEDIA_RTC_MIN_PORT: '50000', MEDIA_RTC_MAX_PORT: '40000' }, /media\.rtcMinPort/],
+    [{ NODE_ENV: 'production' }, /auth\.hs256Secret \(AUTH_HS256_SECRET\): the development secret is refused/],
+    [{ NODE_ENV: 'production', AUTH_HS256_SECRET: 'a-real-production-secret' }, /auth\.apiKeys \(AUTH_API_KEYS\)/],
+    [{ AUTH_HS256_SECRET: '' }, /auth\.hs256Secret/],
+  ])('refuses %j, naming the key', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('accepts a production setup with real secrets', () => {
+    const config = loadConfig({ NODE_ENV: 'production', AUTH_HS256_SECRET: 'a-real-production-secret', AUTH_API_KEYS: 'prod-api-key-0123456789' });
+    expect(config.env).toBe('production');
+  });
+});
