@@ -13,6 +13,7 @@ export const ERRORS = {
   INVALID_PARAMETERS: 'mediasoup refused the parameters (RTP, DTLS, SCTP or layers).',
   CANNOT_CONSUME: 'Your RTP capabilities cannot receive that producer, or you have no recv transport yet.',
   REQUEST_TIMEOUT: 'The request took too long.',
+  TOO_MANY_REQUESTS: 'Too many requests are waiting on this socket; wait for responses before sending more.',
   NODE_UNAVAILABLE: 'The node is not accepting rooms now (no live media worker, or shutting down).',
   INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
 } as const;

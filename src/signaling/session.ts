@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import type { Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { SignalingError, type ErrorCode } from './errors.js';
+import { ERRORS, SignalingError, type ErrorCode } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
 import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
@@ -12,10 +12,14 @@ import { parseRequest, RequestError } from './validation.js';
  * One WebSocket connection. Requests run one at a time, in order, so a client's
  * connectTransport is always done before its produce.
  */
+/** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
+export const MAX_QUEUED_REQUESTS = 64;
+
 export class SignalingSession implements SessionContext {
   peer?: Peer;
   room?: Room;
   private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
   private pendingAfter: Array<() => Promise<unknown> | void> = [];
 
   constructor(private readonly socket: WebSocket, readonly deps: SignalingDeps, readonly log: Logger) {}
@@ -41,7 +45,23 @@ export class SignalingSession implements SessionContext {
   }
 
   onMessage(text: string) {
-    this.queue = this.queue.then(() => this.handle(text));
+    if (this.queued >= MAX_QUEUED_REQUESTS) {
+      this.refuse(text);
+      return;
+    }
+    this.queued++;
+    this.queue = this.queue.then(() => this.handle(text)).finally(() => this.queued--);
+  }
+
+  private refuse(text: string) {
+    let id: number | null = null;
+    try {
+      id = parseRequest(text).id;
+    } catch (err) {
+      if (err instanceof RequestError) id = err.requestId;
+    }
+    this.deps.metrics.error('invalid', 'TOO_MANY_REQUESTS');
+    this.respond({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
   }
 
   /** The socket closed: the peer leaves its room. */

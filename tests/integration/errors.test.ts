@@ -125,6 +125,20 @@ describe('errors', () => {
     expect(await failure(noSubscribe.request('createTransport', { direction: 'recv' }))).toBe('PERMISSION_DENIED');
   });
 
+  it('a request flood gets TOO_MANY_REQUESTS beyond the queue bound; every request is answered', async () => {
+    const c = await joined('flooder');
+    const { transportId } = await c.request('createTransport', { direction: 'recv' });
+    const before = c.rawResponses.length;
+    const frame = (id: number) => JSON.stringify({ type: 'request', id, method: 'getStats', data: { target: 'transport', id: transportId } });
+    for (let i = 0; i < 500; i++) c.ws.send(frame(1000 + i));
+    await c.until(() => c.rawResponses.length >= before + 500, 'all answers');
+    const answers = c.rawResponses.slice(before);
+    expect(new Set(answers.map((r) => r.id)).size).toBe(500);
+    expect(answers.filter((r) => r.ok).length).toBeGreaterThanOrEqual(64);
+    expect(answers.filter((r) => r.error?.code === 'TOO_MANY_REQUESTS').length).toBeGreaterThan(0);
+    expect(await c.request('getStats', { target: 'transport', id: transportId })).toBeTruthy();
+  });
+
   it('a frame over the size limit closes only that socket, with 1009', async () => {
     const c = await joined('bigmouth');
     c.ws.send('x'.repeat(t.config.signaling.maxMessageBytes + 1));
