@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
 import type { Config } from './config/schema.js';
+import { demoPlugin } from './http/demo-plugin.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installHttpErrors } from './http/errors.js';
 import { tokenPlugin } from './http/token-plugin.js';
@@ -20,6 +21,7 @@ export async function createNode(config: Config, log: Logger) {
   installHttpErrors(app);
   await app.register(healthPlugin, { pool, rooms, metrics });
   await app.register(tokenPlugin, { auth: config.auth });
+  if (config.demo.enabled) await app.register(demoPlugin, { config });
   await app.register(signalingPlugin, { config, rooms, verifier: new TokenVerifier(config.auth), metrics: metrics.signaling, log });
 
   let closing: Promise<void> | undefined;

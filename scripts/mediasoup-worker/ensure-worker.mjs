@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDebianPackages } from '../lib/debian.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const msDir = path.resolve(here, '..', '..', 'node_modules', 'mediasoup');
@@ -77,23 +78,8 @@ async function downloadPrebuilt() {
   return false;
 }
 
-function ensureDebianPackages(packages) {
-  const missing = packages.filter((p) => {
-    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
-    return !r.stdout?.includes('install ok installed');
-  });
-  if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`missing Debian packages; run: sudo apt-get install -y ${missing.join(' ')}`);
-  }
-  log(`installing Debian packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
-}
-
 function buildFromSources(cacheDir) {
-  ensureDebianPackages(BUILD_PACKAGES);
+  ensureDebianPackages(BUILD_PACKAGES, log);
   const src = path.join(cacheDir, 'src');
   fs.rmSync(src, { recursive: true, force: true });
   fs.cpSync(path.join(msDir, 'worker'), src, { recursive: true });

@@ -26,7 +26,7 @@ function parseEnvValue(leaf: ConfigLeaf, raw: string): unknown {
     case 'Number':
       return raw.trim() === '' ? raw : Number(raw);
     case 'Boolean':
-      return raw === 'true' ? true : raw === 'false' ? false : raw;
+      return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
     case 'Array':
       if (leaf.schema.items?.[Kind] === 'String') return raw.split(',').map((s) => s.trim()).filter(Boolean);
       try {

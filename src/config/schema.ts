@@ -52,6 +52,12 @@ export const ConfigSchema = Type.Object({
     })),
     requestTimeoutMs: env('SIGNALING_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'A request still running after this fails with REQUEST_TIMEOUT.' })),
   }),
+  demo: Type.Object({
+    enabled: env('DEMO_ENABLED', Type.Boolean({ description: 'Serve the demo page at /demo and the browser SDK at /sdk/sfu-client.js.' })),
+    devTokens: env('DEMO_DEV_TOKENS', literals(['auto', 'on', 'off'], {
+      description: 'POST /demo/token hands out tokens to anyone, for the demo. auto: only when env is development.',
+    })),
+  }),
   auth: Type.Object({
     hs256Secret: env('AUTH_HS256_SECRET', Type.String({ description: 'Shared secret for HS256 tokens; empty disables HS256. Also signs tokens minted by this node.' })),
     publicKeys: env('AUTH_PUBLIC_KEYS', Type.Array(PublicKey, { description: 'RS256/ES256 public keys (JSON array in the env variable).' })),

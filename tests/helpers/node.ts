@@ -16,12 +16,13 @@ export interface TestNode {
 }
 
 /** A node in this process, on loopback, free ports, quiet logs. */
-export async function startTestNode(overrides: { media?: Partial<Config['media']>; signaling?: Partial<Config['signaling']>; auth?: Partial<Config['auth']> } = {}): Promise<TestNode> {
+export type ConfigOverrides = { [K in keyof Config]?: Partial<Config[K]> };
+
+export async function startTestNode(overrides: ConfigOverrides = {}): Promise<TestNode> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
+    ...overrides,
     server: { host: '127.0.0.1', port: 0 },
     media: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0, ...overrides.media },
-    signaling: overrides.signaling ?? {},
-    auth: overrides.auth ?? {},
   });
   const node = await createNode(config, createLogger(config));
   const { port } = await node.listen();

@@ -1,0 +1,187 @@
+// The after-sales demo: a buyer and a seller in one room, using only the public SDK.
+import { Call } from '/sdk/sfu-client.js';
+
+const $ = (sel) => document.querySelector(sel);
+const params = new URLSearchParams(location.search);
+const form = $('#join-form');
+form.room.value = params.get('room') ?? 'ticket-1001';
+form.name.value = params.get('name') ?? '';
+if (params.get('role')) form.role.value = params.get('role');
+
+const config = await (await fetch('/demo/config.json')).json();
+$('#token-field').hidden = config.devTokens;
+
+let call;
+const tiles = new Map();
+const names = new Map();
+window.demo = { get call() { return call; }, tiles };
+
+function setState(state) {
+  const el = $('#state');
+  el.dataset.state = state;
+  el.textContent = state;
+}
+
+function tile(id, { name, role, local = false }) {
+  let el = tiles.get(id);
+  if (!el) {
+    el = $('#tile-template').content.firstElementChild.cloneNode(true);
+    el.dataset.participant = id;
+    el.classList.toggle('local', local);
+    $('#tiles').append(el);
+    tiles.set(id, el);
+  }
+  el.querySelector('.name').textContent = local ? `${name} (you)` : name;
+  el.querySelector('.role').textContent = role;
+  return el;
+}
+
+function removeTile(id) {
+  tiles.get(id)?.remove();
+  tiles.delete(id);
+}
+
+function addChat(who, text, mine = false) {
+  const li = document.createElement('li');
+  li.classList.toggle('mine', mine);
+  const whoEl = document.createElement('span');
+  whoEl.className = 'who';
+  whoEl.textContent = who;
+  li.append(whoEl, document.createTextNode(text));
+  $('#chat-log').append(li);
+  li.scrollIntoView({ block: 'nearest' });
+}
+
+async function token() {
+  if (!config.devTokens) return form.token.value.trim();
+  const res = await fetch('/demo/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ room: form.room.value, identity: `${form.role.value}-${crypto.randomUUID().slice(0, 8)}`, name: form.name.value, role: form.role.value }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error?.message ?? 'could not get a token');
+  return body.token;
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('#join-error').textContent = '';
+  form.querySelector('button').disabled = true;
+  try {
+    await join(await token());
+  } catch (err) {
+    $('#join-error').textContent = `${err.code ? `${err.code}: ` : ''}${err.message}`;
+    form.querySelector('button').disabled = false;
+  }
+});
+
+async function join(accessToken) {
+  setState('connecting');
+  // Listeners go on before start(): tracks of people already in the room arrive during it.
+  call = new Call(location.origin, accessToken);
+  call.on('connectionState', setState);
+  call.on('participantJoined', (p) => { names.set(p.id, p.name); tile(p.id, p); });
+  call.on('participantLeft', (p) => removeTile(p.id));
+  call.on('trackAdded', ({ participantId, kind, track }) => {
+    const el = tile(participantId, call.participants.get(participantId) ?? { name: participantId, role: '' });
+    el.querySelector(kind === 'video' ? 'video' : 'audio').srcObject = new MediaStream([track]);
+  });
+  call.on('trackRemoved', ({ participantId, kind }) => {
+    const media = tiles.get(participantId)?.querySelector(kind === 'video' ? 'video' : 'audio');
+    if (media) media.srcObject = null;
+  });
+  call.on('activeSpeaker', ({ participantId }) => {
+    for (const [id, el] of tiles) el.classList.toggle('speaking', id === participantId);
+  });
+  call.on('qualityWarning', ({ participantId }) => {
+    const warning = tiles.get(participantId)?.querySelector('.warning');
+    if (!warning) return;
+    warning.hidden = false;
+    clearTimeout(warning.timer);
+    warning.timer = setTimeout(() => (warning.hidden = true), 5000);
+  });
+  call.on('chat', ({ participantId, text }) => addChat(names.get(participantId) ?? participantId, text));
+  call.on('error', (err) => addChat('system', `${err.code}: ${err.message}`));
+
+  form.hidden = true;
+  $('#call').hidden = false;
+  try {
+    await call.start();
+  } catch (err) {
+    form.hidden = false;
+    $('#call').hidden = true;
+    throw err;
+  }
+  const me = call.self;
+  names.set(me.peerId, form.name.value);
+  const local = tile(me.peerId, { name: form.name.value, role: me.role, local: true });
+  try {
+    const video = await call.publishCamera();
+    local.querySelector('video').srcObject = new MediaStream([video]);
+    await call.publishMicrophone();
+  } catch (err) {
+    addChat('system', `${err.code}: ${err.message}`);
+  }
+  setInterval(renderQuality, 2000);
+}
+
+async function renderQuality() {
+  if (!call || call.state === 'disconnected') return;
+  const rows = [];
+  for (const p of await call.stats()) {
+    const video = p.tracks.find((t) => t.kind === 'video');
+    const bitrate = p.tracks.reduce((sum, t) => sum + t.bitrate, 0);
+    const loss = Math.max(0, ...p.tracks.map((t) => t.lossRate));
+    const cells = [
+      p.local ? 'you (sending)' : names.get(p.participantId) ?? p.participantId,
+      p.roundTripTime === undefined ? '–' : `${Math.round(p.roundTripTime * 1000)} ms`,
+      `${(loss * 100).toFixed(1)} %`,
+      `${Math.round(bitrate / 1000)} kb/s`,
+      video?.framesPerSecond ?? '–',
+      video?.frameWidth ? `${video.frameWidth}×${video.frameHeight}` : '–',
+    ];
+    const tr = document.createElement('tr');
+    tr.dataset.participant = p.participantId;
+    for (const c of cells) {
+      const td = document.createElement('td');
+      td.textContent = c;
+      tr.append(td);
+    }
+    rows.push(tr);
+  }
+  $('#quality tbody').replaceChildren(...rows);
+}
+
+$('#chat-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const input = $('#chat-input');
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = '';
+  addChat('you', text, true);
+  await call.sendChat(text);
+});
+
+function toggle(button, source, onLabel, offLabel) {
+  button.addEventListener('click', async () => {
+    const muted = button.getAttribute('aria-pressed') !== 'true';
+    await call.setMuted(source, muted);
+    button.setAttribute('aria-pressed', String(muted));
+    button.textContent = muted ? offLabel : onLabel;
+  });
+}
+toggle($('#toggle-mic'), 'microphone', 'Mute mic', 'Unmute mic');
+toggle($('#toggle-cam'), 'camera', 'Stop camera', 'Start camera');
+$('#switch-cam').addEventListener('click', async () => {
+  const track = await call.switchCamera();
+  tiles.get(call.self.peerId).querySelector('video').srcObject = new MediaStream([track]);
+});
+$('#leave').addEventListener('click', async () => {
+  await call.leave();
+  for (const id of [...tiles.keys()]) removeTile(id);
+  $('#call').hidden = true;
+  form.hidden = false;
+  form.querySelector('button').disabled = false;
+  setState('left');
+});

@@ -1,0 +1,12 @@
+import type { ErrorCode } from '../signaling/errors.js';
+
+/** Client-side failures that are not protocol errors. */
+export type ClientErrorCode = 'CONNECTION_FAILED' | 'SOCKET_CLOSED' | 'MEDIA_UNAVAILABLE' | 'NOT_CONNECTED';
+
+/** Every error the SDK raises. `code` is the protocol's own error code when the server refused a request. */
+export class SfuError extends Error {
+  constructor(readonly code: ErrorCode | ClientErrorCode | string, message: string) {
+    super(message);
+    this.name = 'SfuError';
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Browser SDK: add a buyer–seller video call to a page.
+ *
+ *   const call = await connect('https://sfu.example.com', token);
+ *   call.on('trackAdded', ({ track }) => attach(track));
+ *   await call.publishCamera();
+ *   await call.publishMicrophone();
+ */
+import { Call, type CallOptions } from './call.js';
+
+export { Call, signalingUrl } from './call.js';
+export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Source } from './call.js';
+export { SfuError } from './errors.js';
+export type { ParticipantStats, TrackStats } from './stats.js';
+
+/** Connects to a node and joins the room named in the token. */
+export async function connect(url: string, token: string, options?: CallOptions): Promise<Call> {
+  const call = new Call(url, token, options);
+  await call.start();
+  return call;
+}

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { MintRequest, mintToken } from '../auth/tokens.js';
+import type { Config } from '../config/schema.js';
+import { buildSdkBundle } from './sdk-bundle.js';
+
+const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../demo');
+const DEMO_TOKEN_TTL_SECONDS = 2 * 3600;
+
+export const devTokensEnabled = (config: Config) =>
+  config.demo.devTokens === 'on' || (config.demo.devTokens === 'auto' && config.env === 'development');
+
+/**
+ * The seller/buyer demo at /demo, the SDK bundle at /sdk/sfu-client.js, and (development only)
+ * POST /demo/token, which gives anyone a short-lived token for the room they ask for.
+ */
+export const demoPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  // Bundled once at start, from the same sources the node runs, so it is never stale.
+  const sdk = await buildSdkBundle();
+  app.get('/sdk/sfu-client.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(sdk));
+
+  const devTokens = devTokensEnabled(config);
+  app.get('/demo/config.json', async () => ({ devTokens }));
+  app.get('/demo', async (_req, reply) => reply.redirect('/demo/'));
+  await app.register(fastifyStatic, { root: DEMO_DIR, prefix: '/demo/', index: 'index.html' });
+
+  if (devTokens) {
+    app.post<{ Body: MintRequest }>('/demo/token', { schema: { body: MintRequest } }, async (req, reply) => {
+      const { role } = req.body;
+      if (role && role !== 'buyer' && role !== 'seller') {
+        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'the demo hands out buyer and seller tokens only' } });
+      }
+      return reply.code(201).send(mintToken(config.auth, { ...req.body, grants: undefined, ttlSeconds: DEMO_TOKEN_TTL_SECONDS }));
+    });
+  }
+};

@@ -1,0 +1,114 @@
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { blockNodeUdp } from '../helpers/block-udp.js';
+import { audioPackets, joinDemo, launchBrowser, videoFrames, waitForStats } from '../helpers/browser.js';
+
+describe('two Chromium peers on the demo page', () => {
+  let t: TestNode;
+  let browser: Browser;
+  let contexts: BrowserContext[] = [];
+  let seller: Page;
+  let buyer: Page;
+  let sellerId: string;
+  let buyerId: string;
+  const buyerSockets: WebSocketRoute[] = [];
+
+  beforeAll(async () => {
+    t = await startTestNode({ demo: { devTokens: 'on' } });
+    browser = await launchBrowser();
+    contexts = [await browser.newContext(), await browser.newContext({ viewport: { width: 390, height: 844 } })];
+    seller = await contexts[0].newPage();
+    buyer = await contexts[1].newPage(); // phone-sized
+    // The buyer's signaling goes through a route we can cut, like a flaky mobile network.
+    await buyer.routeWebSocket(/\/v1\/rtc/, (ws) => {
+      ws.connectToServer();
+      buyerSockets.push(ws);
+    });
+    sellerId = await joinDemo(seller, t.http, { room: 'ticket-e2e', name: 'Seller', role: 'seller' });
+    buyerId = await joinDemo(buyer, t.http, { room: 'ticket-e2e', name: 'Buyer', role: 'buyer' });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('each browser decodes the other one’s video, and audio packets arrive', async () => {
+    for (const [page, from] of [[buyer, sellerId], [seller, buyerId]] as const) {
+      const first = await waitForStats(page, `video from ${from}`, (s) => videoFrames(s, from) > 5 && audioPackets(s, from) > 20);
+      await waitForStats(page, 'frames still rising', (s) => videoFrames(s, from) > videoFrames(first, from) + 5);
+    }
+    // The phone-sized page shows the seller's tile with a playing video.
+    const playing = await buyer.waitForFunction((id) => {
+      const v = document.querySelector<HTMLVideoElement>(`#tiles figure[data-participant="${id}"] video`);
+      return v && v.videoWidth > 0 && !v.paused ? v.videoWidth : 0;
+    }, sellerId, { timeout: 10_000 });
+    expect(await playing.jsonValue()).toBeGreaterThan(0);
+  });
+
+  it('a chat message crosses', async () => {
+    await seller.fill('#chat-input', 'Please show me the hinge');
+    await seller.click('#chat-form button');
+    await buyer.locator('#chat-log li', { hasText: 'Please show me the hinge' }).waitFor({ timeout: 10_000 });
+    expect(await buyer.locator('#chat-log li .who').last().textContent()).toBe('Seller');
+  });
+
+  it('a receiver that asks for a lower simulcast layer gets a lower resolution', async () => {
+    const widest = await waitForStats(buyer, '720p from the seller', (s) => s.some((x) => x.kind === 'video' && (x.frameWidth ?? 0) >= 1280));
+    expect(widest.find((x) => x.kind === 'video')!.frameWidth).toBe(1280);
+    await buyer.evaluate(async (from) => {
+      const call = (window as any).demo.call;
+      const video = [...call.remoteTracks.values()].find((r: any) => r.kind === 'video' && r.participantId === from);
+      await call.setPreferredLayers(video.consumerId, 0);
+    }, sellerId);
+    const low = await waitForStats(buyer, 'the lowest layer', (s) => s.some((x) => x.kind === 'video' && x.frameWidth !== undefined && x.frameWidth <= 320));
+    expect(low.find((x) => x.kind === 'video')!.frameWidth).toBe(320);
+  });
+
+  it('a browser whose WebSocket is cut reconnects and gets media again', async () => {
+    const states: string[] = [];
+    await buyer.exposeFunction('recordState', (s: string) => states.push(s));
+    await buyer.evaluate(() => (window as any).demo.call.on('connectionState', (s: string) => (window as any).recordState(s)));
+    const cut = buyerSockets.at(-1)!;
+    await cut.close({ code: 4000, reason: 'network drop' });
+    await buyer.waitForFunction(() => (window as any).demo.call.state === 'connected' && (window as any).demo.call.remoteTracks.size >= 2, undefined, { timeout: 20_000 });
+    expect(states).toContain('reconnecting');
+    expect(buyerSockets.length).toBeGreaterThan(1);
+    await waitForStats(buyer, 'video after the rejoin', (s) => videoFrames(s, sellerId) > 5);
+    await waitForStats(seller, 'the buyer’s video after its rejoin', (s) => videoFrames(s) > 5);
+  });
+
+  it('when one peer leaves, the other is told and its tile goes away', async () => {
+    const tile = buyer.locator(`#tiles figure[data-participant="${sellerId}"]`);
+    await expect(tile.count()).resolves.toBe(1);
+    const left = buyer.evaluate((id) => new Promise<string>((resolve) => (window as any).demo.call.on('participantLeft', (p: any) => p.id === id && resolve(p.id))), sellerId);
+    await seller.click('#leave');
+    expect(await left).toBe(sellerId);
+    await tile.waitFor({ state: 'detached', timeout: 10_000 });
+  });
+});
+
+describe('with UDP blocked', () => {
+  it('ICE over TCP still connects and media flows', async () => {
+    const t = await startTestNode({ demo: { devTokens: 'on' } });
+    const unblock = await blockNodeUdp(t.node);
+    const browser = await launchBrowser();
+    try {
+      const [a, b] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
+      const aId = await joinDemo(a, t.http, { room: 'tcp-only', name: 'Seller', role: 'seller' });
+      await joinDemo(b, t.http, { room: 'tcp-only', name: 'Buyer', role: 'buyer' });
+      await waitForStats(b, 'video over TCP', (s) => videoFrames(s, aId) > 5);
+      const protocols = await b.evaluate(async () => {
+        const report: RTCStatsReport = await (window as any).demo.call.recvTransport.getStats();
+        const all = [...report.values()];
+        const pair = all.find((s: any) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+        return all.filter((s: any) => s.id === pair?.localCandidateId || s.id === pair?.remoteCandidateId).map((s: any) => s.protocol);
+      });
+      expect(protocols).toEqual(['tcp', 'tcp']);
+    } finally {
+      unblock();
+      await browser.close();
+      await t.close();
+    }
+  });
+});

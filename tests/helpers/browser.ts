@@ -1,0 +1,67 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Debian's Chromium, headless, with a fake camera and microphone and no background traffic. */
+export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      // Our media node listens on 127.0.0.1; Chromium leaves loopback out of ICE otherwise.
+      '--allow-loopback-in-peer-connection',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+      ...extraArgs,
+    ],
+  });
+}
+
+export interface RemoteStats {
+  participantId: string;
+  kind: string;
+  packets: number;
+  bytes: number;
+  framesDecoded?: number;
+  frameWidth?: number;
+}
+
+/** The SDK's per-track stats of everything a demo page receives. */
+export function remoteStats(page: Page): Promise<RemoteStats[]> {
+  return page.evaluate(async () => {
+    const call = (window as any).demo.call;
+    const stats = await call.stats();
+    return stats.filter((p: any) => !p.local).flatMap((p: any) => p.tracks.map((t: any) => ({
+      participantId: p.participantId, kind: t.kind, packets: t.packets, bytes: t.bytes, framesDecoded: t.framesDecoded, frameWidth: t.frameWidth,
+    })));
+  });
+}
+
+/** Polls (bounded) until `check` holds for a page's remote stats. */
+export async function waitForStats(page: Page, what: string, check: (s: RemoteStats[]) => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: RemoteStats[] = [];
+  while (Date.now() < deadline) {
+    last = await remoteStats(page);
+    if (check(last)) return last;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out waiting for ${what}; last stats: ${JSON.stringify(last)}`);
+}
+
+/** Opens the demo, fills the join form and waits for the call to be connected. */
+export async function joinDemo(page: Page, base: string, { room, name, role }: { room: string; name: string; role: 'buyer' | 'seller' }) {
+  await page.goto(`${base}/demo/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}&role=${role}`);
+  await page.click('#join-form button[type=submit]');
+  await page.waitForFunction(() => (window as any).demo?.call?.state === 'connected', undefined, { timeout: 20_000 });
+  return page.evaluate(() => (window as any).demo.call.self.peerId as string);
+}
+
+export const videoFrames = (s: RemoteStats[], from?: string) =>
+  s.filter((t) => t.kind === 'video' && (!from || t.participantId === from)).reduce((n, t) => n + (t.framesDecoded ?? 0), 0);
+export const audioPackets = (s: RemoteStats[], from?: string) =>
+  s.filter((t) => t.kind === 'audio' && (!from || t.participantId === from)).reduce((n, t) => n + t.packets, 0);
