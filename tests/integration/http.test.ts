@@ -43,6 +43,27 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
     expect((await fetch(`${t.http}/nope`)).status).toBe(404);
   });
 
+  it('serves the SDK and the demo; the dev token route is off outside development', async () => {
+    const sdk = await fetch(`${t.http}/sdk/sfu-client.js`);
+    expect(sdk.headers.get('content-type')).toContain('javascript');
+    expect(await sdk.text()).toContain('setPreferredLayers');
+    expect((await fetch(`${t.http}/demo/`)).status).toBe(200);
+    expect(await (await fetch(`${t.http}/demo/config.json`)).json()).toEqual({ devTokens: false });
+    const res = await fetch(`${t.http}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"room":"r","identity":"i"}' });
+    expect(res.status).toBe(404);
+
+    const dev = await startTestNode({ demo: { devTokens: 'on' } });
+    try {
+      const post = (body: object) => fetch(`${dev.http}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const ok = await post({ room: 'r', identity: 'buyer-1', role: 'buyer', grants: { admin: true } });
+      expect(ok.status).toBe(201);
+      expect(new TokenVerifier(dev.config.auth).verify((await ok.json()).token).grants.admin).toBe(false);
+      expect((await post({ room: 'r', identity: 'x', role: 'agent' })).status).toBe(400);
+    } finally {
+      await dev.close();
+    }
+  });
+
   it('the CLI mints tokens the node accepts', () => {
     const out = execFileSync('npx', ['tsx', 'src/auth/cli.ts', '--room', 'cli-room', '--identity', 'agent-3', '--role', 'agent', '--grant', 'admin=true'], {
       encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' },
