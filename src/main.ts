@@ -20,10 +20,17 @@ const node = await createNode(config, log);
 const address = await node.listen();
 log.info({ port: address.port, signaling: '/v1/rtc', workers: node.pool.slots.length }, 'media node listening');
 
+// First SIGTERM/SIGINT: drain (no new rooms, calls finish or time out). A second one: stop now.
+let signals = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    log.info({ signal }, 'shutting down');
-    await node.close();
+  process.on(signal, async () => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'stopping now');
+      await node.close();
+      process.exit(0);
+    }
+    log.info({ signal, rooms: node.rooms.size }, 'draining before exit');
+    await node.drain();
     process.exit(0);
   });
 }

@@ -95,7 +95,13 @@ export function validateConfig(raw: unknown): Config {
   if (!config.auth.hs256Secret && config.auth.publicKeys.length === 0) {
     throw new ConfigError('config auth.hs256Secret (AUTH_HS256_SECRET): set a secret or auth.publicKeys, or no token can be verified');
   }
+  if (config.cluster.nodeTtlMs <= config.cluster.heartbeatMs) {
+    throw new ConfigError('config cluster.nodeTtlMs (CLUSTER_NODE_TTL_MS): must exceed cluster.heartbeatMs, or live nodes expire between heartbeats');
+  }
   if (config.env === 'production') {
+    if (config.cluster.redisUrl && config.cluster.secret.startsWith(DEV_MARKER)) {
+      throw new ConfigError('config cluster.secret (CLUSTER_SECRET): the development secret is refused in production');
+    }
     if (config.auth.hs256Secret.startsWith(DEV_MARKER)) {
       throw new ConfigError('config auth.hs256Secret (AUTH_HS256_SECRET): the development secret is refused in production');
     }
@@ -107,4 +113,5 @@ export function validateConfig(raw: unknown): Config {
 }
 
 export const usesDevelopmentSecrets = (config: Config) =>
-  config.auth.hs256Secret.startsWith(DEV_MARKER) || config.auth.apiKeys.some((k) => k.startsWith(DEV_MARKER));
+  config.auth.hs256Secret.startsWith(DEV_MARKER) || config.auth.apiKeys.some((k) => k.startsWith(DEV_MARKER))
+  || Boolean(config.cluster.redisUrl && config.cluster.secret.startsWith(DEV_MARKER));

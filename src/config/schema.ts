@@ -52,6 +52,22 @@ export const ConfigSchema = Type.Object({
     })),
     requestTimeoutMs: env('SIGNALING_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'A request still running after this fails with REQUEST_TIMEOUT.' })),
   }),
+  cluster: Type.Object({
+    redisUrl: env('REDIS_URL', Type.String({ description: 'Redis URL (redis://host:6379/0). Empty: this node runs alone, with no Redis.' })),
+    region: env('REGION', Type.String({ minLength: 1, maxLength: 64, description: 'This node\'s region, a key of the regions file.' })),
+    nodeId: env('NODE_ID', Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9._-]*$', description: 'Unique node id. Empty: hostname plus a random suffix.' })),
+    publicUrl: env('PUBLIC_URL', Type.String({ description: 'Base URL clients use to reach this node (redirects point here). Empty: http://<announced address>:<port>.' })),
+    secret: env('CLUSTER_SECRET', Type.String({ description: 'Shared secret that signs node-to-node messages (HMAC-SHA256).' })),
+    regionsFile: env('REGIONS_FILE', Type.String({ description: 'Region table (coordinates and measured latencies). Empty: config/regions.json.' })),
+    capacity: env('NODE_CAPACITY', Type.Integer({ minimum: 1, description: 'Peers this node takes before placement prefers other nodes.' })),
+    heartbeatMs: env('CLUSTER_HEARTBEAT_MS', Type.Integer({ minimum: 100, description: 'How often the node refreshes its registry entry and its room placements.' })),
+    nodeTtlMs: env('CLUSTER_NODE_TTL_MS', Type.Integer({ minimum: 300, description: 'A node whose heartbeat is older than this is gone.' })),
+    roomTtlMs: env('CLUSTER_ROOM_TTL_MS', Type.Integer({ minimum: 500, description: 'A room placement not refreshed for this long expires.' })),
+    spanRegions: env('CLUSTER_SPAN_REGIONS', Type.Boolean({
+      description: 'A participant who reaches a node in another region than the room\'s stays there, and the nodes pipe media between them. Off: they are redirected.',
+    })),
+    drainTimeoutMs: env('DRAIN_TIMEOUT_MS', Type.Integer({ minimum: 0, description: 'On SIGTERM or an admin drain, how long calls may continue before the node exits anyway.' })),
+  }),
   demo: Type.Object({
     enabled: env('DEMO_ENABLED', Type.Boolean({ description: 'Serve the demo page at /demo and the browser SDK at /sdk/sfu-client.js.' })),
     devTokens: env('DEMO_DEV_TOKENS', literals(['auto', 'on', 'off'], {

@@ -17,9 +17,10 @@ export const healthPlugin: FastifyPluginAsync<HealthDeps> = async (app, { pool, 
     const workers = { alive: pool.aliveCount, total: pool.slots.length };
     const problems = [
       ...(workers.alive === 0 ? ['no live media worker'] : []),
-      ...(rooms.acceptingRooms ? [] : ['not accepting rooms (shutting down)']),
+      ...(rooms.acceptingRooms ? [] : ['draining: not accepting new rooms']),
     ];
-    return reply.code(problems.length ? 503 : 200).send({ status: problems.length ? 'unavailable' : 'ready', workers, rooms: rooms.size, problems });
+    const status = problems.length === 0 ? 'ready' : rooms.acceptingRooms ? 'unavailable' : 'draining';
+    return reply.code(problems.length ? 503 : 200).send({ status, workers, rooms: rooms.size, problems });
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -26,15 +26,18 @@ export class RoomRegistry {
     return this.rooms.get(roomId);
   }
 
-  async getOrCreate(roomId: string): Promise<Room> {
+  /** `owned`: this node holds the room's placement (in cluster mode it may host only part of it). */
+  async getOrCreate(roomId: string, owned = true): Promise<Room> {
     const existing = this.rooms.get(roomId);
-    if (existing && !existing.closed) return existing;
-    let pending = this.creating.get(roomId);
+    let pending = existing && !existing.closed ? Promise.resolve(existing) : this.creating.get(roomId);
     if (!pending) {
       pending = this.create(roomId).finally(() => this.creating.delete(roomId));
       this.creating.set(roomId, pending);
     }
-    return pending;
+    const room = await pending;
+    // The owner may have died and this node taken the placement over.
+    room.owned ||= owned;
+    return room;
   }
 
   private async create(roomId: string): Promise<Room> {

@@ -12,6 +12,8 @@ export class Room {
   readonly peers = new Map<string, Peer>();
   readonly createdAt = Date.now();
   closed = false;
+  /** This node holds the room's placement (always, on a single node). */
+  owned = true;
 
   constructor(
     readonly id: string,

@@ -14,7 +14,8 @@ export const ERRORS = {
   CANNOT_CONSUME: 'Your RTP capabilities cannot receive that producer, or you have no recv transport yet.',
   REQUEST_TIMEOUT: 'The request took too long.',
   TOO_MANY_REQUESTS: 'Too many requests are waiting on this socket; wait for responses before sending more.',
-  NODE_UNAVAILABLE: 'The node is not accepting rooms now (no live media worker, or shutting down).',
+  NODE_UNAVAILABLE: 'The node is not accepting rooms now (no live media worker, draining, or the cluster store is unreachable).',
+  REDIRECT: 'The room is hosted on another node: connect to error.redirect.url and send join there.',
   INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
 } as const;
 
@@ -24,8 +25,16 @@ export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
 /** Close code of the WebSocket when a frame exceeds signaling.maxMessageBytes (RFC 6455 "message too big"). */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 
+/** Where a REDIRECT sends the client. */
+export interface Redirect {
+  nodeId: string;
+  region: string;
+  /** The node's base URL; its signaling endpoint is this URL's /v1/rtc. */
+  url: string;
+}
+
 export class SignalingError extends Error {
-  constructor(readonly code: ErrorCode, message: string = ERRORS[code]) {
+  constructor(readonly code: ErrorCode, message: string = ERRORS[code], readonly redirect?: Redirect) {
     super(message);
   }
 }

@@ -1,5 +1,6 @@
 import type { Grant, Grants } from '../auth/grants.js';
 import type { TokenVerifier } from '../auth/tokens.js';
+import type { RoomRouter } from '../cluster/room-router.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notify, Peer } from '../rooms/peer.js';
@@ -14,6 +15,10 @@ export interface SignalingDeps {
   verifier: TokenVerifier;
   metrics: SignalingObserver;
   log: Logger;
+  /** Where rooms live: this node alone, or the cluster. Set once the node knows its address. */
+  router: RoomRouter;
+  /** Cross-region participants attach here instead of being redirected (cluster.spanRegions). */
+  spanRegions: boolean;
 }
 
 /** Metrics hooks; bounded labels only (method names from the protocol, error codes). */

@@ -8,7 +8,7 @@ import { SignalingSession } from './session.js';
 const HEARTBEAT_MS = 15_000;
 
 /** WebSocket signaling at /v1/rtc: one SignalingSession per connection. */
-export const signalingPlugin: FastifyPluginAsync<SignalingDeps> = async (app, deps) => {
+export const signalingPlugin: FastifyPluginAsync<{ deps: SignalingDeps }> = async (app, { deps }) => {
   // ws closes a socket whose frame exceeds maxPayload with 1009 (message too big) itself.
   await app.register(websocket, { options: { maxPayload: deps.config.signaling.maxMessageBytes } });
   const alive = new WeakSet<object>();

@@ -275,7 +275,13 @@ export type Notifications = typeof notifications;
 export type NotificationMethod = keyof Notifications;
 export type NotificationData<M extends NotificationMethod> = Static<Notifications[M]['data']>;
 
-export const ErrorBody = Type.Object({ code: literals(ERROR_CODES), message: Type.String() });
+export const ErrorBody = Type.Object({
+  code: literals(ERROR_CODES),
+  message: Type.String(),
+  redirect: Type.Optional(Type.Object({ nodeId: Type.String(), region: Type.String(), url: Type.String() }, {
+    title: 'Redirect', description: 'With REDIRECT: the node that hosts the room.',
+  })),
+});
 
 /** The wire envelopes. Every frame is one JSON object of one of these shapes. */
 export const RequestEnvelope = Type.Object({

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import type { Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { ERRORS, SignalingError, type ErrorCode } from './errors.js';
+import { ERRORS, SignalingError, type ErrorCode, type Redirect } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
 import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
@@ -81,10 +81,10 @@ export class SignalingSession implements SessionContext {
       const data = await this.withTimeout(this.dispatch(request));
       this.respond({ type: 'response', id: request.id, ok: true, data });
     } catch (err) {
-      const { code, message } = this.toProtocolError(err, request?.method);
-      this.deps.metrics.error(request?.method ?? 'invalid', code);
+      const error = this.toProtocolError(err, request?.method);
+      this.deps.metrics.error(request?.method ?? 'invalid', error.code);
       const id = request?.id ?? (err instanceof RequestError ? err.requestId : null);
-      this.respond({ type: 'response', id, ok: false, error: { code, message } });
+      this.respond({ type: 'response', id, ok: false, error });
     }
     const jobs = this.pendingAfter.splice(0);
     for (const job of jobs) {
@@ -129,8 +129,8 @@ export class SignalingSession implements SessionContext {
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string } {
-    if (err instanceof SignalingError) return { code: err.code, message: err.message };
+  private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string; redirect?: Redirect } {
+    if (err instanceof SignalingError) return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
     // mediasoup reports bad parameters as TypeError, and wrong-order calls as InvalidStateError.
     if (err instanceof TypeError) return { code: 'INVALID_PARAMETERS', message: err.message };
     if (err instanceof Error && err.name === 'InvalidStateError') return { code: 'INVALID_STATE', message: err.message };

@@ -27,7 +27,7 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
     const draining = await fetch(`${t.http}/readyz`);
     t.node.rooms.acceptingRooms = true;
     expect(draining.status).toBe(503);
-    expect((await draining.json()).problems).toEqual(['not accepting rooms (shutting down)']);
+    expect(await draining.json()).toMatchObject({ status: 'draining', problems: ['draining: not accepting new rooms'] });
   });
 
   it('POST /v1/tokens needs an API key and a valid body', async () => {

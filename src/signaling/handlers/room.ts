@@ -17,9 +17,16 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
         if (err instanceof TokenError) throw new SignalingError(err.code, err.message);
         throw err;
       }
+      // Placement: a region from the token, else this node's (a buyer reaches the node nearest them).
+      const placement = await ctx.deps.router.place(identity.room, identity.region);
+      const { router, spanRegions } = ctx.deps;
+      if (!placement.local && !(spanRegions && placement.node.region !== router.self.region)) {
+        const { id: nodeId, region, url } = placement.node;
+        throw new SignalingError('REDIRECT', `room ${identity.room} is hosted on node ${nodeId}`, { nodeId, region, url });
+      }
       // A room can close between lookup and entry (its last peer left): try again.
       for (let attempt = 1; ; attempt++) {
-        const room = await ctx.deps.rooms.getOrCreate(identity.room);
+        const room = await ctx.deps.rooms.getOrCreate(identity.room, placement.local);
         try {
           const peer = await enter(ctx, room, identity, autoSubscribe ?? true);
           if (peer) {

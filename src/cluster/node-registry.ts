@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger.js';
+import { keys } from './keys.js';
+import { fromHash, toHash, type NodeInfo } from './node-info.js';
+
+/** What the heartbeat reports about this node and refreshes for its rooms. */
+export interface NodeSnapshot {
+  peers: number;
+  draining: boolean;
+  /** Rooms this node owns (placement) and rooms it hosts peers of, with those peers. */
+  rooms: Array<{ roomId: string; owned: boolean; peers: Array<{ id: string; info: unknown }> }>;
+}
+
+// Re-claims a room this node owns (Redis may have restarted and lost it) or extends it.
+// KEYS[1] room key; ARGV[1] node id; ARGV[2] ttl ms.
+const REFRESH_OWNED = `
+local owner = redis.call('GET', KEYS[1])
+if not owner or owner == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
+/**
+ * Publishes this node in Redis every heartbeat, with a TTL so a dead node drops out on
+ * its own, and keeps its rooms' placements and peer lists alive.
+ */
+export class NodeRegistry {
+  private timer?: NodeJS.Timeout;
+  private beating?: Promise<void>;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly self: Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>,
+    private readonly timing: { heartbeatMs: number; nodeTtlMs: number; roomTtlMs: number },
+    private readonly snapshot: () => NodeSnapshot,
+    private readonly log: Logger,
+  ) {
+    redis.defineCommand('refreshOwnedRoom', { numberOfKeys: 1, lua: REFRESH_OWNED });
+  }
+
+  async start() {
+    await this.heartbeat();
+    this.timer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    }, this.timing.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** One heartbeat now (also used to publish a state change at once, such as draining). */
+  async heartbeat() {
+    const snap = this.snapshot();
+    const now = Date.now();
+    const info: NodeInfo = { ...this.self, peers: snap.peers, rooms: snap.rooms.length, draining: snap.draining, heartbeatAt: now };
+    const { nodeTtlMs, roomTtlMs } = this.timing;
+    const tx = this.redis.multi()
+      .hset(keys.node(this.self.id), toHash(info))
+      .pexpire(keys.node(this.self.id), nodeTtlMs)
+      .zadd(keys.nodes, now + nodeTtlMs, this.self.id)
+      .zremrangebyscore(keys.nodes, '-inf', now);
+    for (const room of snap.rooms) {
+      if (room.owned) (tx as any).refreshOwnedRoom(keys.room(room.roomId), this.self.id, roomTtlMs);
+      if (room.peers.length) {
+        tx.hset(keys.roomPeers(room.roomId), Object.fromEntries(room.peers.map((p) => [p.id, JSON.stringify({ nodeId: this.self.id, info: p.info })])));
+        tx.pexpire(keys.roomPeers(room.roomId), roomTtlMs);
+      }
+    }
+    try {
+      await tx.exec();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat to Redis failed; calls continue, will retry');
+    }
+  }
+
+  async get(id: string): Promise<NodeInfo | undefined> {
+    return fromHash(await this.redis.hgetall(keys.node(id)));
+  }
+
+  /** Live nodes: listed in the ZSET with a future expiry and still holding their hash. */
+  async list(): Promise<NodeInfo[]> {
+    const ids = await this.redis.zrangebyscore(keys.nodes, Date.now(), '+inf');
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.node(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([, h]) => fromHash(h as Record<string, string>)).filter((n): n is NodeInfo => Boolean(n));
+  }
+
+  async stop() {
+    clearInterval(this.timer);
+    await this.beating;
+    await this.redis.multi().del(keys.node(this.self.id)).zrem(keys.nodes, this.self.id).exec().catch(() => undefined);
+  }
+}

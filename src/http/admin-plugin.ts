@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { TokenClaims } from '../auth/tokens.js';
+import type { RoomRouter } from '../cluster/room-router.js';
+import type { Config } from '../config/schema.js';
+import { SIGNALING_PATH } from '../signaling/protocol.js';
+import { requireApiKey } from './api-key.js';
+
+const CreateRoom = Type.Object({
+  room: TokenClaims.properties.room,
+  region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Where the buyer is; the room goes to the nearest node with capacity.' })),
+}, { additionalProperties: false });
+
+export interface AdminDeps {
+  auth: Config['auth'];
+  /** Read at request time: the router is set once the node knows its address. */
+  router: () => RoomRouter;
+  drain: () => { rooms: number; peers: number };
+}
+
+/**
+ * The integrator/operator API (API key):
+ * POST /v1/rooms places a room near the buyer before anyone joins;
+ * POST /v1/admin/drain stops new rooms here, lets calls finish, then exits.
+ */
+export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { auth, router, drain }) => {
+  app.addHook('preHandler', requireApiKey(auth));
+
+  app.post<{ Body: Static<typeof CreateRoom> }>('/v1/rooms', { schema: { body: CreateRoom } }, async (req, reply) => {
+    const placement = await router().place(req.body.room, req.body.region);
+    const signaling = new URL(SIGNALING_PATH, placement.node.url.replace(/^http/, 'ws')).toString();
+    return reply.code(201).send({ room: placement.roomId, node: placement.node, signalingUrl: signaling });
+  });
+
+  app.post('/v1/admin/drain', async (_req, reply) => reply.code(202).send({ draining: true, ...drain() }));
+};
