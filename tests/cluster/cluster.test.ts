@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { ClusterNode, token } from '../helpers/cluster-node.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
+import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+/**
+ * Three node processes in two regions sharing one private redis-server:
+ * a and b in us-west (near the buyer), c in cn-south (near the seller), c with room for 2 peers.
+ */
+describe('regional cluster', () => {
+  let redis: RedisServer;
+  let db: Redis;
+  let a: ClusterNode;
+  let b: ClusterNode;
+  let c: ClusterNode;
+  const peers: WeriftPeer[] = [];
+  const clients: SignalingClient[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    db = redis.client();
+    [a, b, c] = await Promise.all([
+      ClusterNode.start('a', 'us-west', redis.url),
+      ClusterNode.start('b', 'us-west', redis.url),
+      ClusterNode.start('c', 'cn-south', redis.url, { NODE_CAPACITY: '2' }),
+    ]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    for (const c of clients) c.close();
+    await Promise.all([a, b, c].map((n) => n?.stop()));
+    db?.disconnect();
+    await redis?.down();
+  });
+
+  const liveNodes = async () => (await db.zrangebyscore('sfu:nodes', Date.now(), '+inf')).sort();
+  const client = async (node: ClusterNode) => {
+    const s = await SignalingClient.connect(node.ws);
+    clients.push(s);
+    return s;
+  };
+  const call = async (node: ClusterNode, room: string, region?: string) => {
+    const seller = await WeriftPeer.connect(node.ws, token({ room, identity: `${room}-seller`, role: 'seller', ...(region ? { region } : {}) }));
+    const buyer = await WeriftPeer.connect(node.ws, token({ room, identity: `${room}-buyer`, ...(region ? { region } : {}) }));
+    peers.push(seller, buyer);
+    await seller.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 10, `media in ${room}`);
+    return { seller, buyer };
+  };
+
+  it('every node registers itself with its region, URL and load', async () => {
+    expect(await liveNodes()).toEqual(['a', 'b', 'c']);
+    const info = await db.hgetall('sfu:node:c');
+    expect(info).toMatchObject({ id: 'c', region: 'cn-south', url: c.url, capacity: '2', draining: '0' });
+    expect(Number(await db.pttl('sfu:node:c'))).toBeGreaterThan(0);
+  });
+
+  it('places a room on the least-loaded node in the buyer’s region, else the nearest region with capacity', async () => {
+    expect((await a.place('near-cn', 'cn-south')).node.id).toBe('c');
+    expect(['a', 'b']).toContain((await c.place('near-us', 'us-west')).node.id);
+    // A buyer token without a region, on c: the buyer's own node is near the buyer.
+    const buyer = await client(c);
+    await buyer.request('join', { token: token({ room: 'near-here', identity: 'buyer-1', role: 'buyer' }) });
+    expect((await a.place('near-here')).node.id).toBe('c');
+    // Fill c (capacity 2), then cn-south has no room left: the nearest region takes it.
+    const second = await client(c);
+    await second.request('join', { token: token({ room: 'near-here', identity: 'seller-1', role: 'seller' }) });
+    await new Promise((r) => setTimeout(r, 700)); // two heartbeats report c's load
+    expect(['a', 'b']).toContain((await a.place('near-cn-full', 'cn-south')).node.id);
+    buyer.close();
+    second.close();
+  });
+
+  it('a client that reaches the wrong node in the room’s region is redirected, and can follow', async () => {
+    const owner = (await a.place('redirect-1', 'us-west')).node;
+    const other = owner.id === 'a' ? b : a;
+    const s = await client(other);
+    const err = await s.request('join', { token: token({ room: 'redirect-1', identity: 'buyer-2', region: 'us-west' }) }).catch((e) => e);
+    expect(err).toBeInstanceOf(RequestFailed);
+    expect((err as RequestFailed).code).toBe('REDIRECT');
+    const frame = s.rawResponses.at(-1);
+    expect(frame.error.redirect).toEqual({ nodeId: owner.id, region: 'us-west', url: owner.url });
+    const followed = await SignalingClient.connect(`${frame.error.redirect.url.replace(/^http/, 'ws')}/v1/rtc`);
+    clients.push(followed);
+    expect((await followed.request('join', { token: token({ room: 'redirect-1', identity: 'buyer-2', region: 'us-west' }) })).roomId).toBe('redirect-1');
+  });
+
+  it('200 rooms claimed at once through 3 nodes get exactly one owner each', async () => {
+    const rooms = Array.from({ length: 200 }, (_, i) => `race-${i}`);
+    const answers = await Promise.all(rooms.flatMap((room) => [a, b, c].map(async (n) => [room, (await n.place(room, 'us-west')).node.id] as const)));
+    const owners = new Map<string, Set<string>>();
+    for (const [room, id] of answers) owners.set(room, (owners.get(room) ?? new Set()).add(id));
+    expect([...owners.values()].filter((s) => s.size !== 1)).toEqual([]);
+    const stored = await db.mget(rooms.map((r) => `sfu:room:${r}`));
+    expect(stored).toEqual(rooms.map((r) => [...owners.get(r)!][0]));
+  });
+
+  it('restarting Redis mid-call: media keeps flowing, and the registry and placements heal', async () => {
+    const owner = (await a.place('redis-1', 'us-west')).node;
+    const host = owner.id === 'a' ? a : b;
+    const { buyer } = await call(host, 'redis-1', 'us-west');
+    await redis.down();
+    const during = buyer.received.video.packets;
+    await waitFor(() => buyer.received.video.packets > during + 30, 'media while Redis is down');
+    // New placements fail fast and clearly meanwhile.
+    const s = await client(host);
+    const err = await s.request('join', { token: token({ room: 'redis-2', identity: 'x' }) }).catch((e) => e);
+    expect((err as RequestFailed).code).toBe('NODE_UNAVAILABLE');
+    await redis.up();
+    db.disconnect();
+    db = redis.client();
+    const deadline = Date.now() + 10_000;
+    while ((await liveNodes()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await liveNodes()).toEqual(['a', 'b', 'c']);
+    const start = Date.now();
+    while (!(await db.get('sfu:room:redis-1')) && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 200));
+    expect(await db.get('sfu:room:redis-1')).toBe(owner.id);
+    expect(Object.keys(await db.hgetall('sfu:room:redis-1:peers')).sort()).toEqual(['redis-1-buyer', 'redis-1-seller']);
+    const after = buyer.received.video.packets;
+    await waitFor(() => buyer.received.video.packets > after + 30, 'media after the restart');
+  });
+
+  it('a node that dies drops out, and its rooms are placed again on the next join', async () => {
+    expect((await a.place('orphan', 'cn-south')).node.id).toBe('c');
+    await c.stop('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while ((await liveNodes()).includes('c') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await liveNodes()).toEqual(['a', 'b']);
+    const again = (await a.place('orphan', 'cn-south')).node.id;
+    expect(['a', 'b']).toContain(again);
+    const host = again === 'a' ? a : b;
+    const { buyer } = await call(host, 'orphan', 'cn-south');
+    expect(buyer.received.video.packets).toBeGreaterThan(10);
+  });
+
+  it('drain: no new rooms, calls go on until they end, then the node exits', async () => {
+    // Only this test's call may keep the draining node alive.
+    await Promise.all(peers.splice(0).map((p) => p.close()));
+    for (const s of clients.splice(0)) s.close();
+    const owner = (await b.place('drain-1', 'us-west')).node.id;
+    const node = owner === 'a' ? a : b;
+    const other = owner === 'a' ? b : a;
+    const { seller, buyer } = await call(node, 'drain-1', 'us-west');
+    const res = await node.post('/v1/admin/drain');
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ draining: true, rooms: expect.any(Number) });
+    const ready = await fetch(`${node.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).status).toBe('draining');
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await other.place('drain-new', 'us-west')).node.id).toBe(other.id);
+    const before = buyer.received.video.packets;
+    await waitFor(() => buyer.received.video.packets > before + 30, 'the call goes on while draining');
+    await seller.client.request('leave', {});
+    await buyer.client.request('leave', {});
+    expect(await node.exited()).toBe(0);
+  });
+});

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mintToken } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { MintRequest } from '../../src/auth/tokens.js';
+
+const auth = loadConfig({}).auth;
+export const API_KEY = auth.apiKeys[0];
+/** Every node shares the development secret, so one minted token works everywhere. */
+export const token = (req: MintRequest) => mintToken(auth, req).token;
+
+/** A real node process (src/main.ts) in cluster mode, on loopback, with fast heartbeats. */
+export class ClusterNode {
+  logs = '';
+  url = '';
+  private exitCode?: Promise<number | null>;
+
+  private constructor(readonly id: string, readonly region: string, readonly proc: ChildProcess) {}
+
+  get ws() {
+    return `${this.url.replace(/^http/, 'ws')}/v1/rtc`;
+  }
+
+  static async start(id: string, region: string, redisUrl: string, env: Record<string, string> = {}): Promise<ClusterNode> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1',
+        MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', MEDIA_NUM_WORKERS: '1', DEMO_ENABLED: 'false',
+        REDIS_URL: redisUrl, REGION: region, NODE_ID: id,
+        CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500', CLUSTER_ROOM_TTL_MS: '3000', DRAIN_TIMEOUT_MS: '30000',
+        ...env,
+      },
+    });
+    const node = new ClusterNode(id, region, proc);
+    node.exitCode = new Promise((r) => proc.once('exit', (code) => r(code)));
+    proc.stdout!.on('data', (d) => (node.logs += d));
+    proc.stderr!.on('data', (d) => (node.logs += d));
+    const deadline = Date.now() + 30_000;
+    while (!node.url) {
+      const port = /"port":(\d+),"signaling"/.exec(node.logs)?.[1];
+      if (port) node.url = `http://127.0.0.1:${port}`;
+      else if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`node ${id} did not start:\n${node.logs}`);
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    return node;
+  }
+
+  post(path: string, body: unknown = {}) {
+    return fetch(`${this.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** POST /v1/rooms: where the cluster puts (or has put) this room. */
+  async place(room: string, region?: string): Promise<{ node: { id: string; region: string; url: string } }> {
+    const res = await this.post('/v1/rooms', { room, ...(region ? { region } : {}) });
+    if (res.status !== 201) throw new Error(`place ${room}: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
+  exited() {
+    return this.exitCode!;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGKILL') {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill(signal);
+    await this.exited();
+  }
+}
