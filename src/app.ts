@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
 import { Cluster } from './cluster/cluster.js';
+import { RemotePipes } from './cluster/remote-pipes.js';
+import { RoomSpan } from './cluster/room-span.js';
 import type { NodeSnapshot } from './cluster/node-registry.js';
 import { LocalRoomRouter } from './cluster/room-router.js';
 import type { Config } from './config/schema.js';
@@ -27,8 +29,9 @@ export async function createNode(config: Config, log: Logger) {
   const nodeLog = log.child({ nodeId });
   const pool = await WorkerPool.create(config.media, nodeLog);
   const rooms = new RoomRegistry(pool, config.media, nodeLog);
-  const metrics = createMetrics(pool, rooms);
   let cluster: Cluster | undefined;
+  let pipes: RemotePipes | undefined;
+  const metrics = createMetrics(pool, rooms, () => pipes?.pipedCount ?? 0);
 
   const deps: SignalingDeps = {
     config, rooms, verifier: new TokenVerifier(config.auth), metrics: metrics.signaling, log: nodeLog,
@@ -93,8 +96,14 @@ export async function createNode(config: Config, log: Logger) {
       const self = { id: nodeId, region: config.cluster.region, url };
       deps.router = new LocalRoomRouter(self);
       if (config.cluster.redisUrl) {
-        cluster = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, snapshot, nodeLog);
-        deps.router = cluster.router;
+        const c = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, snapshot, nodeLog);
+        cluster = c;
+        const p = new RemotePipes(c.bus, rooms, config.media, nodeLog);
+        pipes = p;
+        rooms.linkFactory = (room) => RoomSpan.open(room, {
+          bus: c.bus, redis: c.redis, registry: c.registry, pipes: p, roomTtlMs: config.cluster.roomTtlMs, pruneMs: config.cluster.nodeTtlMs, log: nodeLog,
+        });
+        deps.router = c.router;
       }
       return address;
     },

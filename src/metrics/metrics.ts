@@ -18,7 +18,7 @@ function residentBytes(pid: number): number | undefined {
  * All Prometheus metrics of one node, in a registry of its own (nothing global).
  * Labels are bounded: worker index, media kind, protocol method, error code.
  */
-export function createMetrics(pool: WorkerPool, rooms: RoomRegistry) {
+export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () => number = () => 0) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
 
@@ -52,6 +52,10 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry) {
   new Gauge({ name: 'sfu_data_producers', help: 'Data producers.', registers: [registry], collect() { this.set(objects().dataProducers); } });
   new Gauge({ name: 'sfu_data_consumers', help: 'Data consumers.', registers: [registry], collect() { this.set(objects().dataConsumers); } });
   new Gauge({ name: 'sfu_workers_alive', help: 'Live mediasoup workers.', registers: [registry], collect() { this.set(pool.aliveCount); } });
+  new Gauge({
+    name: 'sfu_remote_streams_piped', help: 'Producers and data producers piped here from other nodes (cluster mode): what crosses between regions.',
+    registers: [registry], collect() { this.set(piped()); },
+  });
 
   new Gauge({
     name: 'sfu_worker_cpu_seconds', help: 'CPU time (user + system) used by each mediasoup worker process since it started.', labelNames: ['worker'], registers: [registry],

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { RoomMedia } from '../media/room-media.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import { SignalingError } from '../signaling/errors.js';
-import { Room } from './room.js';
+import { Room, type RoomLink } from './room.js';
 
 /** The rooms hosted on this node. Concurrent joins of a new room share one creation. */
 export class RoomRegistry {
@@ -11,6 +11,8 @@ export class RoomRegistry {
   private readonly creating = new Map<string, Promise<Room>>();
   /** False while the node is shutting down: no new rooms. */
   acceptingRooms = true;
+  /** In cluster mode: connects each new room to the other nodes that host part of it. */
+  linkFactory?: (room: Room) => Promise<RoomLink>;
 
   constructor(private readonly pool: WorkerPool, private readonly media: Config['media'], private readonly log: Logger) {}
 
@@ -53,6 +55,14 @@ export class RoomRegistry {
       if (this.rooms.get(roomId) === closed) this.rooms.delete(roomId);
       log.info('room closed');
     });
+    if (this.linkFactory) {
+      try {
+        room.link = await this.linkFactory(room);
+      } catch (err) {
+        room.close();
+        throw new SignalingError('NODE_UNAVAILABLE', `cannot reach the cluster for room ${roomId}: ${(err as Error).message}`);
+      }
+    }
     this.rooms.set(roomId, room);
     log.info({ worker: media.routers[0].slot.index }, 'room created');
     return room;

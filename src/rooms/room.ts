@@ -1,19 +1,48 @@
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
-import type { RoomMedia } from '../media/room-media.js';
+import type { RoomMedia, RouterEntry } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
 import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
 import { producerInfo, type Peer } from './peer.js';
 
 export type ConsumerParams = ResponseData<'consume'>;
+export type PeerInfo = ReturnType<Peer['info']>;
 
-/** A room: its peers, and who receives what from whom. */
+/** A peer joined on another node of the cluster, as this node knows it. */
+export interface RemotePeer {
+  nodeId: string;
+  info: PeerInfo;
+}
+
+/**
+ * The cluster side of a room that spans nodes (see src/cluster/room-span.ts). The room tells
+ * it about local changes; it brings remote producers here through pipes.
+ */
+export interface RoomLink {
+  peerChanged(peer: Peer): void;
+  peerLeft(peerId: string): void;
+  bringProducer(nodeId: string, producerId: string): Promise<types.Producer>;
+  bringDataProducer(nodeId: string, dataProducerId: string): Promise<types.DataProducer>;
+  close(): void;
+}
+
+/** Something a local peer can consume: a local producer, or a remote one piped to this node. */
+interface Source<T> {
+  ownerId: string;
+  item: T;
+  /** The router the item lives on, here. */
+  entry: RouterEntry;
+}
+
+/** A room: its peers (here and, in a cluster, on other nodes), and who receives what from whom. */
 export class Room {
   readonly peers = new Map<string, Peer>();
+  readonly remotePeers = new Map<string, RemotePeer>();
   readonly createdAt = Date.now();
   closed = false;
   /** This node holds the room's placement (always, on a single node). */
   owned = true;
+  link?: RoomLink;
 
   constructor(
     readonly id: string,
@@ -31,12 +60,18 @@ export class Room {
     for (const peer of this.peers.values()) if (peer !== except) peer.notify(method, data);
   }
 
+  /** Everyone a newcomer should see: local peers and those on other nodes. */
+  peerInfos(except?: Peer): PeerInfo[] {
+    return [...[...this.peers.values()].filter((p) => p !== except).map((p) => p.info()), ...[...this.remotePeers.values()].map((r) => r.info)];
+  }
+
   /** Adds a peer; an older session with the same identity is replaced (its client gets disconnected). */
   add(peer: Peer) {
     const previous = this.peers.get(peer.id);
     if (previous) this.remove(previous, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again elsewhere', rejoin: false });
     this.peers.set(peer.id, peer);
     this.broadcast('peerJoined', peer.info(), peer);
+    this.link?.peerChanged(peer);
     this.log.info({ peerId: peer.id, role: peer.identity.role, peers: this.peers.size }, 'peer joined');
   }
 
@@ -48,6 +83,7 @@ export class Room {
     this.media.releaseRouter(peer.routerEntry);
     if (kick) peer.onRemoved(kick.code, kick.message, kick.rejoin);
     this.broadcast('peerLeft', { peerId: peer.id });
+    this.link?.peerLeft(peer.id);
     this.log.info({ peerId: peer.id, reason: kick?.code ?? 'left', peers: this.peers.size }, 'peer left');
     if (this.peers.size === 0) this.close();
   }
@@ -61,26 +97,99 @@ export class Room {
   close() {
     if (this.closed) return;
     this.closed = true;
+    this.link?.close();
     this.media.close();
     this.onClosed(this);
   }
 
-  /** A new producer: tell the others, let the room hear it, and feed the auto-subscribers. */
+  // ---- producers of local peers ---------------------------------------------------------
+
+  /** Takes ownership of a new local producer: its events, and the cluster's view of its peer. */
+  addProducer(peer: Peer, producer: types.Producer) {
+    peer.producers.set(producer.id, producer);
+    producer.on('score', (score) => peer.notify('producerScore', { producerId: producer.id, score }));
+    producer.on('transportclose', () => {
+      if (!peer.closed) peer.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' });
+    });
+    producer.observer.on('pause', () => this.link?.peerChanged(peer));
+    producer.observer.on('resume', () => this.link?.peerChanged(peer));
+    producer.observer.on('close', () => {
+      peer.producers.delete(producer.id);
+      this.media.forget(producer.id);
+      if (!peer.closed) this.link?.peerChanged(peer);
+    });
+    this.link?.peerChanged(peer);
+  }
+
+  addDataProducer(peer: Peer, dataProducer: types.DataProducer) {
+    peer.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.on('close', () => {
+      peer.dataProducers.delete(dataProducer.id);
+      this.media.forget(dataProducer.id);
+      if (!peer.closed) this.link?.peerChanged(peer);
+    });
+    this.link?.peerChanged(peer);
+  }
+
+  /** A new local producer: tell the others, let the room hear it, and feed the auto-subscribers. */
   async producerAdded(owner: Peer, producer: types.Producer) {
     this.broadcast('producerAdded', { peerId: owner.id, producer: producerInfo(producer) }, owner);
     if (producer.kind === 'audio') {
       await this.media.observeAudio(producer, owner.routerEntry).catch((err) => this.log.warn({ err }, 'active speaker observer'));
     }
-    await Promise.all([...this.peers.values()]
-      .filter((p) => p !== owner && p.autoSubscribe && p.canReceive)
-      .map((p) => this.consume(p, owner, producer).catch((err) => p.log.warn({ err, producerId: producer.id }, 'auto-consume failed'))));
+    await this.feedSubscribers(owner, (p) => this.consume(p, { ownerId: owner.id, item: producer, entry: owner.routerEntry }));
   }
 
   async dataProducerAdded(owner: Peer, dataProducer: types.DataProducer) {
-    await Promise.all([...this.peers.values()]
-      .filter((p) => p !== owner && p.autoSubscribe && p.canReceive)
-      .map((p) => this.consumeData(p, owner, dataProducer).catch((err) => p.log.warn({ err }, 'auto-consume data failed'))));
+    await this.feedSubscribers(owner, (p) => this.consumeData(p, { ownerId: owner.id, item: dataProducer, entry: owner.routerEntry }));
   }
+
+  private async feedSubscribers(except: Peer | undefined, consume: (p: Peer) => Promise<unknown>) {
+    await Promise.all([...this.peers.values()]
+      .filter((p) => p !== except && p.autoSubscribe && p.canReceive)
+      .map((p) => consume(p).catch((err) => p.log.warn({ err: (err as Error).message }, 'auto-subscribe failed'))));
+  }
+
+  // ---- peers on other nodes -------------------------------------------------------------
+
+  /** The latest full view of a peer on another node: new producers are offered, gone ones end. */
+  applyRemotePeer(nodeId: string, info: PeerInfo) {
+    if (this.peers.has(info.id)) {
+      this.log.warn({ peerId: info.id, nodeId }, 'a peer with this identity is joined here too; ignoring the remote one');
+      return;
+    }
+    const previous = this.remotePeers.get(info.id);
+    const remote = { nodeId, info };
+    this.remotePeers.set(info.id, remote);
+    if (!previous) this.broadcast('peerJoined', info);
+    const before = new Map(previous?.info.producers.map((p) => [p.id, p]));
+    for (const producer of info.producers) {
+      if (before.has(producer.id)) continue;
+      this.broadcast('producerAdded', { peerId: info.id, producer });
+      void this.feedSubscribers(undefined, (p) => this.consumeRemote(p, remote, producer.id));
+    }
+    const dataBefore = new Set(previous?.info.dataProducers.map((d) => d.id));
+    for (const dp of info.dataProducers) {
+      if (!dataBefore.has(dp.id)) void this.feedSubscribers(undefined, (p) => this.consumeRemoteData(p, remote, dp.id));
+    }
+  }
+
+  removeRemotePeer(peerId: string) {
+    if (!this.remotePeers.delete(peerId)) return;
+    this.broadcast('peerLeft', { peerId });
+  }
+
+  private async consumeRemote(peer: Peer, remote: RemotePeer, producerId: string) {
+    const producer = await this.link!.bringProducer(remote.nodeId, producerId);
+    return this.consume(peer, { ownerId: remote.info.id, item: producer, entry: this.media.routers[0] });
+  }
+
+  private async consumeRemoteData(peer: Peer, remote: RemotePeer, dataProducerId: string) {
+    const dataProducer = await this.link!.bringDataProducer(remote.nodeId, dataProducerId);
+    return this.consumeData(peer, { ownerId: remote.info.id, item: dataProducer, entry: this.media.routers[0] });
+  }
+
+  // ---- consuming ------------------------------------------------------------------------
 
   /** Called once a peer can receive: it gets everything already in the room. */
   async subscribeToAll(peer: Peer) {
@@ -88,34 +197,46 @@ export class Room {
     const jobs: Promise<unknown>[] = [];
     for (const other of this.peers.values()) {
       if (other === peer) continue;
-      for (const producer of other.producers.values()) jobs.push(this.consume(peer, other, producer));
-      for (const dataProducer of other.dataProducers.values()) jobs.push(this.consumeData(peer, other, dataProducer));
+      for (const item of other.producers.values()) jobs.push(this.consume(peer, { ownerId: other.id, item, entry: other.routerEntry }));
+      for (const item of other.dataProducers.values()) jobs.push(this.consumeData(peer, { ownerId: other.id, item, entry: other.routerEntry }));
+    }
+    for (const remote of this.remotePeers.values()) {
+      for (const p of remote.info.producers) jobs.push(this.consumeRemote(peer, remote, p.id));
+      for (const d of remote.info.dataProducers) jobs.push(this.consumeRemoteData(peer, remote, d.id));
     }
     const results = await Promise.allSettled(jobs);
-    for (const r of results) if (r.status === 'rejected') peer.log.warn({ err: r.reason }, 'subscribe failed');
+    for (const r of results) if (r.status === 'rejected') peer.log.warn({ err: (r.reason as Error).message }, 'subscribe failed');
+  }
+
+  /** Subscribes a peer to one producer of the room, here or on another node (the consume request). */
+  async consumeById(peer: Peer, producerId: string): Promise<ConsumerParams> {
+    for (const owner of this.peers.values()) {
+      const item = owner.producers.get(producerId);
+      if (!item) continue;
+      if (owner === peer) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
+      return this.consume(peer, { ownerId: owner.id, item, entry: owner.routerEntry });
+    }
+    const remote = [...this.remotePeers.values()].find((r) => r.info.producers.some((p) => p.id === producerId));
+    if (remote) return this.consumeRemote(peer, remote, producerId);
+    throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
   }
 
   /** Creates a paused consumer for `peer` and announces it with newConsumer. */
-  async consume(peer: Peer, owner: Peer, producer: types.Producer): Promise<ConsumerParams> {
+  private async consume(peer: Peer, { ownerId, item: producer, entry }: Source<types.Producer>): Promise<ConsumerParams> {
     const transport = peer.recvTransport;
     if (!transport || !peer.rtpCapabilities) throw new SignalingError('CANNOT_CONSUME', 'create a recv transport and send setRtpCapabilities first');
     const existing = [...peer.consumers.values()].find((c) => c.producerId === producer.id);
-    if (existing) return consumerParams(existing, owner);
+    if (existing) return consumerParams(existing, ownerId, producer);
     if (peer.consumedIds.has(producer.id)) throw new SignalingError('INVALID_STATE', 'this producer is being consumed already');
     peer.consumedIds.add(producer.id);
     try {
-      await this.media.ensureOn('producer', producer.id, owner.routerEntry, peer.routerEntry);
+      await this.media.ensureOn('producer', producer.id, entry, peer.routerEntry);
       if (!peer.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
         throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
       }
-      const consumer = await transport.consume({
-        producerId: producer.id,
-        rtpCapabilities: peer.rtpCapabilities,
-        paused: true,
-        appData: { peerId: owner.id },
-      });
-      this.track(peer, consumer);
-      const params = consumerParams(consumer, owner);
+      const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities, paused: true, appData: { peerId: ownerId } });
+      this.trackConsumer(peer, consumer);
+      const params = consumerParams(consumer, ownerId, producer);
       peer.notify('newConsumer', params);
       return params;
     } catch (err) {
@@ -124,7 +245,7 @@ export class Room {
     }
   }
 
-  private track(peer: Peer, consumer: types.Consumer) {
+  private trackConsumer(peer: Peer, consumer: types.Consumer) {
     peer.consumers.set(consumer.id, consumer);
     const gone = (reason: string) => {
       peer.consumers.delete(consumer.id);
@@ -143,14 +264,14 @@ export class Room {
     consumer.on('layerschange', (layers) => peer.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
   }
 
-  async consumeData(peer: Peer, owner: Peer, dataProducer: types.DataProducer) {
+  private async consumeData(peer: Peer, { ownerId, item: dataProducer, entry }: Source<types.DataProducer>) {
     const transport = peer.recvTransport;
     if (!transport?.sctpParameters || !peer.sctpCapabilities) return;
     if (peer.consumedIds.has(dataProducer.id)) return;
     peer.consumedIds.add(dataProducer.id);
     try {
-      await this.media.ensureOn('dataProducer', dataProducer.id, owner.routerEntry, peer.routerEntry);
-      const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: owner.id } });
+      await this.media.ensureOn('dataProducer', dataProducer.id, entry, peer.routerEntry);
+      const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId } });
       peer.dataConsumers.set(dataConsumer.id, dataConsumer);
       const gone = (reason: string) => {
         peer.dataConsumers.delete(dataConsumer.id);
@@ -162,7 +283,7 @@ export class Room {
       peer.notify('newDataConsumer', {
         dataConsumerId: dataConsumer.id,
         dataProducerId: dataProducer.id,
-        peerId: owner.id,
+        peerId: ownerId,
         label: dataConsumer.label,
         protocol: dataConsumer.protocol,
         sctpStreamParameters: dataConsumer.sctpStreamParameters!,
@@ -173,26 +294,17 @@ export class Room {
       throw err;
     }
   }
-
-  /** Finds a producer of any peer in the room. */
-  findProducer(producerId: string): { owner: Peer; producer: types.Producer } | undefined {
-    for (const owner of this.peers.values()) {
-      const producer = owner.producers.get(producerId);
-      if (producer) return { owner, producer };
-    }
-    return undefined;
-  }
 }
 
-function consumerParams(consumer: types.Consumer, owner: Peer): ConsumerParams {
+function consumerParams(consumer: types.Consumer, ownerId: string, producer: types.Producer): ConsumerParams {
   return {
     consumerId: consumer.id,
     producerId: consumer.producerId,
-    peerId: owner.id,
+    peerId: ownerId,
     kind: consumer.kind,
     type: consumer.type,
     rtpParameters: consumer.rtpParameters as ConsumerParams['rtpParameters'],
     producerPaused: consumer.producerPaused,
-    appData: owner.producers.get(consumer.producerId)?.appData ?? {},
+    appData: producer.appData,
   };
 }

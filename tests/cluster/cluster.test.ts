@@ -98,6 +98,59 @@ describe('regional cluster', () => {
     expect(stored).toEqual(rooms.map((r) => [...owners.get(r)!][0]));
   });
 
+  it('a room spans regions: each side attaches locally, only consumed streams cross, and pipes close when a side leaves', async () => {
+    const owner = (await c.place('span-1', 'us-west')).node; // placed near the buyer
+    const home = owner.id === 'a' ? a : b;
+    const piped = async (n: ClusterNode) => Number(/^sfu_remote_streams_piped (\d+)$/m.exec(await (await fetch(`${n.url}/metrics`)).text())?.[1]);
+    // The seller in China reaches c; the room lives in us-west, so c hosts the seller's side.
+    const seller = await WeriftPeer.connect(c.ws, token({ room: 'span-1', identity: 'seller', role: 'seller', region: 'us-west' }));
+    const buyer = await WeriftPeer.connect(home.ws, token({ room: 'span-1', identity: 'buyer', role: 'buyer', region: 'us-west' }), false);
+    peers.push(seller, buyer);
+    expect(buyer.join.peers.map((p) => p.id)).toEqual(['seller']);
+    await seller.publish();
+    const audioAdded = await buyer.client.notification('producerAdded', (d) => d.producer.kind === 'audio');
+    await buyer.client.notification('producerAdded', (d) => d.producer.kind === 'video');
+    expect(await piped(home)).toBe(0); // nothing consumed yet: nothing crossed
+
+    // The buyer asks for the audio only: one stream crosses.
+    await buyer.subscribeByHand([audioAdded.producer.id]);
+    expect(await piped(home)).toBe(1);
+    await waitFor(() => buyer.received.audio.packets > 30, 'audio across regions');
+    expect(buyer.received.video.packets).toBe(0);
+
+    // Then the video too, decrypted on the far side.
+    const video = buyer.client.notificationsOf('producerAdded').find((d) => d.producer.kind === 'video')!;
+    await buyer.consumeMore([video.producer.id]);
+    await waitFor(() => buyer.received.video.packets > 30, 'video across regions');
+    expect(buyer.received.video.bytes).toBeGreaterThan(30 * 500);
+    expect(await piped(home)).toBe(2);
+
+    // The seller leaves: c closes its pipes; the buyer's consumers end and the gauge drops.
+    await seller.client.request('leave', {});
+    await buyer.client.notification('peerLeft', (d) => d.peerId === 'seller');
+    await buyer.client.until(() => buyer.client.notificationsOf('consumerClosed').length >= 2, 'consumers closed');
+    const deadline = Date.now() + 5000;
+    while ((await piped(home)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await piped(home)).toBe(0);
+  });
+
+  it('cross-node media with auto-subscribe and chat both ways', async () => {
+    const owner = (await a.place('span-2', 'cn-south')).node;
+    expect(owner.id).toBe('c');
+    const seller = await WeriftPeer.connect(c.ws, token({ room: 'span-2', identity: 'seller', role: 'seller' }));
+    const buyer = await WeriftPeer.connect(a.ws, token({ room: 'span-2', identity: 'buyer', role: 'buyer', region: 'cn-south' }));
+    peers.push(seller, buyer);
+    await seller.publish();
+    await buyer.publish({ audio: false, video: false, data: true });
+    await buyer.subscribe({ consumers: 2, dataConsumers: 1 });
+    await seller.subscribe({ consumers: 0, dataConsumers: 1 });
+    await waitFor(() => buyer.received.video.packets > 30 && buyer.received.audio.packets > 30, 'media from c to a');
+    seller.sendMessage('the spare part ships today');
+    await waitFor(() => buyer.messages.includes('the spare part ships today'), 'chat c → a');
+    buyer.sendMessage('thank you!');
+    await waitFor(() => seller.messages.includes('thank you!'), 'chat a → c');
+  });
+
   it('restarting Redis mid-call: media keeps flowing, and the registry and placements heal', async () => {
     const owner = (await a.place('redis-1', 'us-west')).node;
     const host = owner.id === 'a' ? a : b;

@@ -1,7 +1,7 @@
 import {
   MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel,
 } from 'werift';
-import type { ResponseData } from '../../src/signaling/protocol.js';
+import type { NotificationData, ResponseData } from '../../src/signaling/protocol.js';
 import { answerForSend, offerForRecv, parseLocal } from './sdp.js';
 import { SignalingClient } from './signaling-client.js';
 import { loopbackStunPort } from './stun-responder.js';
@@ -154,35 +154,70 @@ export class WeriftPeer {
    * answers the server's offer and resumes every consumer.
    */
   async subscribe({ consumers, dataConsumers = 0 }: { consumers: number; dataConsumers?: number }) {
-    const transport = await this.client.request('createTransport', { direction: 'recv', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
-    this.recvTransportId = transport.transportId;
+    await this.createRecvTransport();
     await this.client.until(() => this.client.notificationsOf('newConsumer').length >= consumers
       && this.client.notificationsOf('newDataConsumer').length >= dataConsumers, 'consumers');
-    const offered = this.client.notificationsOf('newConsumer').slice(0, consumers);
-    const dataOffered = this.client.notificationsOf('newDataConsumer').slice(0, dataConsumers);
+    this.offered.push(...this.client.notificationsOf('newConsumer').slice(0, consumers));
+    this.dataOffered.push(...this.client.notificationsOf('newDataConsumer').slice(0, dataConsumers));
+    await this.negotiate();
+    return this.offered;
+  }
 
-    const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
-    this.recvPc = pc;
-    pc.onTransceiverAdded.subscribe((transceiver) => {
-      transceiver.onTrack.subscribe((track) => {
-        track.onReceiveRtp.subscribe((rtp) => {
-          const r = this.received[track.kind as 'audio' | 'video'];
-          r.packets++;
-          r.bytes += rtp.payload.length;
+  /** For autoSubscribe: false — consume these producers with the consume request. */
+  async subscribeByHand(producerIds: string[]) {
+    await this.createRecvTransport();
+    await this.consumeMore(producerIds);
+  }
+
+  /** Consumes more producers on the existing recv connection (renegotiates). */
+  async consumeMore(producerIds: string[]) {
+    for (const producerId of producerIds) this.offered.push(await this.client.request('consume', { producerId }));
+    await this.negotiate();
+  }
+
+  private offered: ResponseData<'consume'>[] = [];
+  private dataOffered: NotificationData<'newDataConsumer'>[] = [];
+  private resumed = new Set<string>();
+  private recvTransport?: ResponseData<'createTransport'>;
+
+  private async createRecvTransport() {
+    this.recvTransport = await this.client.request('createTransport', { direction: 'recv', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    this.recvTransportId = this.recvTransport.transportId;
+  }
+
+  /** Offers every consumer so far to werift, answers, connects once, resumes the new ones. */
+  private async negotiate() {
+    const first = !this.recvPc;
+    if (first) {
+      const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
+      this.recvPc = pc;
+      pc.onTransceiverAdded.subscribe((transceiver) => {
+        transceiver.onTrack.subscribe((track) => {
+          track.onReceiveRtp.subscribe((rtp) => {
+            const r = this.received[track.kind as 'audio' | 'video'];
+            r.packets++;
+            r.bytes += rtp.payload.length;
+          });
         });
       });
-    });
-    for (const d of dataOffered) {
-      const channel = pc.createDataChannel(d.label, { negotiated: true, id: d.sctpStreamParameters.streamId, ordered: true });
-      channel.onMessage.subscribe((msg) => this.messages.push(msg.toString()));
+      for (const d of this.dataOffered) {
+        const channel = pc.createDataChannel(d.label, { negotiated: true, id: d.sctpStreamParameters.streamId, ordered: true });
+        channel.onMessage.subscribe((msg) => this.messages.push(msg.toString()));
+      }
     }
-    await pc.setRemoteDescription({ type: 'offer', sdp: offerForRecv(transport, offered, dataOffered.length > 0) });
+    const pc = this.recvPc!;
+    await pc.setRemoteDescription({ type: 'offer', sdp: offerForRecv(this.recvTransport!, this.offered, this.dataOffered.length > 0) });
     await pc.setLocalDescription(await pc.createAnswer());
-    const local = parseLocal(pc.localDescription!.sdp);
-    await this.client.request('connectTransport', { transportId: transport.transportId, dtlsParameters: { role: 'client', fingerprints: [local.fingerprint] } });
-    for (const c of offered) await this.client.request('resumeConsumer', { consumerId: c.consumerId });
+    if (first) {
+      const local = parseLocal(pc.localDescription!.sdp);
+      await this.client.request('connectTransport', { transportId: this.recvTransport!.transportId, dtlsParameters: { role: 'client', fingerprints: [local.fingerprint] } });
+    }
+    for (const c of this.offered) {
+      if (this.resumed.has(c.consumerId)) continue;
+      this.resumed.add(c.consumerId);
+      await this.client.request('resumeConsumer', { consumerId: c.consumerId });
+    }
     await waitFor(() => pc.connectionState === 'connected', 'recv connection');
-    return offered;
   }
 
   async close() {

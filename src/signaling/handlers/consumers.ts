@@ -7,10 +7,7 @@ export const consumerHandlers: HandlerMap<
   consume: {
     grant: 'subscribe',
     async run(ctx, { producerId }) {
-      const found = ctx.room.findProducer(producerId);
-      if (!found) throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
-      if (found.owner === ctx.peer) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
-      return ctx.room.consume(ctx.peer, found.owner, found.producer);
+      return ctx.room.consumeById(ctx.peer, producerId);
     },
   },
 

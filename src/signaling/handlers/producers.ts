@@ -1,6 +1,5 @@
 import type { types } from 'mediasoup';
 import type { Peer } from '../../rooms/peer.js';
-import type { Room } from '../../rooms/room.js';
 import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
 
@@ -32,7 +31,7 @@ export const producerHandlers: HandlerMap<
         paused,
         appData: { ...appData, peerId: peer.id },
       });
-      track(room, peer, producer);
+      room.addProducer(peer, producer);
       ctx.afterResponse(() => room.producerAdded(peer, producer));
       return { producerId: producer.id };
     },
@@ -45,11 +44,7 @@ export const producerHandlers: HandlerMap<
       const transport = sendTransport(peer, transportId);
       if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created without sctpCapabilities');
       const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: peer.id } });
-      peer.dataProducers.set(dataProducer.id, dataProducer);
-      dataProducer.observer.on('close', () => {
-        peer.dataProducers.delete(dataProducer.id);
-        room.media.forget(dataProducer.id);
-      });
+      room.addDataProducer(peer, dataProducer);
       ctx.afterResponse(() => room.dataProducerAdded(peer, dataProducer));
       return { dataProducerId: dataProducer.id };
     },
@@ -87,15 +82,3 @@ export const producerHandlers: HandlerMap<
     },
   },
 };
-
-function track(room: Room, peer: Peer, producer: types.Producer) {
-  peer.producers.set(producer.id, producer);
-  producer.on('score', (score) => peer.notify('producerScore', { producerId: producer.id, score }));
-  producer.on('transportclose', () => {
-    if (!peer.closed) peer.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' });
-  });
-  producer.observer.on('close', () => {
-    peer.producers.delete(producer.id);
-    room.media.forget(producer.id);
-  });
-}

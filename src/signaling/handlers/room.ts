@@ -37,7 +37,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
               role: identity.role,
               grants: identity.grants,
               routerRtpCapabilities: room.media.rtpCapabilities as never,
-              peers: [...room.peers.values()].filter((p) => p !== peer).map((p) => p.info()),
+              peers: room.peerInfos(peer),
             };
           }
         } finally {

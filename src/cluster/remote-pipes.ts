@@ -1,0 +1,203 @@
+import type { types } from 'mediasoup';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { announcedAddress } from '../media/worker-pool.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { ClusterBus } from './cluster-bus.js';
+
+interface Tuple { ip: string; port: number; srtpParameters: types.SrtpParameters }
+interface PipeEnd { transport: types.PipeTransport; ready: Promise<void> }
+
+const NUM_SCTP_STREAMS = { OS: 1024, MIS: 1024 };
+
+/**
+ * Media between nodes. When a peer here consumes a producer on another node, that node
+ * pipe-consumes it into a PipeTransport and this node pipe-produces it with the same id on
+ * the room's first router, so it consumes like a local one. One PipeTransport pair per
+ * (room, other node), with SRTP and RTX on, opened on first use: only consumed streams cross.
+ * The control messages travel over the signed ClusterBus.
+ */
+export class RemotePipes {
+  // `${roomId}|${nodeId}` → our end of a pipe. Each direction has its own pair, so two nodes
+  // bringing each other's streams at the same moment never tear down each other's pipe.
+  /** Pipes that carry the other node's producers here (we opened them). */
+  private readonly outEnds = new Map<string, PipeEnd>();
+  /** Pipes that carry our producers to the other node (it opened them). */
+  private readonly inEnds = new Map<string, PipeEnd>();
+  private readonly brought = new Map<string, Promise<types.Producer | types.DataProducer>>();
+
+  constructor(
+    private readonly bus: ClusterBus,
+    private readonly rooms: RoomRegistry,
+    private readonly media: Config['media'],
+    private readonly log: Logger,
+  ) {
+    bus.onRpc('pipe.connect', ({ roomId, tuple }, from) => this.answerConnect(roomId, from, tuple));
+    bus.onRpc('pipe.consume', ({ roomId, producerId }, from) => this.answerConsume(roomId, from, producerId));
+    bus.onRpc('pipe.consumeData', ({ roomId, dataProducerId }, from) => this.answerConsumeData(roomId, from, dataProducerId));
+    bus.onRpc('pipe.close', async ({ roomId }, from) => this.closeEnds(roomId, from));
+  }
+
+  /** Streams brought here from other nodes now (each crosses the link between regions). */
+  get pipedCount() {
+    return this.brought.size;
+  }
+
+  /** Makes a remote producer available on `room`'s first router here. Idempotent. */
+  bringProducer(room: Room, nodeId: string, producerId: string): Promise<types.Producer> {
+    return this.bring(room, producerId, async () => {
+      const end = await this.endTo(room, nodeId);
+      const params = await this.bus.rpc<{ kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: types.AppData }>(
+        nodeId, 'pipe.consume', { roomId: room.id, producerId });
+      return end.transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
+    }) as Promise<types.Producer>;
+  }
+
+  bringDataProducer(room: Room, nodeId: string, dataProducerId: string): Promise<types.DataProducer> {
+    return this.bring(room, dataProducerId, async () => {
+      const end = await this.endTo(room, nodeId);
+      const params = await this.bus.rpc<{ sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string; appData: types.AppData }>(
+        nodeId, 'pipe.consumeData', { roomId: room.id, dataProducerId });
+      return end.transport.produceData({ id: dataProducerId, ...params });
+    }) as Promise<types.DataProducer>;
+  }
+
+  /** Closes what was brought here for this id (its consumers here close with it). */
+  drop(id: string) {
+    const pending = this.brought.get(id);
+    this.brought.delete(id);
+    pending?.then((p) => p.close(), () => undefined);
+  }
+
+  async setPaused(id: string, paused: boolean) {
+    const producer = (await this.brought.get(id)?.catch(() => undefined)) as types.Producer | undefined;
+    if (!producer || producer.closed || !('pause' in producer)) return;
+    await (paused ? producer.pause() : producer.resume());
+  }
+
+  /** This node's part of the room ended: close every pipe of the room and tell the other ends. */
+  closeRoom(roomId: string) {
+    const nodes = new Set([...this.outEnds.keys(), ...this.inEnds.keys()].filter((k) => k.startsWith(`${roomId}|`)).map((k) => k.split('|')[1]));
+    for (const nodeId of nodes) {
+      this.closeEnds(roomId, nodeId);
+      this.bus.rpc(nodeId, 'pipe.close', { roomId }).catch(() => undefined);
+    }
+  }
+
+  /** A node left the cluster: its pipes are dead. */
+  forgetNode(nodeId: string) {
+    for (const key of [...this.outEnds.keys(), ...this.inEnds.keys()]) {
+      const [roomId, node] = key.split('|');
+      if (node === nodeId) this.closeEnds(roomId, node);
+    }
+  }
+
+  private bring(room: Room, id: string, create: () => Promise<types.Producer | types.DataProducer>) {
+    let pending = this.brought.get(id);
+    if (!pending) {
+      pending = create();
+      pending.catch(() => this.brought.delete(id));
+      this.brought.set(id, pending);
+      pending.then((p) => (p.observer as { on(event: 'close', listener: () => void): unknown }).on('close', () => {
+        if (this.brought.get(id) === pending) this.brought.delete(id);
+      }), () => undefined);
+      room.log.debug({ id }, 'piping a remote producer here');
+    }
+    return pending;
+  }
+
+  private createTransport(room: Room) {
+    return room.media.routers[0].router.createPipeTransport({
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.media.listenIp,
+        announcedAddress: announcedAddress(this.media),
+        portRange: { min: this.media.rtcMinPort, max: this.media.rtcMaxPort },
+      },
+      enableSctp: true,
+      numSctpStreams: NUM_SCTP_STREAMS,
+      enableRtx: true,
+      enableSrtp: true,
+    });
+  }
+
+  private tupleOf(transport: types.PipeTransport): Tuple {
+    return { ip: transport.tuple.localAddress ?? transport.tuple.localIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters! };
+  }
+
+  /** Our end of the pipe to `nodeId` for this room, connected. */
+  private endTo(room: Room, nodeId: string): Promise<PipeEnd> {
+    const key = `${room.id}|${nodeId}`;
+    let end = this.outEnds.get(key);
+    if (!end) {
+      const transportP = this.createTransport(room);
+      const ready = (async () => {
+        const transport = await transportP;
+        const remote = await this.bus.rpc<Tuple>(nodeId, 'pipe.connect', { roomId: room.id, tuple: this.tupleOf(transport) });
+        await transport.connect(remote);
+      })();
+      end = { transport: undefined as unknown as types.PipeTransport, ready };
+      const pending = end;
+      transportP.then((t) => (pending.transport = t), () => undefined);
+      ready.catch((err) => {
+        this.log.warn({ roomId: room.id, nodeId, err: (err as Error).message }, 'could not open a pipe');
+        if (this.outEnds.get(key) === pending) this.outEnds.delete(key);
+        transportP.then((t) => t.close(), () => undefined);
+      });
+      this.outEnds.set(key, end);
+    }
+    const opened = end;
+    return opened.ready.then(() => opened);
+  }
+
+  private room(roomId: string): Room {
+    const room = this.rooms.get(roomId);
+    if (!room || room.closed) throw new Error(`room ${roomId} is not on this node`);
+    return room;
+  }
+
+  /** The other node opened its end: open ours (replacing a stale one) and connect it. */
+  private async answerConnect(roomId: string, nodeId: string, tuple: Tuple): Promise<Tuple> {
+    const room = this.room(roomId);
+    const key = `${roomId}|${nodeId}`;
+    closeEnd(this.inEnds, key);
+    const transport = await this.createTransport(room);
+    await transport.connect(tuple);
+    this.inEnds.set(key, { transport, ready: Promise.resolve() });
+    return this.tupleOf(transport);
+  }
+
+  private async answerConsume(roomId: string, nodeId: string, producerId: string) {
+    const room = this.room(roomId);
+    const end = this.inEnds.get(`${roomId}|${nodeId}`);
+    const owner = [...room.peers.values()].find((p) => p.producers.has(producerId));
+    if (!end || !owner) throw new Error(`no pipe or producer ${producerId} here`);
+    await room.media.ensureOn('producer', producerId, owner.routerEntry, room.media.routers[0]);
+    const consumer = await end.transport.consume({ producerId });
+    return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: owner.producers.get(producerId)!.appData };
+  }
+
+  private async answerConsumeData(roomId: string, nodeId: string, dataProducerId: string) {
+    const room = this.room(roomId);
+    const end = this.inEnds.get(`${roomId}|${nodeId}`);
+    const owner = [...room.peers.values()].find((p) => p.dataProducers.has(dataProducerId));
+    if (!end || !owner) throw new Error(`no pipe or data producer ${dataProducerId} here`);
+    await room.media.ensureOn('dataProducer', dataProducerId, owner.routerEntry, room.media.routers[0]);
+    const dataConsumer = await end.transport.consumeData({ dataProducerId });
+    const dp = owner.dataProducers.get(dataProducerId)!;
+    return { sctpStreamParameters: dataConsumer.sctpStreamParameters, label: dp.label, protocol: dp.protocol, appData: dp.appData };
+  }
+
+  private closeEnds(roomId: string, nodeId: string) {
+    closeEnd(this.outEnds, `${roomId}|${nodeId}`);
+    closeEnd(this.inEnds, `${roomId}|${nodeId}`);
+  }
+}
+
+/** Closing a pipe transport closes what was piped through it (its consumers here close too). */
+function closeEnd(ends: Map<string, PipeEnd>, key: string) {
+  const end = ends.get(key);
+  ends.delete(key);
+  end?.ready.then(() => end.transport.close(), () => undefined);
+}
