@@ -71,6 +71,8 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
   { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
 const LOW_SCORE = 5;
+/** A room lives on one node: a correct cluster redirects at most once, so 3 means a loop. */
+const MAX_REDIRECTS = 3;
 const DISCONNECTED_GRACE_MS = 2000;
 
 /** ws(s)://host/v1/rtc from a page-relative, http(s) or ws(s) URL. */
@@ -259,20 +261,35 @@ export class Call extends Emitter<CallEvents> {
 
   // ---- internals --------------------------------------------------------------------------
 
+  /** The signaling endpoint of the node this call is on (after any redirect). */
+  connectedUrl?: string;
+
+  /** Joins through the node at `url`, following REDIRECTs to the node that hosts the room. */
+  private async openAndJoin() {
+    let url = signalingUrl(this.url);
+    for (let hop = 0; ; hop++) {
+      this.signaling = await SignalingConnection.open(url, (method, data) => this.onNotification(method, data), () => this.recover('signaling dropped'));
+      try {
+        const joined = await this.signaling.request('join', { token: this.token, autoSubscribe: this.options.autoSubscribe ?? true });
+        this.connectedUrl = url;
+        return joined;
+      } catch (err) {
+        this.signaling.close();
+        if (!(err instanceof SfuError && err.code === 'REDIRECT' && err.redirect && hop < MAX_REDIRECTS)) throw err;
+        url = signalingUrl(err.redirect.url);
+      }
+    }
+  }
+
   private async join() {
-    this.signaling = await SignalingConnection.open(
-      signalingUrl(this.url),
-      (method, data) => this.onNotification(method, data),
-      () => this.recover('signaling dropped'),
-    );
-    const joined = await this.signaling.request('join', { token: this.token, autoSubscribe: this.options.autoSubscribe ?? true });
+    const joined = await this.openAndJoin();
     this.self = joined;
     // A rejoin may land on another router: always load a fresh Device.
     this.device = new Device();
     await this.device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities });
     for (const p of joined.peers) this.addParticipant(p);
     if (joined.grants.subscribe) {
-      await this.signaling.request('setRtpCapabilities', {
+      await this.requireSignaling().request('setRtpCapabilities', {
         rtpCapabilities: this.device.rtpCapabilities as never,
         sctpCapabilities: this.device.sctpCapabilities,
       });

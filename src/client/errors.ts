@@ -1,11 +1,11 @@
-import type { ErrorCode } from '../signaling/errors.js';
+import type { ErrorCode, Redirect } from '../signaling/errors.js';
 
 /** Client-side failures that are not protocol errors. */
 export type ClientErrorCode = 'CONNECTION_FAILED' | 'SOCKET_CLOSED' | 'MEDIA_UNAVAILABLE' | 'NOT_CONNECTED';
 
 /** Every error the SDK raises. `code` is the protocol's own error code when the server refused a request. */
 export class SfuError extends Error {
-  constructor(readonly code: ErrorCode | ClientErrorCode | string, message: string) {
+  constructor(readonly code: ErrorCode | ClientErrorCode | string, message: string, readonly redirect?: Redirect) {
     super(message);
     this.name = 'SfuError';
   }

@@ -77,6 +77,6 @@ export class SignalingConnection {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.ok) p.resolve(msg.data);
-    else p.reject(new SfuError(msg.error.code, msg.error.message));
+    else p.reject(new SfuError(msg.error.code, msg.error.message, msg.error.redirect));
   }
 }

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { audioPackets, launchBrowser, waitForStats } from '../helpers/browser.js';
+import { ClusterNode, token } from '../helpers/cluster-node.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { WeriftPeer } from '../helpers/werift-peer.js';
+
+describe('the browser SDK in a cluster', () => {
+  let redis: RedisServer;
+  let nodes: ClusterNode[] = [];
+  let browser: Browser;
+  let seller: WeriftPeer | undefined;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    nodes = await Promise.all(['east-1', 'east-2'].map((id) => ClusterNode.start(id, 'us-east', redis.url, { DEMO_ENABLED: 'true' })));
+    browser = await launchBrowser();
+  }, 90_000);
+  afterAll(async () => {
+    await seller?.close();
+    await browser?.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.down();
+  });
+
+  it('follows a REDIRECT to the node that hosts the room, and decodes media there', async () => {
+    const owner = (await nodes[0].place('sdk-redirect', 'us-east')).node;
+    const [home, elsewhere] = owner.id === nodes[0].id ? nodes : [nodes[1], nodes[0]];
+    seller = await WeriftPeer.connect(home.ws, token({ room: 'sdk-redirect', identity: 'seller', role: 'seller' }));
+    await seller.publish({ data: false });
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${elsewhere.url}/demo/`);
+    // A string, so the test runner leaves the page's dynamic import alone.
+    const connectedUrl = await page.evaluate(`(async () => {
+      const { Call } = await import('/sdk/sfu-client.js');
+      const call = new Call(location.origin, ${JSON.stringify(token({ room: 'sdk-redirect', identity: 'buyer', role: 'buyer' }))});
+      window.demo = { call };
+      await call.start();
+      return call.connectedUrl;
+    })()`);
+    expect(connectedUrl).toBe(`${home.url.replace(/^http/, 'ws')}/v1/rtc`);
+    // The werift seller's VP8 is synthetic (a browser cannot decode it), so count what arrives decrypted.
+    await waitForStats(page, 'media through the redirect', (s) => audioPackets(s, 'seller') > 50 && s.some((t) => t.kind === 'video' && t.packets > 50));
+  });
+});
