@@ -112,7 +112,7 @@ export class RemotePipes {
       listenInfo: {
         protocol: 'udp',
         ip: this.media.listenIp,
-        announcedAddress: announcedAddress(this.media),
+        announcedAddress: this.media.pipeAnnouncedAddress || announcedAddress(this.media),
         portRange: { min: this.media.rtcMinPort, max: this.media.rtcMaxPort },
       },
       enableSctp: true,

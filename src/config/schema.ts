@@ -32,6 +32,9 @@ export const ConfigSchema = Type.Object({
     announcedAddress: env('MEDIA_ANNOUNCED_ADDRESS', Type.String({
       description: 'Address given to clients in ICE candidates (public IP or DNS name behind NAT). Empty: the listen IP, or the first non-internal IPv4 when listening on 0.0.0.0.',
     })),
+    pipeAnnouncedAddress: env('MEDIA_PIPE_ANNOUNCED_ADDRESS', Type.String({
+      description: 'IP other nodes use to reach this node\'s pipe transports (cluster mode), when it differs from the address clients use. Empty: the same as the announced address.',
+    })),
     webRtcServerBasePort: env('MEDIA_WEBRTC_PORT_BASE', Type.Integer({
       minimum: 0, maximum: 65535,
       description: 'Worker i listens on this port + i, UDP and TCP. 0 picks free ports (tests).',

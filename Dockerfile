@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# A media node image: build stage (worker + dependencies), then a slim, non-root runtime.
+
+FROM node:20-bookworm AS build
+WORKDIR /app
+# Build packages for mediasoup's worker, in case its prebuilt binary cannot be downloaded.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends meson ninja-build build-essential pkg-config python3 patch \
+      libuv1-dev libssl-dev libsrtp2-dev flatbuffers-compiler libflatbuffers-dev libabsl-dev libusrsctp-dev liburing-dev \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+# MEDIASOUP_WORKER_BIN makes mediasoup's own postinstall stand aside whatever the npm
+# version; ensure-worker then fetches the official prebuilt worker, or builds it offline.
+RUN MEDIASOUP_WORKER_BIN=skip npm ci --omit=dev --no-audit --no-fund \
+ && node scripts/mediasoup-worker/ensure-worker.mjs
+COPY tsconfig.json ./
+COPY config ./config
+COPY demo ./demo
+COPY src ./src
+
+FROM node:20-bookworm-slim AS runtime
+# Only the shared libraries the worker links.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623 liburing2 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build --chown=root:root /app /app
+USER node
+ENV NODE_ENV=production PORT=8080 MEDIA_WEBRTC_PORT_BASE=44440
+# Signaling and HTTP; WebRtcServer ports (one UDP + one TCP per worker); pipe transports between nodes.
+EXPOSE 8080/tcp 44440-44447/udp 44440-44447/tcp 45000-45999/udp
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM drains: no new rooms, calls continue until they end or DRAIN_TIMEOUT_MS passes.
+STOPSIGNAL SIGTERM
+CMD ["node", "--import", "tsx", "src/main.ts"]

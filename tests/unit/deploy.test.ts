@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { configLeaves } from '../../src/config/load.js';
+
+/**
+ * No Docker engine or Kubernetes cluster runs here, so the packaging is checked for what
+ * can go wrong silently: every variable is one the node reads, ports, probes and grace
+ * periods agree with the configuration, and the overlays patch paths that exist.
+ */
+const knownEnv = new Set(configLeaves().map((l) => l.env));
+const regions = Object.keys(JSON.parse(fs.readFileSync('config/regions.json', 'utf8')).regions);
+const yamlDocs = (file: string) => parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS({ maxAliasCount: 100 }));
+
+describe('docker-compose.yml', () => {
+  const compose = parse(fs.readFileSync('docker-compose.yml', 'utf8'), { merge: true });
+  const nodes = Object.entries(compose.services as Record<string, any>).filter(([, s]) => s.environment?.REGION);
+
+  it('runs Redis, Prometheus and two nodes in two regions', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['node-cn', 'node-us', 'prometheus', 'redis']);
+    expect(new Set(nodes.map(([, s]) => s.environment.REGION)).size).toBe(2);
+    for (const [, s] of nodes) expect(regions).toContain(s.environment.REGION);
+  });
+
+  it('gives nodes only variables the node reads, with ports, pipes and grace periods that agree', () => {
+    const prom = parse(fs.readFileSync('deploy/prometheus/prometheus.yml', 'utf8'));
+    const targets = prom.scrape_configs.flatMap((c: any) => c.static_configs.flatMap((s: any) => s.targets));
+    for (const [name, s] of nodes) {
+      const env = s.environment as Record<string, string>;
+      expect(Object.keys(env).filter((k) => !knownEnv.has(k)), name).toEqual([]);
+      expect(env.REDIS_URL).toMatch(/^redis:\/\/redis:6379/);
+      expect(targets).toContain(`${name}:${env.PORT}`);
+      const published = (s.ports as string[]).join(' ');
+      expect(published).toContain(`${env.PORT}:${env.PORT}`);
+      const base = Number(env.MEDIA_WEBRTC_PORT_BASE);
+      const last = base + Number(env.MEDIA_NUM_WORKERS) - 1;
+      for (const proto of ['udp', 'tcp']) expect(published).toContain(`${base}-${last}:${base}-${last}/${proto}`);
+      expect(env.MEDIA_PIPE_ANNOUNCED_ADDRESS).toBe(s.networks.sfu.ipv4_address);
+      expect(Number.parseInt(s.stop_grace_period, 10) * 1000).toBeGreaterThan(Number(env.DRAIN_TIMEOUT_MS));
+    }
+  });
+});
+
+describe('Kubernetes manifests', () => {
+  const base = ['configmap', 'deployment', 'service', 'pdb'].flatMap((f) => yamlDocs(`deploy/kubernetes/base/${f}.yaml`));
+  const byKind = (kind: string) => base.find((d) => d.kind === kind);
+  const deployment = byKind('Deployment');
+  const container = deployment.spec.template.spec.containers[0];
+  const config = byKind('ConfigMap').data as Record<string, string>;
+
+  it('has a Deployment, its Service, a PodDisruptionBudget and a ConfigMap, all named and selecting the same pods', () => {
+    for (const d of base) expect(d.apiVersion && d.kind && d.metadata?.name).toBeTruthy();
+    const labels = deployment.spec.template.metadata.labels;
+    expect(deployment.spec.selector.matchLabels).toEqual(labels);
+    expect(byKind('Service').spec.selector).toEqual(labels);
+    expect(byKind('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    expect(byKind('PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  });
+
+  it('probes readiness and liveness, and waits for a full drain on termination', () => {
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(container.ports.find((p: any) => p.name === 'http').containerPort).toBe(8080);
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds * 1000).toBeGreaterThan(Number(config.DRAIN_TIMEOUT_MS));
+  });
+
+  it('exposes one UDP and one TCP media port per worker, on the host network', () => {
+    expect(deployment.spec.template.spec.hostNetwork).toBe(true);
+    const base = Number(config.MEDIA_WEBRTC_PORT_BASE);
+    for (let i = 0; i < Number(config.MEDIA_NUM_WORKERS); i++) {
+      for (const protocol of ['UDP', 'TCP']) expect(container.ports).toContainEqual(expect.objectContaining({ containerPort: base + i, protocol }));
+    }
+  });
+
+  it('runs as non-root and sets only variables the node reads', () => {
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
+    const names = [...Object.keys(config), ...container.env.map((e: any) => e.name)];
+    expect(names.filter((n) => !knownEnv.has(n) && n !== 'NODE_NAME')).toEqual([]);
+  });
+
+  it.each(['us-west', 'cn-south'])('overlay %s patches paths that exist, to a known region', (region) => {
+    const overlay = parse(fs.readFileSync(`deploy/kubernetes/overlays/${region}/kustomization.yaml`, 'utf8'));
+    expect(overlay.resources).toEqual(['../../base']);
+    for (const { target, patch } of overlay.patches) {
+      const doc = structuredClone(base.find((d) => d.kind === target.kind && d.metadata.name === target.name));
+      expect(doc, target.kind).toBeTruthy();
+      for (const op of parse(patch)) {
+        const parts = op.path.split('/').slice(1);
+        const parent = parts.slice(0, -1).reduce((o: any, k: string) => o?.[k], doc);
+        expect(parent?.[parts.at(-1)], op.path).toBeDefined();
+        parent[parts.at(-1)] = op.value;
+      }
+      if (target.kind === 'ConfigMap') expect(doc.data.REGION).toBe(region);
+      if (target.kind === 'Deployment') expect(doc.spec.template.spec.containers[0].env[1]).toEqual({ name: 'PUBLIC_URL', value: `https://$(NODE_NAME).${region}.sfu.example.com` });
+    }
+    expect(regions).toContain(region);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = fs.readFileSync('Dockerfile', 'utf8');
+  const stages = text.split(/^FROM /m).slice(1);
+
+  it('is multi-stage, runs as a non-root user, with a health check and drain on SIGTERM', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const final = stages.at(-1)!;
+    expect(final).toMatch(/^USER (?!root)\w+/m);
+    expect(final).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
+    expect(final).toMatch(/^STOPSIGNAL SIGTERM/m);
+    expect(text).toContain('ensure-worker.mjs');
+  });
+
+  it('exposes the default signaling, media and pipe ports', () => {
+    const defaults = JSON.parse(fs.readFileSync('config/default.json', 'utf8'));
+    const expose = /^EXPOSE (.+)$/m.exec(text)![1];
+    expect(expose).toContain(`${defaults.server.port}/tcp`);
+    expect(expose).toContain(`${defaults.media.webRtcServerBasePort}-`);
+    expect(expose).toContain(`${defaults.media.rtcMinPort}-${defaults.media.rtcMaxPort}/udp`);
+  });
+});
