@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ClusterNode, token } from '../helpers/cluster-node.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
-import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { startCall, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 
 /**
  * Three node processes in two regions sharing one private redis-server:
@@ -42,13 +42,9 @@ describe('regional cluster', () => {
     return s;
   };
   const call = async (node: ClusterNode, room: string, region?: string) => {
-    const seller = await WeriftPeer.connect(node.ws, token({ room, identity: `${room}-seller`, role: 'seller', ...(region ? { region } : {}) }));
-    const buyer = await WeriftPeer.connect(node.ws, token({ room, identity: `${room}-buyer`, ...(region ? { region } : {}) }));
-    peers.push(seller, buyer);
-    await seller.publish({ data: false });
-    await buyer.subscribe({ consumers: 2 });
-    await waitFor(() => buyer.received.video.packets > 10, `media in ${room}`);
-    return { seller, buyer };
+    const started = await startCall(node.ws, room, (identity, role) => token({ room, identity, role, ...(region ? { region } : {}) }));
+    peers.push(started.seller, started.buyer);
+    return started;
   };
 
   it('every node registers itself with its region, URL and load', async () => {

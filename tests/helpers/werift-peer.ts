@@ -234,3 +234,16 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 15
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A seller publishing audio and video and a buyer receiving both, with media flowing.
+ * `tokenFor` mints the token for each side (identities `${room}-seller`, `${room}-buyer`).
+ */
+export async function startCall(ws: string, room: string, tokenFor: (identity: string, role: 'seller' | 'buyer') => string) {
+  const seller = await WeriftPeer.connect(ws, tokenFor(`${room}-seller`, 'seller'));
+  const buyer = await WeriftPeer.connect(ws, tokenFor(`${room}-buyer`, 'buyer'));
+  await seller.publish({ data: false });
+  await buyer.subscribe({ consumers: 2 });
+  await waitFor(() => buyer.received.video.packets > 10, `media in ${room}`);
+  return { seller, buyer };
+}

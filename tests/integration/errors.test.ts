@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, signRaw, type TestNode } from '../helpers/node.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
-import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { startCall, waitFor, type WeriftPeer } from '../helpers/werift-peer.js';
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
@@ -33,11 +33,7 @@ describe('errors', () => {
 
   beforeAll(async () => {
     t = await startTestNode();
-    seller = await WeriftPeer.connect(t.ws, t.token({ room: 'call', identity: 'seller', role: 'seller' }));
-    buyer = await WeriftPeer.connect(t.ws, t.token({ room: 'call', identity: 'buyer' }));
-    await seller.publish({ data: false });
-    await buyer.subscribe({ consumers: 2 });
-    await waitFor(() => buyer.received.video.packets > 10, 'the background call');
+    ({ seller, buyer } = await startCall(t.ws, 'call', (identity, role) => t.token({ room: 'call', identity, role })));
   });
   afterAll(async () => {
     for (const c of clients) c.close();

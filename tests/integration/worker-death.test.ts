@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { startCall, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 
 describe('a media worker dies mid-call', () => {
   let t: TestNode;
@@ -15,12 +15,8 @@ describe('a media worker dies mid-call', () => {
   });
 
   const call = async (room: string) => {
-    const a = await WeriftPeer.connect(t.ws, t.token({ room, identity: `${room}-seller`, role: 'seller' }));
-    const b = await WeriftPeer.connect(t.ws, t.token({ room, identity: `${room}-buyer` }));
+    const { seller: a, buyer: b } = await startCall(t.ws, room, (identity, role) => t.token({ room, identity, role }));
     peers.push(a, b);
-    await a.publish({ data: false });
-    await b.subscribe({ consumers: 2 });
-    await waitFor(() => b.received.video.packets > 10, `media in ${room}`);
     return { a, b };
   };
 
