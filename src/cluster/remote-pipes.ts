@@ -7,7 +7,8 @@ import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { ClusterBus } from './cluster-bus.js';
 
 interface Tuple { ip: string; port: number; srtpParameters: types.SrtpParameters }
-interface PipeEnd { transport: types.PipeTransport; ready: Promise<void> }
+/** Our end of a pipe, resolved once it is connected to the other node's end. */
+type PipeEnd = Promise<types.PipeTransport>;
 
 const NUM_SCTP_STREAMS = { OS: 1024, MIS: 1024 };
 
@@ -47,19 +48,19 @@ export class RemotePipes {
   /** Makes a remote producer available on `room`'s first router here. Idempotent. */
   bringProducer(room: Room, nodeId: string, producerId: string): Promise<types.Producer> {
     return this.bring(room, producerId, async () => {
-      const end = await this.endTo(room, nodeId);
+      const transport = await this.endTo(room, nodeId);
       const params = await this.bus.rpc<{ kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: types.AppData }>(
         nodeId, 'pipe.consume', { roomId: room.id, producerId });
-      return end.transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
+      return transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
     }) as Promise<types.Producer>;
   }
 
   bringDataProducer(room: Room, nodeId: string, dataProducerId: string): Promise<types.DataProducer> {
     return this.bring(room, dataProducerId, async () => {
-      const end = await this.endTo(room, nodeId);
+      const transport = await this.endTo(room, nodeId);
       const params = await this.bus.rpc<{ sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string; appData: types.AppData }>(
         nodeId, 'pipe.consumeData', { roomId: room.id, dataProducerId });
-      return end.transport.produceData({ id: dataProducerId, ...params });
+      return transport.produceData({ id: dataProducerId, ...params });
     }) as Promise<types.DataProducer>;
   }
 
@@ -126,29 +127,29 @@ export class RemotePipes {
     return { ip: transport.tuple.localAddress ?? transport.tuple.localIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters! };
   }
 
-  /** Our end of the pipe to `nodeId` for this room, connected. */
-  private endTo(room: Room, nodeId: string): Promise<PipeEnd> {
+  /** Our end of the pipe to `nodeId` for this room, connected (opened on first use). */
+  private endTo(room: Room, nodeId: string): PipeEnd {
     const key = `${room.id}|${nodeId}`;
     let end = this.outEnds.get(key);
     if (!end) {
-      const transportP = this.createTransport(room);
-      const ready = (async () => {
-        const transport = await transportP;
-        const remote = await this.bus.rpc<Tuple>(nodeId, 'pipe.connect', { roomId: room.id, tuple: this.tupleOf(transport) });
-        await transport.connect(remote);
+      const opening: PipeEnd = (async () => {
+        const transport = await this.createTransport(room);
+        try {
+          const remote = await this.bus.rpc<Tuple>(nodeId, 'pipe.connect', { roomId: room.id, tuple: this.tupleOf(transport) });
+          await transport.connect(remote);
+          return transport;
+        } catch (err) {
+          transport.close();
+          throw err;
+        }
       })();
-      end = { transport: undefined as unknown as types.PipeTransport, ready };
-      const pending = end;
-      transportP.then((t) => (pending.transport = t), () => undefined);
-      ready.catch((err) => {
+      opening.catch((err) => {
         this.log.warn({ roomId: room.id, nodeId, err: (err as Error).message }, 'could not open a pipe');
-        if (this.outEnds.get(key) === pending) this.outEnds.delete(key);
-        transportP.then((t) => t.close(), () => undefined);
+        if (this.outEnds.get(key) === opening) this.outEnds.delete(key);
       });
-      this.outEnds.set(key, end);
+      this.outEnds.set(key, (end = opening));
     }
-    const opened = end;
-    return opened.ready.then(() => opened);
+    return end;
   }
 
   private room(roomId: string): Room {
@@ -164,27 +165,29 @@ export class RemotePipes {
     closeEnd(this.inEnds, key);
     const transport = await this.createTransport(room);
     await transport.connect(tuple);
-    this.inEnds.set(key, { transport, ready: Promise.resolve() });
+    this.inEnds.set(key, Promise.resolve(transport));
     return this.tupleOf(transport);
   }
 
-  private async answerConsume(roomId: string, nodeId: string, producerId: string) {
+  /** The pipe `nodeId` opened to us for this room, and the local owner of `id`, with `id` moved onto the room's first router. */
+  private async pipeFor(roomId: string, nodeId: string, kind: 'producer' | 'dataProducer', id: string) {
     const room = this.room(roomId);
     const end = this.inEnds.get(`${roomId}|${nodeId}`);
-    const owner = [...room.peers.values()].find((p) => p.producers.has(producerId));
-    if (!end || !owner) throw new Error(`no pipe or producer ${producerId} here`);
-    await room.media.ensureOn('producer', producerId, owner.routerEntry, room.media.routers[0]);
-    const consumer = await end.transport.consume({ producerId });
+    const owner = [...room.peers.values()].find((p) => (kind === 'producer' ? p.producers : p.dataProducers).has(id));
+    if (!end || !owner) throw new Error(`no pipe from ${nodeId} or no ${kind} ${id} here`);
+    await room.media.ensureOn(kind, id, owner.routerEntry, room.media.routers[0]);
+    return { transport: await end, owner };
+  }
+
+  private async answerConsume(roomId: string, nodeId: string, producerId: string) {
+    const { transport, owner } = await this.pipeFor(roomId, nodeId, 'producer', producerId);
+    const consumer = await transport.consume({ producerId });
     return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: owner.producers.get(producerId)!.appData };
   }
 
   private async answerConsumeData(roomId: string, nodeId: string, dataProducerId: string) {
-    const room = this.room(roomId);
-    const end = this.inEnds.get(`${roomId}|${nodeId}`);
-    const owner = [...room.peers.values()].find((p) => p.dataProducers.has(dataProducerId));
-    if (!end || !owner) throw new Error(`no pipe or data producer ${dataProducerId} here`);
-    await room.media.ensureOn('dataProducer', dataProducerId, owner.routerEntry, room.media.routers[0]);
-    const dataConsumer = await end.transport.consumeData({ dataProducerId });
+    const { transport, owner } = await this.pipeFor(roomId, nodeId, 'dataProducer', dataProducerId);
+    const dataConsumer = await transport.consumeData({ dataProducerId });
     const dp = owner.dataProducers.get(dataProducerId)!;
     return { sctpStreamParameters: dataConsumer.sctpStreamParameters, label: dp.label, protocol: dp.protocol, appData: dp.appData };
   }
@@ -199,5 +202,5 @@ export class RemotePipes {
 function closeEnd(ends: Map<string, PipeEnd>, key: string) {
   const end = ends.get(key);
   ends.delete(key);
-  end?.ready.then(() => end.transport.close(), () => undefined);
+  end?.then((t) => t.close(), () => undefined);
 }

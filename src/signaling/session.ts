@@ -8,13 +8,13 @@ import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
 import { parseRequest, RequestError } from './validation.js';
 
+/** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
+export const MAX_QUEUED_REQUESTS = 64;
+
 /**
  * One WebSocket connection. Requests run one at a time, in order, so a client's
  * connectTransport is always done before its produce.
  */
-/** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
-export const MAX_QUEUED_REQUESTS = 64;
-
 export class SignalingSession implements SessionContext {
   peer?: Peer;
   room?: Room;
@@ -61,7 +61,7 @@ export class SignalingSession implements SessionContext {
       if (err instanceof RequestError) id = err.requestId;
     }
     this.deps.metrics.error('invalid', 'TOO_MANY_REQUESTS');
-    this.respond({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
+    this.send({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
   }
 
   /** The socket closed: the peer leaves its room. */
@@ -79,12 +79,12 @@ export class SignalingSession implements SessionContext {
       request = parseRequest(text);
       this.deps.metrics.request(request.method);
       const data = await this.withTimeout(this.dispatch(request));
-      this.respond({ type: 'response', id: request.id, ok: true, data });
+      this.send({ type: 'response', id: request.id, ok: true, data });
     } catch (err) {
       const error = this.toProtocolError(err, request?.method);
       this.deps.metrics.error(request?.method ?? 'invalid', error.code);
       const id = request?.id ?? (err instanceof RequestError ? err.requestId : null);
-      this.respond({ type: 'response', id, ok: false, error });
+      this.send({ type: 'response', id, ok: false, error });
     }
     const jobs = this.pendingAfter.splice(0);
     for (const job of jobs) {
@@ -141,11 +141,7 @@ export class SignalingSession implements SessionContext {
     return { code: 'INTERNAL_ERROR', message: 'internal error' };
   }
 
-  private respond(response: ServerResponse) {
-    this.send(response);
-  }
-
-  private send(message: object) {
+  private send(message: ServerResponse | { type: 'notification'; method: string; data: unknown }) {
     if (this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
   }
