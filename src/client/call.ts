@@ -134,7 +134,8 @@ export class Call extends Emitter<CallEvents> {
 
   /** Publishes any track the app already has (a screen share, a canvas). */
   async publishTrack(source: Source, track: MediaStreamTrack, simulcast = track.kind === 'video') {
-    this.local.get(source)?.track.stop();
+    // Publishing a source again replaces it: the old producer closes for everyone.
+    if (this.local.get(source)?.track !== track) await this.unpublish(source);
     const local: LocalTrack = { source, track, muted: false, simulcast };
     this.local.set(source, local);
     await this.produce(local);
