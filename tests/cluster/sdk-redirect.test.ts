@@ -23,7 +23,7 @@ describe('the browser SDK in a cluster', () => {
     await redis?.down();
   });
 
-  it('follows a REDIRECT to the node that hosts the room, and decodes media there', async () => {
+  it('follows a REDIRECT to the room’s node, and rejoins elsewhere when that node dies', async () => {
     const owner = (await nodes[0].place('sdk-redirect', 'us-east')).node;
     const [home, elsewhere] = owner.id === nodes[0].id ? nodes : [nodes[1], nodes[0]];
     seller = await WeriftPeer.connect(home.ws, token({ room: 'sdk-redirect', identity: 'seller', role: 'seller' }));
@@ -42,5 +42,16 @@ describe('the browser SDK in a cluster', () => {
     expect(connectedUrl).toBe(`${home.url.replace(/^http/, 'ws')}/v1/rtc`);
     // The werift seller's VP8 is synthetic (a browser cannot decode it), so count what arrives decrypted.
     await waitForStats(page, 'media through the redirect', (s) => audioPackets(s, 'seller') > 50 && s.some((t) => t.kind === 'video' && t.packets > 50));
+
+    // The node hosting the call dies. The SDK rejoins through the URL it was given, the room
+    // is placed again on the surviving node, and media flows once the seller is back too.
+    await seller.close();
+    seller = undefined;
+    await home.stop('SIGKILL');
+    await page.waitForFunction((url) => (window as any).demo.call.state === 'connected' && (window as any).demo.call.connectedUrl === url,
+      `${elsewhere.url.replace(/^http/, 'ws')}/v1/rtc`, { timeout: 30_000 });
+    seller = await WeriftPeer.connect(elsewhere.ws, token({ room: 'sdk-redirect', identity: 'seller', role: 'seller' }));
+    await seller.publish({ data: false });
+    await waitForStats(page, 'media after the node died', (s) => s.some((t) => t.kind === 'video' && t.packets > 50));
   });
 });
