@@ -7,6 +7,7 @@ import { Cluster } from './cluster/cluster.js';
 import { RemotePipes } from './cluster/remote-pipes.js';
 import { RoomSpan } from './cluster/room-span.js';
 import type { NodeSnapshot } from './cluster/node-registry.js';
+import { storedPeer } from './cluster/peer-view.js';
 import { LocalRoomRouter } from './cluster/room-router.js';
 import type { Config } from './config/schema.js';
 import { adminPlugin } from './http/admin-plugin.js';
@@ -50,7 +51,7 @@ export async function createNode(config: Config, log: Logger) {
   const snapshot = (): NodeSnapshot => ({
     peers: [...rooms.values()].reduce((n, r) => n + r.peers.size, 0),
     draining: !rooms.acceptingRooms,
-    rooms: [...rooms.values()].map((r) => ({ roomId: r.id, owned: r.owned, peers: [...r.peers.values()].map((p) => ({ id: p.id, info: p.info() })) })),
+    rooms: [...rooms.values()].map((r) => ({ roomId: r.id, owned: r.owned, peers: [...r.peers.values()].map((p) => ({ id: p.id, stored: storedPeer(nodeId, p) })) })),
   });
 
   let closing: Promise<void> | undefined;

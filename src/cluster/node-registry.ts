@@ -7,8 +7,8 @@ import { fromHash, toHash, type NodeInfo } from './node-info.js';
 export interface NodeSnapshot {
   peers: number;
   draining: boolean;
-  /** Rooms this node owns (placement) and rooms it hosts peers of, with those peers. */
-  rooms: Array<{ roomId: string; owned: boolean; peers: Array<{ id: string; info: unknown }> }>;
+  /** Rooms this node owns (placement) and rooms it hosts peers of, with those peers as stored in Redis. */
+  rooms: Array<{ roomId: string; owned: boolean; peers: Array<{ id: string; stored: string }> }>;
 }
 
 // Re-claims a room this node owns (Redis may have restarted and lost it) or extends it.
@@ -61,7 +61,7 @@ export class NodeRegistry {
     for (const room of snap.rooms) {
       if (room.owned) (tx as any).refreshOwnedRoom(keys.room(room.roomId), this.self.id, roomTtlMs);
       if (room.peers.length) {
-        tx.hset(keys.roomPeers(room.roomId), Object.fromEntries(room.peers.map((p) => [p.id, JSON.stringify({ nodeId: this.self.id, info: p.info })])));
+        tx.hset(keys.roomPeers(room.roomId), Object.fromEntries(room.peers.map((p) => [p.id, p.stored])));
         tx.pexpire(keys.roomPeers(room.roomId), roomTtlMs);
       }
     }

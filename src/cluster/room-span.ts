@@ -5,7 +5,17 @@ import type { PeerInfo, Room, RoomLink } from '../rooms/room.js';
 import type { ClusterBus } from './cluster-bus.js';
 import { keys } from './keys.js';
 import type { NodeRegistry } from './node-registry.js';
+import { peerView, storedPeer, type PeerView } from './peer-view.js';
 import type { RemotePipes } from './remote-pipes.js';
+
+// Deletes a peer's entry only if this node wrote it: the peer may have moved to another node.
+// KEYS[1] room peers hash; ARGV[1] peer id; ARGV[2] node id.
+const DELETE_OWN_PEER = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and cjson.decode(raw).nodeId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+type SpanRedis = Redis & { deleteOwnPeer(key: string, peerId: string, nodeId: string): Promise<number> };
 
 export interface SpanDeps {
   bus: ClusterBus;
@@ -34,12 +44,13 @@ export class RoomSpan implements RoomLink {
 
   static async open(room: Room, deps: SpanDeps): Promise<RoomSpan> {
     const span = new RoomSpan(room, deps);
+    if (!(deps.redis as SpanRedis).deleteOwnPeer) deps.redis.defineCommand('deleteOwnPeer', { numberOfKeys: 1, lua: DELETE_OWN_PEER });
     await deps.bus.subscribe(span.channel, (type, data, from) => span.onEvent(type, data, from));
     const [stored, nodes] = await Promise.all([deps.redis.hgetall(keys.roomPeers(room.id)), deps.registry.list()]);
     const live = new Set(nodes.map((n) => n.id));
     for (const raw of Object.values(stored)) {
-      const { nodeId, info } = JSON.parse(raw) as { nodeId: string; info: PeerInfo };
-      if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.applyRemote(nodeId, info);
+      const { nodeId, info, joinedAt } = JSON.parse(raw) as PeerView & { nodeId: string };
+      if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.applyRemote(nodeId, info, joinedAt);
     }
     span.pruneTimer = setInterval(() => void span.pruneDeadNodes(), deps.pruneMs);
     span.pruneTimer.unref();
@@ -47,16 +58,20 @@ export class RoomSpan implements RoomLink {
   }
 
   peerChanged(peer: Peer) {
-    const info = peer.info();
     const { redis, roomTtlMs } = this.deps;
-    this.send('peer', { info }, () => redis.multi()
-      .hset(keys.roomPeers(this.room.id), peer.id, JSON.stringify({ nodeId: this.deps.bus.nodeId, info }))
+    this.send('peer', peerView(peer), () => redis.multi()
+      .hset(keys.roomPeers(this.room.id), peer.id, storedPeer(this.deps.bus.nodeId, peer))
       .pexpire(keys.roomPeers(this.room.id), roomTtlMs)
       .exec());
   }
 
   peerLeft(peerId: string) {
-    this.send('peerLeft', { peerId }, () => this.deps.redis.hdel(keys.roomPeers(this.room.id), peerId));
+    const redis = this.deps.redis as SpanRedis;
+    this.send('peerLeft', { peerId }, () => redis.deleteOwnPeer(keys.roomPeers(this.room.id), peerId, this.deps.bus.nodeId));
+  }
+
+  dropRemote(peerId: string) {
+    this.removeRemote(peerId);
   }
 
   bringProducer(nodeId: string, producerId: string) {
@@ -82,12 +97,13 @@ export class RoomSpan implements RoomLink {
   }
 
   private onEvent(type: string, data: any, from: string) {
-    if (type === 'peer') this.applyRemote(from, data.info);
-    else if (type === 'peerLeft') this.removeRemote(data.peerId);
+    if (type === 'peer') this.applyRemote(from, data.info, data.joinedAt);
+    // Only the node the peer is on may say it left (it may have moved to another node since).
+    else if (type === 'peerLeft' && this.room.remotePeers.get(data.peerId)?.nodeId === from) this.removeRemote(data.peerId);
   }
 
   /** Ends what was piped here for producers the peer no longer has, mirrors pauses, then lets the room offer the new ones. */
-  private applyRemote(nodeId: string, info: PeerInfo) {
+  private applyRemote(nodeId: string, info: PeerInfo, joinedAt: number) {
     const before = this.room.remotePeers.get(info.id)?.info;
     const { pipes } = this.deps;
     if (before) {
@@ -100,7 +116,7 @@ export class RoomSpan implements RoomLink {
       const data = new Set(info.dataProducers.map((d) => d.id));
       for (const d of before.dataProducers) if (!data.has(d.id)) pipes.drop(d.id);
     }
-    this.room.applyRemotePeer(nodeId, info);
+    this.room.applyRemotePeer(nodeId, info, joinedAt);
   }
 
   private removeRemote(peerId: string) {

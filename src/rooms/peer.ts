@@ -23,6 +23,7 @@ export class Peer {
   readonly dataConsumers = new Map<string, types.DataConsumer>();
   /** Producer ids this peer consumes already, so auto and manual subscription never double up. */
   readonly consumedIds = new Set<string>();
+  readonly joinedAt = Date.now();
   closed = false;
 
   constructor(

@@ -12,6 +12,7 @@ export type PeerInfo = ReturnType<Peer['info']>;
 export interface RemotePeer {
   nodeId: string;
   info: PeerInfo;
+  joinedAt: number;
 }
 
 /**
@@ -21,6 +22,8 @@ export interface RemotePeer {
 export interface RoomLink {
   peerChanged(peer: Peer): void;
   peerLeft(peerId: string): void;
+  /** Forgets a remote peer whose identity just joined here (its older session is replaced). */
+  dropRemote(peerId: string): void;
   bringProducer(nodeId: string, producerId: string): Promise<types.Producer>;
   bringDataProducer(nodeId: string, dataProducerId: string): Promise<types.DataProducer>;
   close(): void;
@@ -69,6 +72,7 @@ export class Room {
   add(peer: Peer) {
     const previous = this.peers.get(peer.id);
     if (previous) this.remove(previous, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again elsewhere', rejoin: false });
+    if (this.remotePeers.has(peer.id)) this.link?.dropRemote(peer.id);
     this.peers.set(peer.id, peer);
     this.broadcast('peerJoined', peer.info(), peer);
     this.link?.peerChanged(peer);
@@ -152,14 +156,19 @@ export class Room {
 
   // ---- peers on other nodes -------------------------------------------------------------
 
-  /** The latest full view of a peer on another node: new producers are offered, gone ones end. */
-  applyRemotePeer(nodeId: string, info: PeerInfo) {
-    if (this.peers.has(info.id)) {
-      this.log.warn({ peerId: info.id, nodeId }, 'a peer with this identity is joined here too; ignoring the remote one');
-      return;
+  /**
+   * The latest full view of a peer on another node: new producers are offered, gone ones end.
+   * One identity joined on two nodes (a client that moved): the newer join wins everywhere.
+   */
+  applyRemotePeer(nodeId: string, info: PeerInfo, joinedAt: number) {
+    const local = this.peers.get(info.id);
+    if (local) {
+      if (joinedAt <= local.joinedAt) return;
+      this.remove(local, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again on another node', rejoin: false });
     }
     const previous = this.remotePeers.get(info.id);
-    const remote = { nodeId, info };
+    if (previous && previous.nodeId !== nodeId && previous.joinedAt > joinedAt) return;
+    const remote = { nodeId, info, joinedAt };
     this.remotePeers.set(info.id, remote);
     if (!previous) this.broadcast('peerJoined', info);
     const before = new Map(previous?.info.producers.map((p) => [p.id, p]));

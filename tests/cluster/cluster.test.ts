@@ -147,6 +147,31 @@ describe('regional cluster', () => {
     await waitFor(() => seller.messages.includes('thank you!'), 'chat a → c');
   });
 
+  it('one identity joined on two nodes: the newer join wins everywhere', async () => {
+    const cLoad = await db.hget('sfu:node:c', 'peers');
+    const home = (await a.place('moving', 'us-west')).node.id === 'a' ? a : b;
+    const join = async (node: ClusterNode, identity: string) => {
+      const s = await client(node);
+      await s.request('join', { token: token({ room: 'moving', identity, region: 'us-west' }) });
+      return s;
+    };
+    const old = await join(home, 'mover');
+    const watcher = await join(home, 'watcher');
+    const moved = await join(c, 'mover'); // the buyer's phone switched networks and reached c
+    expect(await old.notification('disconnected')).toMatchObject({ code: 'DUPLICATE_IDENTITY', rejoin: false });
+    await watcher.until(() => watcher.notificationsOf('peerJoined').some((p) => p.id === 'mover'), 'mover back, from c');
+    expect(watcher.notificationsOf('peerLeft').map((p) => p.peerId)).toEqual(['mover']);
+    expect(moved.notificationsOf('peerLeft')).toEqual([]);
+    expect(moved.notificationsOf('disconnected')).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(JSON.parse((await db.hget('sfu:room:moving:peers', 'mover'))!).nodeId).toBe('c');
+    // Leave c's capacity (2) as it was for the tests after this one.
+    for (const s of [old, watcher, moved]) s.close();
+    const deadline = Date.now() + 5000;
+    while ((await db.hget('sfu:node:c', 'peers')) !== cLoad && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await db.hget('sfu:node:c', 'peers')).toBe(cLoad);
+  });
+
   it('restarting Redis mid-call: media keeps flowing, and the registry and placements heal', async () => {
     const owner = (await a.place('redis-1', 'us-west')).node;
     const host = owner.id === 'a' ? a : b;
