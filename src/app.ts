@@ -99,10 +99,10 @@ export async function createNode(config: Config, log: Logger) {
       if (config.cluster.redisUrl) {
         const c = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, snapshot, nodeLog);
         cluster = c;
-        const p = new RemotePipes(c.bus, rooms, config.media, nodeLog);
+        const p = new RemotePipes(c.bus, c.registry, rooms, config.media, nodeLog);
         pipes = p;
         rooms.linkFactory = (room) => RoomSpan.open(room, {
-          bus: c.bus, redis: c.redis, registry: c.registry, pipes: p, roomTtlMs: config.cluster.roomTtlMs, pruneMs: config.cluster.nodeTtlMs, log: nodeLog,
+          bus: c.bus, redis: c.redis, registry: c.registry, pipes: p, roomTtlMs: config.cluster.roomTtlMs, log: nodeLog,
         });
         deps.router = c.router;
       }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import { keys } from './keys.js';
@@ -23,11 +24,15 @@ return 0`;
 
 /**
  * Publishes this node in Redis every heartbeat, with a TTL so a dead node drops out on
- * its own, and keeps its rooms' placements and peer lists alive.
+ * its own, and keeps its rooms' placements and peer lists alive. It also watches the others:
+ * `nodeGone` fires once for a node that has been missing for a whole node TTL. A node merely
+ * not re-registered yet after a Redis restart is not mistaken for a dead one.
  */
-export class NodeRegistry {
+export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
+  /** Known nodes, with when a successful listing first missed them (undefined: listed last time). */
+  private readonly missingSince = new Map<string, number | undefined>();
 
   constructor(
     private readonly redis: Redis,
@@ -36,6 +41,7 @@ export class NodeRegistry {
     private readonly snapshot: () => NodeSnapshot,
     private readonly log: Logger,
   ) {
+    super();
     redis.defineCommand('refreshOwnedRoom', { numberOfKeys: 1, lua: REFRESH_OWNED });
   }
 
@@ -67,8 +73,24 @@ export class NodeRegistry {
     }
     try {
       await tx.exec();
+      this.watch(await this.list(), now);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat to Redis failed; calls continue, will retry');
+    }
+  }
+
+  /** Counts absence only across successful listings, so a Redis outage never makes nodes "gone". */
+  private watch(live: NodeInfo[], now: number) {
+    const listed = new Set(live.map((n) => n.id));
+    for (const id of listed) this.missingSince.set(id, undefined);
+    for (const [id, since] of this.missingSince) {
+      if (listed.has(id)) continue;
+      if (since === undefined) this.missingSince.set(id, now);
+      else if (now - since >= this.timing.nodeTtlMs) {
+        this.missingSince.delete(id);
+        this.log.info({ gone: id }, 'node left the cluster');
+        this.emit('nodeGone', id);
+      }
     }
   }
 

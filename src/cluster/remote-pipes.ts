@@ -5,6 +5,7 @@ import { announcedAddress } from '../media/worker-pool.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { ClusterBus } from './cluster-bus.js';
+import type { NodeRegistry } from './node-registry.js';
 
 interface Tuple { ip: string; port: number; srtpParameters: types.SrtpParameters }
 /** Our end of a pipe, resolved once it is connected to the other node's end. */
@@ -30,10 +31,12 @@ export class RemotePipes {
 
   constructor(
     private readonly bus: ClusterBus,
+    registry: NodeRegistry,
     private readonly rooms: RoomRegistry,
     private readonly media: Config['media'],
     private readonly log: Logger,
   ) {
+    registry.on('nodeGone', (nodeId) => this.forgetNode(nodeId));
     bus.onRpc('pipe.connect', ({ roomId, tuple }, from) => this.answerConnect(roomId, from, tuple));
     bus.onRpc('pipe.consume', ({ roomId, producerId }, from) => this.answerConsume(roomId, from, producerId));
     bus.onRpc('pipe.consumeData', ({ roomId, dataProducerId }, from) => this.answerConsumeData(roomId, from, dataProducerId));
@@ -87,7 +90,7 @@ export class RemotePipes {
   }
 
   /** A node left the cluster: its pipes are dead. */
-  forgetNode(nodeId: string) {
+  private forgetNode(nodeId: string) {
     for (const key of [...this.outEnds.keys(), ...this.inEnds.keys()]) {
       const [roomId, node] = key.split('|');
       if (node === nodeId) this.closeEnds(roomId, node);

@@ -23,8 +23,6 @@ export interface SpanDeps {
   registry: NodeRegistry;
   pipes: RemotePipes;
   roomTtlMs: number;
-  /** How often to look for nodes that died with peers in the room. */
-  pruneMs: number;
   log: Logger;
 }
 
@@ -36,11 +34,15 @@ export interface SpanDeps {
  */
 export class RoomSpan implements RoomLink {
   private readonly channel: string;
-  private pruneTimer?: NodeJS.Timeout;
 
   private constructor(private readonly room: Room, private readonly deps: SpanDeps) {
     this.channel = keys.roomBus(room.id);
   }
+
+  /** A node died: its peers are gone from this room. */
+  private readonly onNodeGone = (nodeId: string) => {
+    for (const [peerId, remote] of this.room.remotePeers) if (remote.nodeId === nodeId) this.removeRemote(peerId);
+  };
 
   static async open(room: Room, deps: SpanDeps): Promise<RoomSpan> {
     const span = new RoomSpan(room, deps);
@@ -52,8 +54,7 @@ export class RoomSpan implements RoomLink {
       const { nodeId, info, joinedAt } = JSON.parse(raw) as PeerView & { nodeId: string };
       if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.applyRemote(nodeId, info, joinedAt);
     }
-    span.pruneTimer = setInterval(() => void span.pruneDeadNodes(), deps.pruneMs);
-    span.pruneTimer.unref();
+    deps.registry.on('nodeGone', span.onNodeGone);
     return span;
   }
 
@@ -83,7 +84,7 @@ export class RoomSpan implements RoomLink {
   }
 
   close() {
-    clearInterval(this.pruneTimer);
+    this.deps.registry.off('nodeGone', this.onNodeGone);
     void this.deps.bus.unsubscribe(this.channel);
     for (const peerId of [...this.room.remotePeers.keys()]) this.removeRemote(peerId);
     this.deps.pipes.closeRoom(this.room.id);
@@ -125,17 +126,5 @@ export class RoomSpan implements RoomLink {
     for (const p of remote.info.producers) this.deps.pipes.drop(p.id);
     for (const d of remote.info.dataProducers) this.deps.pipes.drop(d.id);
     this.room.removeRemotePeer(peerId);
-  }
-
-  private async pruneDeadNodes() {
-    if (this.room.remotePeers.size === 0) return;
-    const live = new Set((await this.deps.registry.list().catch(() => undefined))?.map((n) => n.id) ?? []);
-    if (live.size === 0) return; // Redis unreachable: do not mistake that for every node dying
-    for (const [peerId, remote] of this.room.remotePeers) {
-      if (live.has(remote.nodeId)) continue;
-      this.deps.log.info({ roomId: this.room.id, peerId, nodeId: remote.nodeId }, 'remote peer’s node is gone');
-      this.removeRemote(peerId);
-      this.deps.pipes.forgetNode(remote.nodeId);
-    }
   }
 }

@@ -22,7 +22,8 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
 
-  const objects = () => {
+  // Counted once per scrape (in render), then read by every gauge below.
+  const countObjects = () => {
     const counts = { rooms: 0, peers: 0, transports: 0, producers: { audio: 0, video: 0 }, consumers: { audio: 0, video: 0 }, dataProducers: 0, dataConsumers: 0 };
     for (const room of rooms.values()) {
       counts.rooms++;
@@ -37,8 +38,10 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
     }
     return counts;
   };
+  let counts = countObjects();
+  const objects = () => counts;
 
-  new Gauge({ name: 'sfu_rooms', help: 'Rooms hosted on this node.', registers: [registry], collect() { this.set(rooms.size); } });
+  new Gauge({ name: 'sfu_rooms', help: 'Rooms hosted on this node.', registers: [registry], collect() { this.set(objects().rooms); } });
   new Gauge({ name: 'sfu_peers', help: 'Peers joined on this node.', registers: [registry], collect() { this.set(objects().peers); } });
   new Gauge({ name: 'sfu_transports', help: 'WebRTC transports.', registers: [registry], collect() { this.set(objects().transports); } });
   new Gauge({
@@ -112,6 +115,7 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
     registry,
     signaling,
     async render() {
+      counts = countObjects();
       await sampleBytes();
       return registry.metrics();
     },

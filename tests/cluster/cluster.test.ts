@@ -17,6 +17,8 @@ describe('regional cluster', () => {
   let c: ClusterNode;
   const peers: WeriftPeer[] = [];
   const clients: SignalingClient[] = [];
+  /** The buyer on a in a room whose seller is on c (kept to watch c's death). */
+  let acrossBuyer: WeriftPeer;
 
   beforeAll(async () => {
     redis = await RedisServer.start();
@@ -136,6 +138,7 @@ describe('regional cluster', () => {
     const seller = await WeriftPeer.connect(c.ws, token({ room: 'span-2', identity: 'seller', role: 'seller' }));
     const buyer = await WeriftPeer.connect(a.ws, token({ room: 'span-2', identity: 'buyer', role: 'buyer', region: 'cn-south' }));
     peers.push(seller, buyer);
+    acrossBuyer = buyer;
     await seller.publish();
     await buyer.publish({ audio: false, video: false, data: true });
     await buyer.subscribe({ consumers: 2, dataConsumers: 1 });
@@ -199,10 +202,15 @@ describe('regional cluster', () => {
 
   it('a node that dies drops out, and its rooms are placed again on the next join', async () => {
     expect((await a.place('orphan', 'cn-south')).node.id).toBe('c');
+    // The Redis restart before this test did not make anyone think c was gone.
+    expect(acrossBuyer.client.notificationsOf('peerLeft')).toEqual([]);
     await c.stop('SIGKILL');
     const deadline = Date.now() + 10_000;
     while ((await liveNodes()).includes('c') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(await liveNodes()).toEqual(['a', 'b']);
+    // a's part of span-2 learns that c's peers are gone with it.
+    expect(await acrossBuyer.client.notification('peerLeft', (d) => d.peerId === 'seller', 15_000)).toBeTruthy();
+    await acrossBuyer.client.until(() => acrossBuyer.client.notificationsOf('consumerClosed').length >= 2, 'consumers from c closed');
     const again = (await a.place('orphan', 'cn-south')).node.id;
     expect(['a', 'b']).toContain(again);
     const host = again === 'a' ? a : b;
