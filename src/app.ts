@@ -4,8 +4,6 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
 import { Cluster } from './cluster/cluster.js';
-import { RemotePipes } from './cluster/remote-pipes.js';
-import { RoomSpan } from './cluster/room-span.js';
 import type { NodeSnapshot } from './cluster/node-registry.js';
 import { storedPeer } from './cluster/peer-view.js';
 import { LocalRoomRouter } from './cluster/room-router.js';
@@ -31,8 +29,7 @@ export async function createNode(config: Config, log: Logger) {
   const pool = await WorkerPool.create(config.media, nodeLog);
   const rooms = new RoomRegistry(pool, config.media, nodeLog);
   let cluster: Cluster | undefined;
-  let pipes: RemotePipes | undefined;
-  const metrics = createMetrics(pool, rooms, () => pipes?.pipedCount ?? 0);
+  const metrics = createMetrics(pool, rooms, () => cluster?.pipes.pipedCount ?? 0);
 
   const deps: SignalingDeps = {
     config, rooms, verifier: new TokenVerifier(config.auth), metrics: metrics.signaling, log: nodeLog,
@@ -97,13 +94,9 @@ export async function createNode(config: Config, log: Logger) {
       const self = { id: nodeId, region: config.cluster.region, url };
       deps.router = new LocalRoomRouter(self);
       if (config.cluster.redisUrl) {
-        const c = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, snapshot, nodeLog);
+        const c = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, rooms, snapshot, nodeLog);
         cluster = c;
-        const p = new RemotePipes(c.bus, c.registry, rooms, config.media, nodeLog);
-        pipes = p;
-        rooms.linkFactory = (room) => RoomSpan.open(room, {
-          bus: c.bus, redis: c.redis, registry: c.registry, pipes: p, roomTtlMs: config.cluster.roomTtlMs, log: nodeLog,
-        });
+        rooms.linkFactory = (room) => c.linkRoom(room);
         deps.router = c.router;
       }
       return address;

@@ -1,19 +1,23 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
 import { ClusterBus } from './cluster-bus.js';
 import type { NodeInfo } from './node-info.js';
 import { NodeRegistry, type NodeSnapshot } from './node-registry.js';
 import { nearestLeastLoaded } from './node-selector.js';
 import { RedisRoomRouter } from './redis-room-router.js';
 import { Regions } from './regions.js';
+import { RemotePipes } from './remote-pipes.js';
+import { RoomSpan } from './room-span.js';
 
 export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>;
 
 /**
- * Cluster mode (REDIS_URL set): the registry, the room router and the signed bus, over two
- * Redis connections (pub/sub needs its own). Commands fail fast while Redis is away rather
- * than queueing, so calls in progress never wait on Redis.
+ * Cluster mode (REDIS_URL set): the registry, the room router, the signed bus and the pipes
+ * between nodes, over two Redis connections (pub/sub needs its own). Commands fail fast
+ * while Redis is away rather than queueing, so calls in progress never wait on Redis.
  */
 export class Cluster {
   private constructor(
@@ -22,9 +26,18 @@ export class Cluster {
     readonly registry: NodeRegistry,
     readonly router: RedisRoomRouter,
     readonly bus: ClusterBus,
+    readonly pipes: RemotePipes,
+    private readonly config: Config,
+    private readonly log: Logger,
   ) {}
 
-  static async start(config: Config, self: SelfInfo, snapshot: () => NodeSnapshot, log: Logger): Promise<Cluster> {
+  /** Connects a new local room to the nodes that host the rest of it. */
+  linkRoom(room: Room) {
+    const { bus, redis, registry, pipes, log } = this;
+    return RoomSpan.open(room, { bus, redis, registry, pipes, roomTtlMs: this.config.cluster.roomTtlMs, log });
+  }
+
+  static async start(config: Config, self: SelfInfo, rooms: RoomRegistry, snapshot: () => NodeSnapshot, log: Logger): Promise<Cluster> {
     const clusterLog = log.child({ component: 'cluster', nodeId: self.id, region: self.region });
     const regions = Regions.load(config.cluster.regionsFile);
     if (!regions.has(self.region)) clusterLog.warn({ region: self.region }, 'region is not in the regions file: placement cannot tell how near it is');
@@ -45,10 +58,11 @@ export class Cluster {
     const registry = new NodeRegistry(redis, self, timing, snapshot, clusterLog);
     const router = new RedisRoomRouter(redis, self, registry, regions, nearestLeastLoaded, config.cluster.roomTtlMs);
     const bus = new ClusterBus(redis, sub, self.id, config.cluster.secret, clusterLog);
+    const pipes = new RemotePipes(bus, registry, rooms, config.media, clusterLog);
     await bus.start();
     await registry.start();
     clusterLog.info('joined the cluster');
-    return new Cluster(redis, sub, registry, router, bus);
+    return new Cluster(redis, sub, registry, router, bus, pipes, config, clusterLog);
   }
 
   async stop() {
