@@ -8,6 +8,8 @@ import { StatsSampler, type ParticipantStats } from './stats.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 export type Source = 'camera' | 'microphone' | 'screen';
+/** VP8 and H264 send simulcast (three encodings); VP9 sends one SVC encoding with three spatial layers. */
+export type VideoCodec = 'VP8' | 'VP9' | 'H264';
 
 export interface Participant {
   id: string;
@@ -62,7 +64,9 @@ interface LocalTrack {
   track: MediaStreamTrack;
   producer?: types.Producer;
   muted: boolean;
-  simulcast: boolean;
+  /** Send layers: simulcast encodings, or SVC layers for VP9. */
+  layered: boolean;
+  codec?: VideoCodec;
 }
 
 const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
@@ -70,6 +74,8 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
   { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ];
+/** k-SVC: three spatial layers (each half the size of the next) with three temporal layers each. */
+const SVC_ENCODINGS: types.RtpEncodingParameters[] = [{ scalabilityMode: 'L3T3_KEY', maxBitrate: 1_500_000 }];
 const LOW_SCORE = 5;
 /** A room lives on one node: a correct cluster redirects at most once, so 3 means a loop. */
 const MAX_REDIRECTS = 3;
@@ -121,10 +127,15 @@ export class Call extends Emitter<CallEvents> {
 
   // ---- publishing -------------------------------------------------------------------------
 
-  /** Publishes the camera, with three simulcast layers unless simulcast is false. */
-  async publishCamera({ deviceId, simulcast = true, width = 1280, height = 720 }: { deviceId?: string; simulcast?: boolean; width?: number; height?: number } = {}) {
+  /**
+   * Publishes the camera with three layers (simulcast, or SVC with VP9) unless `simulcast` is
+   * false. `codec` picks the video codec when the browser and the node both have it.
+   */
+  async publishCamera({ deviceId, simulcast = true, codec, width = 1280, height = 720 }: {
+    deviceId?: string; simulcast?: boolean; codec?: VideoCodec; width?: number; height?: number;
+  } = {}) {
     const stream = await this.getUserMedia({ video: { width, height, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) } });
-    return this.publishTrack('camera', stream.getVideoTracks()[0], simulcast);
+    return this.publishTrack('camera', stream.getVideoTracks()[0], simulcast, codec);
   }
 
   async publishMicrophone({ deviceId }: { deviceId?: string } = {}) {
@@ -133,10 +144,10 @@ export class Call extends Emitter<CallEvents> {
   }
 
   /** Publishes any track the app already has (a screen share, a canvas). */
-  async publishTrack(source: Source, track: MediaStreamTrack, simulcast = track.kind === 'video') {
+  async publishTrack(source: Source, track: MediaStreamTrack, layered = track.kind === 'video', codec?: VideoCodec) {
     // Publishing a source again replaces it: the old producer closes for everyone.
     if (this.local.get(source)?.track !== track) await this.unpublish(source);
-    const local: LocalTrack = { source, track, muted: false, simulcast };
+    const local: LocalTrack = { source, track, muted: false, layered, codec };
     this.local.set(source, local);
     await this.produce(local);
     return track;
@@ -335,9 +346,13 @@ export class Call extends Emitter<CallEvents> {
   private async produce(local: LocalTrack) {
     if (!this.signaling?.open) return; // republished by the next rejoin
     const transport = await this.ensureSendTransport();
+    const codec = local.codec && this.device!.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === `video/${local.codec!.toLowerCase()}`);
+    if (local.codec && !codec) throw new SfuError('MEDIA_UNAVAILABLE', `${local.codec} is not available between this browser and the node`);
+    const layers = local.codec === 'VP9' ? SVC_ENCODINGS : CAMERA_ENCODINGS;
     local.producer = await transport.produce({
       track: local.track,
-      ...(local.simulcast ? { encodings: CAMERA_ENCODINGS } : {}),
+      ...(codec ? { codec } : {}),
+      ...(local.layered ? { encodings: layers } : {}),
       // Start high: without this the top simulcast layer takes ~20 s to appear.
       codecOptions: local.track.kind === 'video' ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true },
       stopTracks: false,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { audioPackets, launchBrowser, waitForStats } from '../helpers/browser.js';
+import { audioPackets, launchBrowser, sdkCall, waitForStats } from '../helpers/browser.js';
 import { ClusterNode, token } from '../helpers/cluster-node.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { WeriftPeer } from '../helpers/werift-peer.js';
@@ -30,15 +30,7 @@ describe('the browser SDK in a cluster', () => {
     await seller.publish({ data: false });
 
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`${elsewhere.url}/demo/`);
-    // A string, so the test runner leaves the page's dynamic import alone.
-    const connectedUrl = await page.evaluate(`(async () => {
-      const { Call } = await import('/sdk/sfu-client.js');
-      const call = new Call(location.origin, ${JSON.stringify(token({ room: 'sdk-redirect', identity: 'buyer', role: 'buyer' }))});
-      window.demo = { call };
-      await call.start();
-      return call.connectedUrl;
-    })()`);
+    const connectedUrl = await sdkCall<string>(page, elsewhere.url, token({ room: 'sdk-redirect', identity: 'buyer', role: 'buyer' }), 'return call.connectedUrl;');
     expect(connectedUrl).toBe(`${home.url.replace(/^http/, 'ws')}/v1/rtc`);
     // The werift seller's VP8 is synthetic (a browser cannot decode it), so count what arrives decrypted.
     await waitForStats(page, 'media through the redirect', (s) => audioPackets(s, 'seller') > 50 && s.some((t) => t.kind === 'video' && t.packets > 50));

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { blockNodeUdp } from '../helpers/block-udp.js';
-import { audioPackets, joinDemo, launchBrowser, videoFrames, waitForStats } from '../helpers/browser.js';
+import { audioPackets, joinDemo, launchBrowser, sdkCall, videoFrames, waitForStats } from '../helpers/browser.js';
 
 describe('two Chromium peers on the demo page', () => {
   let t: TestNode;
@@ -107,6 +107,29 @@ describe('with UDP blocked', () => {
       expect(protocols).toEqual(['tcp', 'tcp']);
     } finally {
       unblock();
+      await browser.close();
+      await t.close();
+    }
+  });
+});
+
+describe('VP9 SVC', () => {
+  it('a receiver that asks for a lower spatial layer of an SVC stream gets a lower resolution', async () => {
+    const t = await startTestNode();
+    const browser = await launchBrowser();
+    try {
+      const [sender, receiver] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
+      await sdkCall(sender, t.http, t.token({ room: 'svc', identity: 'seller', role: 'seller' }), "await call.publishCamera({ codec: 'VP9' });");
+      await sdkCall(receiver, t.http, t.token({ room: 'svc', identity: 'buyer', role: 'buyer' }));
+      const room = t.node.rooms.get('svc')!;
+      await waitForStats(receiver, 'VP9 at full size', (s) => s.some((x) => x.kind === 'video' && x.frameWidth === 1280));
+      const consumer = [...room.peers.get('buyer')!.consumers.values()].find((c) => c.kind === 'video')!;
+      expect(consumer.type).toBe('svc');
+      expect(consumer.rtpParameters.codecs[0].mimeType).toBe('video/VP9');
+      await receiver.evaluate(async (id) => (window as any).demo.call.setPreferredLayers(id, 0), consumer.id);
+      const low = await waitForStats(receiver, 'the lowest spatial layer', (s) => s.some((x) => x.kind === 'video' && x.frameWidth !== undefined && x.frameWidth <= 320));
+      expect(low.find((x) => x.kind === 'video')!.frameWidth).toBe(320);
+    } finally {
       await browser.close();
       await t.close();
     }

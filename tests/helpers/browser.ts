@@ -65,3 +65,18 @@ export const videoFrames = (s: RemoteStats[], from?: string) =>
   s.filter((t) => t.kind === 'video' && (!from || t.participantId === from)).reduce((n, t) => n + (t.framesDecoded ?? 0), 0);
 export const audioPackets = (s: RemoteStats[], from?: string) =>
   s.filter((t) => t.kind === 'audio' && (!from || t.participantId === from)).reduce((n, t) => n + t.packets, 0);
+
+/**
+ * Starts an SDK call in a page served by the node (no demo UI) and runs `then` with `call` in scope.
+ * Passed as a string so the test runner leaves the page's dynamic import alone.
+ */
+export async function sdkCall<T = void>(page: Page, base: string, token: string, then = ''): Promise<T> {
+  await page.goto(`${base}/demo/`);
+  return page.evaluate<T>(`(async () => {
+    const { Call } = await import('/sdk/sfu-client.js');
+    const call = new Call(location.origin, ${JSON.stringify(token)});
+    window.demo = { call };
+    await call.start();
+    ${then}
+  })()`);
+}
