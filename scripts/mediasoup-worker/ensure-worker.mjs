@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureDebianPackages } from '../lib/debian.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,7 +40,7 @@ function install(bin) {
 }
 
 /** Cache key: mediasoup version + every shim and patch file (what shapes the binary). */
-function buildKey() {
+export function buildKey() {
   const hash = createHash('sha256');
   const walk = (dir) => {
     for (const name of fs.readdirSync(dir).sort()) {
@@ -136,7 +136,9 @@ async function main() {
   log(`built and cached as ${key}`);
 }
 
-main().catch((err) => {
-  log(`failed: ${err.message}`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    log(`failed: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,5 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config/load.js';
+import { SignalingClient } from '../helpers/signaling-client.js';
 
 // node itself, not npx or the tsx CLI: they put a process between the signal and the node.
 const main = ['--import', 'tsx', 'src/main.ts'];
@@ -26,8 +29,16 @@ describe('the node process', () => {
       expect(port).toBeDefined();
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
+      // Structured logs carry the room and peer they are about.
+      const client = await SignalingClient.connect(`ws://127.0.0.1:${port}/v1/rtc`);
+      await client.request('join', { token: mintToken(loadConfig({}).auth, { room: 'log-room', identity: 'log-peer' }).token });
+      client.close();
+      const deadline2 = Date.now() + 5000;
+      while (!out.includes('"peer left"') && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
       const lines = out.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.some((l) => l.msg === 'media worker ready' && l.worker === 0)).toBe(true);
+      expect(lines.find((l) => l.msg === 'peer joined')).toMatchObject({ level: 30, roomId: 'log-room', peerId: 'log-peer', role: 'buyer' });
+      expect(lines.find((l) => l.msg === 'peer left')).toMatchObject({ roomId: 'log-room', peerId: 'log-peer' });
       const exited = new Promise<number | null>((r) => child.once('exit', r));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
