@@ -53,6 +53,9 @@ export const ConfigSchema = Type.Object({
     maxMessageBytes: env('SIGNALING_MAX_MESSAGE_BYTES', Type.Integer({
       minimum: 1024, maximum: 16 * 1024 * 1024, description: 'Largest WebSocket frame accepted; a larger one closes the socket with code 1009.',
     })),
+    joinTimeoutMs: env('SIGNALING_JOIN_TIMEOUT_MS', Type.Integer({
+      minimum: 100, description: 'A socket that has not joined a room this long after connecting is closed (code 4408).',
+    })),
     requestTimeoutMs: env('SIGNALING_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'A request still running after this fails with REQUEST_TIMEOUT.' })),
   }),
   cluster: Type.Object({

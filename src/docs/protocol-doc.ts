@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { handlers } from '../signaling/handlers/index.js';
-import { CLOSE_MESSAGE_TOO_BIG, ERRORS } from '../signaling/errors.js';
+import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, ERRORS } from '../signaling/errors.js';
 import { notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
 import { renderNamed, schemaToTs } from './schema-to-ts.js';
 
@@ -26,7 +26,7 @@ export function renderProtocolDoc(): string {
     '```',
     '',
     'Requests on one socket are handled one at a time, in order. `join` must come first; it carries the access token.',
-    `A frame larger than \`signaling.maxMessageBytes\` closes the socket with WebSocket close code ${CLOSE_MESSAGE_TOO_BIG}. The server pings every 15 s and drops sockets that do not answer.`,
+    `A frame larger than \`signaling.maxMessageBytes\` closes the socket with WebSocket close code ${CLOSE_MESSAGE_TOO_BIG}. A socket that has not joined within \`signaling.joinTimeoutMs\` is closed with ${CLOSE_JOIN_TIMEOUT}. The server pings every 15 s and drops sockets that do not answer.`,
     '',
     '## Typical flow',
     '',

@@ -24,6 +24,8 @@ export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
 
 /** Close code of the WebSocket when a frame exceeds signaling.maxMessageBytes (RFC 6455 "message too big"). */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
+/** Close code of a socket that did not join within signaling.joinTimeoutMs. */
+export const CLOSE_JOIN_TIMEOUT = 4408;
 
 /** Where a REDIRECT sends the client. */
 export interface Redirect {

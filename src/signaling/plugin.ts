@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
-import { CLOSE_MESSAGE_TOO_BIG } from './errors.js';
+import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG } from './errors.js';
 import type { SignalingDeps } from './handler.js';
 import { SIGNALING_PATH } from './protocol.js';
 import { SignalingSession } from './session.js';
@@ -17,6 +17,10 @@ export const signalingPlugin: FastifyPluginAsync<{ deps: SignalingDeps }> = asyn
     const log = deps.log.child({ conn: req.id, remote: req.ip });
     const session = new SignalingSession(socket, deps, log);
     alive.add(socket);
+    // Sockets that never join hold resources for nothing.
+    const joinDeadline = setTimeout(() => {
+      if (!session.everJoined) socket.close(CLOSE_JOIN_TIMEOUT, 'join timeout');
+    }, deps.config.signaling.joinTimeoutMs);
     socket.on('pong', () => alive.add(socket));
     socket.on('message', (data, isBinary) => {
       if (isBinary) return session.onMessage('\u0000binary');
@@ -24,6 +28,7 @@ export const signalingPlugin: FastifyPluginAsync<{ deps: SignalingDeps }> = asyn
     });
     socket.on('error', (err) => log.debug({ err, code: CLOSE_MESSAGE_TOO_BIG }, 'socket error'));
     socket.on('close', (code) => {
+      clearTimeout(joinDeadline);
       log.debug({ code }, 'socket closed');
       session.onClose();
     });

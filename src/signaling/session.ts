@@ -18,6 +18,7 @@ export const MAX_QUEUED_REQUESTS = 64;
 export class SignalingSession implements SessionContext {
   peer?: Peer;
   room?: Room;
+  everJoined = false;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private pendingAfter: Array<() => Promise<unknown> | void> = [];
@@ -31,6 +32,7 @@ export class SignalingSession implements SessionContext {
   attach(peer: Peer, room: Room) {
     this.peer = peer;
     this.room = room;
+    this.everJoined = true;
   }
 
   /** Forgets `peer` if it is still this session's peer (a stale peer's removal must not undo a newer join). */

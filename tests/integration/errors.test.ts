@@ -142,6 +142,22 @@ describe('errors', () => {
     expect(c.closeCode).toBe(1009);
   });
 
+  it('a socket that never joins is closed with 4408', async () => {
+    const slow = await startTestNode({ signaling: { joinTimeoutMs: 300 } });
+    try {
+      const idle = await SignalingClient.connect(slow.ws);
+      const joined = await SignalingClient.connect(slow.ws);
+      await joined.request('join', { token: slow.token({ room: 'r', identity: 'quick' }) });
+      await idle.until(() => idle.closeCode !== undefined, 'close', 5000);
+      expect(idle.closeCode).toBe(4408);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(joined.closeCode).toBeUndefined();
+      joined.close();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('the call kept flowing and errors were counted by code', async () => {
     const before = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > before + 20, 'more video');
