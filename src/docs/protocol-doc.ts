@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { handlers } from '../signaling/handlers/index.js';
 import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, ERRORS } from '../signaling/errors.js';
-import { notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
+import { ErrorBody, notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
 import { renderNamed, schemaToTs } from './schema-to-ts.js';
 
 /** docs/protocol.md, generated from the protocol schemas and the handlers' grants. */
@@ -20,7 +20,7 @@ export function renderProtocolDoc(): string {
     "{ type: 'request'; id: integer; method: string; data?: object }",
     '// server → client, exactly one per request, same id',
     "{ type: 'response'; id: integer; ok: true; data: object }",
-    "{ type: 'response'; id: integer | null; ok: false; error: { code: ErrorCode; message: string } }",
+    "{ type: 'response'; id: integer | null; ok: false; error: ErrorBody }",
     '// server → client, unprompted',
     "{ type: 'notification'; method: string; data: object }",
     '```',
@@ -48,7 +48,7 @@ export function renderProtocolDoc(): string {
   for (const [method, def] of Object.entries(notifications)) {
     out.push(`### ${method}`, '', def.description, '', '```ts', ts(def.data as TSchema), '```', '');
   }
-  out.push('## Error codes', '', 'Codes are stable; messages are for humans and may change.', '', '| code | meaning |', '| --- | --- |');
+  out.push('## Error codes', '', 'Codes are stable; messages are for humans and may change.', '', '```ts', `type ErrorBody = ${ts(ErrorBody)};`, '```', '', '| code | meaning |', '| --- | --- |');
   for (const [code, meaning] of Object.entries(ERRORS)) out.push(`| \`${code}\` | ${meaning} |`);
   out.push('', '## Types', '', ...renderNamed(named));
   return `${out.join('\n').trimEnd()}\n`;
