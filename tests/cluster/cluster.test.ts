@@ -66,7 +66,7 @@ describe('regional cluster', () => {
     // Fill c (capacity 2), then cn-south has no room left: the nearest region takes it.
     const second = await client(c);
     await second.request('join', { token: token({ room: 'near-here', identity: 'seller-1', role: 'seller' }) });
-    await new Promise((r) => setTimeout(r, 700)); // two heartbeats report c's load
+    await waitFor(async () => (await db.hget('sfu:node:c', 'peers')) === '2', "c's heartbeat reporting it full"); // capacity 2
     expect(['a', 'b']).toContain((await a.place('near-cn-full', 'cn-south')).node.id);
     buyer.close();
     second.close();
@@ -127,9 +127,7 @@ describe('regional cluster', () => {
     await seller.client.request('leave', {});
     await buyer.client.notification('peerLeft', (d) => d.peerId === 'seller');
     await buyer.client.until(() => buyer.client.notificationsOf('consumerClosed').length >= 2, 'consumers closed');
-    const deadline = Date.now() + 5000;
-    while ((await piped(home)) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await piped(home)).toBe(0);
+    await waitFor(async () => (await piped(home)) === 0, 'the piped streams closed');
   });
 
   it('cross-node media with auto-subscribe and chat both ways', async () => {
@@ -166,13 +164,10 @@ describe('regional cluster', () => {
     expect(watcher.notificationsOf('peerLeft').map((p) => p.peerId)).toEqual(['mover']);
     expect(moved.notificationsOf('peerLeft')).toEqual([]);
     expect(moved.notificationsOf('disconnected')).toEqual([]);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(JSON.parse((await db.hget('sfu:room:moving:peers', 'mover'))!).nodeId).toBe('c');
+    await waitFor(async () => JSON.parse((await db.hget('sfu:room:moving:peers', 'mover')) ?? '{}').nodeId === 'c', "mover's entry naming c");
     // Leave c's capacity (2) as it was for the tests after this one.
     for (const s of [old, watcher, moved]) s.close();
-    const deadline = Date.now() + 5000;
-    while ((await db.hget('sfu:node:c', 'peers')) !== cLoad && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await db.hget('sfu:node:c', 'peers')).toBe(cLoad);
+    await waitFor(async () => (await db.hget('sfu:node:c', 'peers')) === cLoad, "c's load back as before");
   });
 
   it('restarting Redis mid-call: media keeps flowing, and the registry and placements heal', async () => {
@@ -189,12 +184,9 @@ describe('regional cluster', () => {
     await redis.up();
     db.disconnect();
     db = redis.client();
-    const deadline = Date.now() + 10_000;
-    while ((await liveNodes()).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await waitFor(async () => (await liveNodes()).length === 3, 'every node registered again', 10_000);
     expect(await liveNodes()).toEqual(['a', 'b', 'c']);
-    const start = Date.now();
-    while (!(await db.get('sfu:room:redis-1')) && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 200));
-    expect(await db.get('sfu:room:redis-1')).toBe(owner.id);
+    await waitFor(async () => (await db.get('sfu:room:redis-1')) === owner.id, 'the owner re-claiming its room');
     expect(Object.keys(await db.hgetall('sfu:room:redis-1:peers')).sort()).toEqual(['redis-1-buyer', 'redis-1-seller']);
     const after = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > after + 30, 'media after the restart');
@@ -205,8 +197,7 @@ describe('regional cluster', () => {
     // The Redis restart before this test did not make anyone think c was gone.
     expect(acrossBuyer.client.notificationsOf('peerLeft')).toEqual([]);
     await c.stop('SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while ((await liveNodes()).includes('c') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await waitFor(async () => !(await liveNodes()).includes('c'), 'c dropping out', 10_000);
     expect(await liveNodes()).toEqual(['a', 'b']);
     // a's part of span-2 learns that c's peers are gone with it.
     expect(await acrossBuyer.client.notification('peerLeft', (d) => d.peerId === 'seller', 15_000)).toBeTruthy();
@@ -232,7 +223,7 @@ describe('regional cluster', () => {
     const ready = await fetch(`${node.url}/readyz`);
     expect(ready.status).toBe(503);
     expect((await ready.json()).status).toBe('draining');
-    await new Promise((r) => setTimeout(r, 600));
+    await waitFor(async () => (await db.hget(`sfu:node:${node.id}`, 'draining')) === '1', 'the drain published in the registry', 3000);
     expect((await other.place('drain-new', 'us-west')).node.id).toBe(other.id);
     const before = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > before + 30, 'the call goes on while draining');

@@ -42,7 +42,7 @@ export function remoteStats(page: Page): Promise<RemoteStats[]> {
 }
 
 /** Polls (bounded) until `check` holds for a page's remote stats. */
-export async function waitForStats(page: Page, what: string, check: (s: RemoteStats[]) => boolean, timeoutMs = 20_000) {
+export async function waitForStats(page: Page, what: string, check: (s: RemoteStats[]) => boolean, timeoutMs = 40_000) {
   const deadline = Date.now() + timeoutMs;
   let last: RemoteStats[] = [];
   while (Date.now() < deadline) {

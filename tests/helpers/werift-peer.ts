@@ -227,9 +227,10 @@ export class WeriftPeer {
   }
 }
 
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 15_000) {
+/** Polls (bounded) until `check` holds; `check` may be async (a Redis or HTTP look). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
