@@ -47,7 +47,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const pool = new WorkerPool(media, log.child({ component: 'workers' }));
     const count = media.numWorkers || os.availableParallelism();
     try {
-      for (let i = 0; i < count; i++) pool.slots.push(await pool.spawn(i));
+      for (let index = 0; index < count; index++) {
+        const slot: WorkerSlot = { index, ...(await pool.spawn(index)), peers: 0, alive: true };
+        pool.watch(slot);
+        pool.slots.push(slot);
+      }
     } catch (err) {
       pool.close();
       throw err;
@@ -65,7 +69,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return candidates.sort((a, b) => a.peers - b.peers || a.index - b.index)[0];
   }
 
-  private async spawn(index: number): Promise<WorkerSlot> {
+  /** A worker and its WebRtcServer for slot `index` (the slot's ports, when configured). */
+  private async spawn(index: number): Promise<Pick<WorkerSlot, 'worker' | 'webRtcServer'>> {
     const worker = await mediasoup.createWorker({
       logLevel: this.media.workerLogLevel,
       rtcMinPort: this.media.rtcMinPort,
@@ -83,10 +88,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       worker.close();
       throw err;
     }
-    const slot: WorkerSlot = { index, worker, webRtcServer, peers: 0, alive: true };
-    worker.on('died', (error) => this.onDied(slot, error));
     this.log.info({ worker: index, workerPid: worker.pid, ip: listen.ip, announcedAddress: listen.announcedAddress, port: port ?? 'auto' }, 'media worker ready');
-    return slot;
+    return { worker, webRtcServer };
+  }
+
+  private watch(slot: WorkerSlot) {
+    slot.worker.on('died', (error) => void this.onDied(slot, error));
   }
 
   private async onDied(slot: WorkerSlot, error: Error) {
@@ -103,9 +110,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           fresh.worker.close();
           return;
         }
-        Object.assign(slot, { worker: fresh.worker, webRtcServer: fresh.webRtcServer, alive: true });
-        fresh.worker.removeAllListeners('died');
-        fresh.worker.on('died', (err) => this.onDied(slot, err));
+        Object.assign(slot, fresh, { alive: true });
+        this.watch(slot);
         this.emit('workerReplaced', slot);
         return;
       } catch (err) {
