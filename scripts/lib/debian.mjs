@@ -1,7 +1,7 @@
 // Installs missing Debian packages (as root), or says which command to run.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-export function missingDebianPackages(packages) {
+function missingDebianPackages(packages) {
   return packages.filter((p) => {
     const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' });
     return !r.stdout?.includes('install ok installed');

@@ -13,7 +13,7 @@ export class SignalingConnection {
   private constructor(
     private readonly ws: WebSocket,
     private readonly onNotification: NotificationHandler,
-    private readonly onDrop: (code: number) => void,
+    onDrop: (code: number) => void,
     private readonly timeoutMs: number,
   ) {
     ws.addEventListener('message', (ev) => this.onMessage(String(ev.data)));

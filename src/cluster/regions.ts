@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config/load.js';
 
-export const DEFAULT_REGIONS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/regions.json');
+const DEFAULT_REGIONS_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/regions.json');
 
 const RegionTable = Type.Object({
   regions: Type.Record(Type.String(), Type.Object({ name: Type.String(), lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) })),

@@ -9,7 +9,7 @@ import { buildSdkBundle } from './sdk-bundle.js';
 const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../demo');
 const DEMO_TOKEN_TTL_SECONDS = 2 * 3600;
 
-export const devTokensEnabled = (config: Config) =>
+const devTokensEnabled = (config: Config) =>
   config.demo.devTokens === 'on' || (config.demo.devTokens === 'auto' && config.env === 'development');
 
 /**
