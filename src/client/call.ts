@@ -3,6 +3,7 @@ import type { types } from 'mediasoup-client';
 import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
+import { signalingUrl } from '../signaling/url.js';
 import { SignalingConnection } from './signaling-connection.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 
@@ -81,14 +82,6 @@ const LOW_SCORE = 5;
 const MAX_REDIRECTS = 3;
 const DISCONNECTED_GRACE_MS = 2000;
 
-/** ws(s)://host/v1/rtc from a page-relative, http(s) or ws(s) URL. */
-export function signalingUrl(url: string): string {
-  const u = new URL(url, typeof location === 'undefined' ? undefined : location.href);
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/rtc';
-  return u.toString();
-}
 
 /**
  * A call in one room. Create it with connect(); publish with publishCamera/publishMicrophone;

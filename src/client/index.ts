@@ -8,7 +8,8 @@
  */
 import { Call, type CallOptions } from './call.js';
 
-export { Call, signalingUrl } from './call.js';
+export { Call } from './call.js';
+export { signalingUrl } from '../signaling/url.js';
 export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Source, VideoCodec } from './call.js';
 export { SfuError } from './errors.js';
 export type { ParticipantStats, TrackStats } from './stats.js';

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { TokenClaims } from '../auth/tokens.js';
 import type { RoomRouter } from '../cluster/room-router.js';
 import type { Config } from '../config/schema.js';
-import { SIGNALING_PATH } from '../signaling/protocol.js';
+import { signalingUrl } from '../signaling/url.js';
 import { requireApiKey } from './api-key.js';
 
 const CreateRoom = Type.Object({
@@ -28,8 +28,7 @@ export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { auth, ro
 
   app.post<{ Body: Static<typeof CreateRoom> }>('/v1/rooms', { schema: { body: CreateRoom } }, async (req, reply) => {
     const placement = await router().place(req.body.room, req.body.region);
-    const signaling = new URL(SIGNALING_PATH, placement.node.url.replace(/^http/, 'ws')).toString();
-    return reply.code(201).send({ room: placement.roomId, node: placement.node, signalingUrl: signaling });
+    return reply.code(201).send({ room: placement.roomId, node: placement.node, signalingUrl: signalingUrl(placement.node.url) });
   });
 
   app.post('/v1/admin/drain', async (_req, reply) => reply.code(202).send({ draining: true, ...drain() }));

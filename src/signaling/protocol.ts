@@ -10,8 +10,7 @@ import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
 import { ERROR_CODES } from './errors.js';
 
-export const PROTOCOL_VERSION = 1;
-export const SIGNALING_PATH = `/v${PROTOCOL_VERSION}/rtc`;
+export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
 const AppData = Type.Record(Type.String(), Type.Unknown(), { title: 'AppData', description: 'Free-form application data, echoed to other peers.' });

@@ -73,7 +73,9 @@ describe('regional cluster', () => {
   });
 
   it('a client that reaches the wrong node in the room’s region is redirected, and can follow', async () => {
-    const owner = (await a.place('redirect-1', 'us-west')).node;
+    const placed = await a.place('redirect-1', 'us-west');
+    const owner = placed.node;
+    expect(placed.signalingUrl).toBe(`${owner.url.replace(/^http/, 'ws')}/v1/rtc`);
     const other = owner.id === 'a' ? b : a;
     const s = await client(other);
     const err = await s.request('join', { token: token({ room: 'redirect-1', identity: 'buyer-2', region: 'us-west' }) }).catch((e) => e);

@@ -55,7 +55,7 @@ export class ClusterNode {
   }
 
   /** POST /v1/rooms: where the cluster puts (or has put) this room. */
-  async place(room: string, region?: string): Promise<{ node: { id: string; region: string; url: string } }> {
+  async place(room: string, region?: string): Promise<{ node: { id: string; region: string; url: string }; signalingUrl: string }> {
     const res = await this.post('/v1/rooms', { room, ...(region ? { region } : {}) });
     if (res.status !== 201) throw new Error(`place ${room}: ${res.status} ${await res.text()}`);
     return res.json();
