@@ -1,17 +1,19 @@
 # syntax=docker/dockerfile:1
 # A media node image: build stage (worker + dependencies), then a slim, non-root runtime.
 
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /app
-# Build packages for mediasoup's worker, in case its prebuilt binary cannot be downloaded.
+# Build packages for mediasoup's worker, in case its prebuilt binary cannot be downloaded
+# (the build also fetches Debian's libsrtp2 source package with apt-get source).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends meson ninja-build build-essential pkg-config python3 patch \
-      libuv1-dev libssl-dev libsrtp2-dev flatbuffers-compiler libflatbuffers-dev libabsl-dev libusrsctp-dev liburing-dev \
+      libuv1-dev libssl-dev flatbuffers-compiler libflatbuffers-dev libabsl-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 # MEDIASOUP_WORKER_BIN makes mediasoup's own postinstall stand aside whatever the npm
 # version; ensure-worker then fetches the official prebuilt worker, or builds it offline.
+# The image's Node.js 24 is the runtime (scripts/runtime/ensure-node.mjs sees it and fetches none).
 RUN MEDIASOUP_WORKER_BIN=skip npm ci --omit=dev --no-audit --no-fund \
  && node scripts/mediasoup-worker/ensure-worker.mjs
 COPY tsconfig.json ./
@@ -19,10 +21,10 @@ COPY config ./config
 COPY demo ./demo
 COPY src ./src
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # Only the shared libraries the worker links.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 libuv1 libsrtp2-1 libusrsctp2 libabsl20220623 liburing2 \
+ && apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app

@@ -2,11 +2,31 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     reporters: ['default', './tests/summary-reporter.ts'],
     // Media tests start mediasoup workers and WebRTC peers; on 2 cores, one file at a time.
     fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sfu',
+          include: ['tests/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // mediasoup's own shipped test suite, against the worker this project built or fetched.
+        extends: true,
+        test: {
+          name: 'mediasoup-upstream',
+          include: ['node_modules/mediasoup/node/lib/test/test-*.js'],
+          exclude: [],
+          globals: true,
+          setupFiles: ['tests/mediasoup-upstream/setup.ts'],
+          testTimeout: 30_000,
+        },
+      },
+    ],
   },
 });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureDebianPackages } from '../lib/debian.mjs';
+import { ensureDebianPackages, fetchDebianSource } from '../lib/debian.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const msDir = path.resolve(here, '..', '..', 'node_modules', 'mediasoup');
@@ -21,9 +21,10 @@ const installedBin = path.join(msDir, 'worker', 'out', 'Release', 'mediasoup-wor
 
 const BUILD_PACKAGES = [
   'meson', 'ninja-build', 'build-essential', 'pkg-config', 'python3', 'patch',
-  'libuv1-dev', 'libssl-dev', 'libsrtp2-dev', 'flatbuffers-compiler', 'libflatbuffers-dev',
-  'libabsl-dev', 'libusrsctp-dev', 'liburing-dev',
+  'libuv1-dev', 'libssl-dev', 'flatbuffers-compiler', 'libflatbuffers-dev', 'libabsl-dev',
 ];
+/** Debian source package built into the worker (statically, against OpenSSL): see shims/libsrtp3. */
+const SRTP_SOURCE_PACKAGE = 'libsrtp2';
 
 const log = (msg) => process.stderr.write(`[mediasoup-worker] ${msg}\n`);
 
@@ -95,6 +96,8 @@ function buildFromSources(cacheDir) {
     const dir = /^directory\s*=\s*(.+)$/m.exec(fs.readFileSync(path.join(src, 'subprojects', wrap), 'utf8'))[1].trim();
     fs.cpSync(shim, path.join(src, 'subprojects', dir), { recursive: true });
   }
+  const srtpVersion = fetchDebianSource(SRTP_SOURCE_PACKAGE, path.join(src, 'subprojects', SRTP_SOURCE_PACKAGE), log);
+  log(`libsrtp ${srtpVersion} from Debian's sources, built with OpenSSL`);
 
   const build = path.join(src, 'out', 'build');
   const run = (cmd, args) => execFileSync(cmd, args, { cwd: src, stdio: 'inherit' });

@@ -294,10 +294,7 @@ export class Call extends Emitter<CallEvents> {
     await this.device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as types.RtpCapabilities });
     for (const p of joined.peers) this.addParticipant(p);
     if (joined.grants.subscribe) {
-      await this.requireSignaling().request('setRtpCapabilities', {
-        rtpCapabilities: this.device.rtpCapabilities as never,
-        sctpCapabilities: this.device.sctpCapabilities,
-      });
+      await this.requireSignaling().request('setRtpCapabilities', { rtpCapabilities: this.device.rtpCapabilities as never });
       this.recvTransport = await this.createTransport('recv');
     }
     for (const local of this.local.values()) await this.produce(local);
@@ -307,7 +304,7 @@ export class Call extends Emitter<CallEvents> {
 
   private async createTransport(direction: 'send' | 'recv') {
     const signaling = this.requireSignaling();
-    const info = await signaling.request('createTransport', { direction, sctpCapabilities: this.device!.sctpCapabilities });
+    const info = await signaling.request('createTransport', { direction });
     const params = {
       id: info.transportId,
       iceParameters: info.iceParameters,

@@ -11,8 +11,6 @@ interface Tuple { ip: string; port: number; srtpParameters: types.SrtpParameters
 /** Our end of a pipe, resolved once it is connected to the other node's end. */
 type PipeEnd = Promise<types.PipeTransport>;
 
-const NUM_SCTP_STREAMS = { OS: 1024, MIS: 1024 };
-
 /**
  * Media between nodes. When a peer here consumes a producer on another node, that node
  * pipe-consumes it into a PipeTransport and this node pipe-produces it with the same id on
@@ -120,7 +118,6 @@ export class RemotePipes {
         portRange: { min: this.media.rtcMinPort, max: this.media.rtcMaxPort },
       },
       enableSctp: true,
-      numSctpStreams: NUM_SCTP_STREAMS,
       enableRtx: true,
       enableSrtp: true,
     });

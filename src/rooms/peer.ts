@@ -15,7 +15,6 @@ type Owned = 'transport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsu
 export class Peer {
   readonly id: string;
   rtpCapabilities?: types.RtpCapabilities;
-  sctpCapabilities?: types.SctpCapabilities;
   readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();

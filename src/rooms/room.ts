@@ -275,7 +275,7 @@ export class Room {
 
   private async consumeData(peer: Peer, { ownerId, item: dataProducer, entry }: Source<types.DataProducer>) {
     const transport = peer.recvTransport;
-    if (!transport?.sctpParameters || !peer.sctpCapabilities) return;
+    if (!transport?.sctpParameters) return;
     if (peer.consumedIds.has(dataProducer.id)) return;
     peer.consumedIds.add(dataProducer.id);
     try {

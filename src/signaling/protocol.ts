@@ -83,8 +83,18 @@ const IceCandidate = Type.Object({
   type: Type.String(),
   tcpType: Type.Optional(Type.String()),
 }, { title: 'IceCandidate' });
-const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) }, { title: 'SctpCapabilities' });
-const SctpParameters = Type.Object({ port: Type.Integer(), OS: Type.Integer(), MIS: Type.Integer(), maxMessageSize: Type.Integer() }, { title: 'SctpParameters' });
+/** mediasoup 3.20 dropped SctpCapabilities; protocol v1 still accepts the field for one more version, and ignores it. */
+const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) }, {
+  title: 'SctpCapabilities', description: 'Deprecated and ignored (mediasoup-client 3.20+ has no sctpCapabilities). Accepted until protocol v2.',
+});
+const SctpParameters = Type.Object({
+  port: Type.Integer(),
+  maxSendMessageSize: Type.Integer({ description: 'Largest message the server sends on this transport (bytes).' }),
+  maxReceiveMessageSize: Type.Integer({ description: 'Largest message the server accepts on this transport (bytes).' }),
+  OS: Type.Integer({ description: 'Deprecated: for mediasoup-client before 3.20. Removed in protocol v2.' }),
+  MIS: Type.Integer({ description: 'Deprecated: for mediasoup-client before 3.20. Removed in protocol v2.' }),
+  maxMessageSize: Type.Integer({ description: 'Deprecated: maxSendMessageSize, for mediasoup-client before 3.20. Removed in protocol v2.' }),
+}, { title: 'SctpParameters', description: 'Pass as sctpParameters to device.createSendTransport / createRecvTransport.' });
 const SctpStreamParameters = Type.Object({
   streamId: Type.Integer({ minimum: 0, maximum: 65534 }),
   ordered: Type.Optional(Type.Boolean()),
@@ -145,7 +155,7 @@ export const requests = {
     }),
   ),
   setRtpCapabilities: req(
-    "Tell the server what this client can receive (the loaded Device's rtpCapabilities, and sctpCapabilities for data). Needed before consuming.",
+    "Tell the server what this client can receive (the loaded Device's rtpCapabilities). Needed before consuming.",
     Type.Object({ rtpCapabilities: RtpCapabilities, sctpCapabilities: Type.Optional(SctpCapabilities) }, { additionalProperties: false }),
     Empty,
   ),
@@ -153,6 +163,7 @@ export const requests = {
     'Create a WebRTC transport for sending or receiving. ICE offers UDP and TCP candidates (UDP preferred) unless forceTcp is set.',
     Type.Object({
       direction: Direction,
+      enableSctp: Type.Optional(Type.Boolean({ description: 'Default true: the transport carries data channels (sctpParameters in the response). A recv transport without SCTP receives no data.' })),
       sctpCapabilities: Type.Optional(SctpCapabilities),
       forceTcp: Type.Optional(Type.Boolean()),
     }, { additionalProperties: false }),
@@ -192,7 +203,7 @@ export const requests = {
     Type.Object({ producerId: Id }),
   ),
   produceData: req(
-    'Open an SCTP data channel (chat, annotations) on a send transport created with sctpCapabilities. Needs publishData.',
+    'Open an SCTP data channel (chat, annotations) on a send transport that has SCTP (enableSctp, on by default). Needs publishData.',
     Type.Object({
       transportId: Id,
       sctpStreamParameters: SctpStreamParameters,

@@ -1,3 +1,4 @@
+import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import type { Peer } from '../rooms/peer.js';
@@ -133,9 +134,11 @@ export class SignalingSession implements SessionContext {
 
   private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string; redirect?: Redirect } {
     if (err instanceof SignalingError) return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
-    // mediasoup reports bad parameters as TypeError, and wrong-order calls as InvalidStateError.
+    // mediasoup reports bad parameters as TypeError, calls on closed objects as WorkerClosedError
+    // (InvalidStateError before 3.21), and ids the worker no longer has as NotFoundError.
     if (err instanceof TypeError) return { code: 'INVALID_PARAMETERS', message: err.message };
-    if (err instanceof Error && err.name === 'InvalidStateError') return { code: 'INVALID_STATE', message: err.message };
+    if (err instanceof WorkerClosedError) return { code: 'INVALID_STATE', message: err.message };
+    if (err instanceof NotFoundError) return { code: 'NOT_FOUND', message: err.message };
     if (err instanceof Error && /already exists|not found|invalid|unsupported|cannot/i.test(err.message)) {
       return { code: 'INVALID_PARAMETERS', message: err.message };
     }

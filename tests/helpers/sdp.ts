@@ -73,7 +73,7 @@ function codecLines(codecs: Array<{ payloadType: number; mimeType: string; clock
   });
 }
 
-const SCTP_LINES = (t: TransportInfo) => [`a=sctp-port:${t.sctpParameters?.port ?? 5000}`, `a=max-message-size:${t.sctpParameters?.maxMessageSize ?? 262144}`];
+const SCTP_LINES = (t: TransportInfo) => [`a=sctp-port:${t.sctpParameters?.port ?? 5000}`, `a=max-message-size:${t.sctpParameters?.maxSendMessageSize ?? 262144}`];
 
 /** The server's answer to the client's send offer. */
 export function answerForSend(t: TransportInfo, sections: LocalSection[]): string {

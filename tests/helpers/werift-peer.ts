@@ -73,14 +73,13 @@ export class WeriftPeer {
     peer.join = await peer.client.request('join', { token, autoSubscribe });
     await peer.client.request('setRtpCapabilities', {
       rtpCapabilities: receiveCapabilities(peer.join.routerRtpCapabilities),
-      sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } },
     });
     return peer;
   }
 
   /** Creates the send transport and produces the requested tracks and data channel. */
   async publish({ audio = true, video = true, data = true, simulcast = false } = {}) {
-    const transport = await this.client.request('createTransport', { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    const transport = await this.client.request('createTransport', { direction: 'send' });
     this.sendTransportId = transport.transportId;
     const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
     this.sendPc = pc;
@@ -181,7 +180,7 @@ export class WeriftPeer {
   private recvTransport?: ResponseData<'createTransport'>;
 
   private async createRecvTransport() {
-    this.recvTransport = await this.client.request('createTransport', { direction: 'recv', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } });
+    this.recvTransport = await this.client.request('createTransport', { direction: 'recv' });
     this.recvTransportId = this.recvTransport.transportId;
   }
 

@@ -73,7 +73,9 @@ describe('errors', () => {
     const dtlsParameters = { role: 'client' as const, fingerprints: [{ algorithm: 'sha-256', value: 'AB:'.repeat(31) + 'AB' }] };
     await c.request('connectTransport', { transportId: send.transportId, dtlsParameters });
     expect(await failure(c.request('connectTransport', { transportId: send.transportId, dtlsParameters }))).toBe('INVALID_STATE');
-    expect(await failure(c.request('produceData', { transportId: send.transportId, sctpStreamParameters: { streamId: 1 } }))).toBe('INVALID_STATE');
+    const noData = await c.request('createTransport', { direction: 'send', enableSctp: false });
+    expect(noData.sctpParameters).toBeUndefined();
+    expect(await failure(c.request('produceData', { transportId: noData.transportId, sctpStreamParameters: { streamId: 1 } }))).toBe('INVALID_STATE');
     expect(await failure(c.request('consume', { producerId: 'nope' }))).toBe('NOT_FOUND');
     expect(await failure(c.request('produce', {
       transportId: send.transportId, kind: 'video', rtpParameters: { codecs: [{ mimeType: 'video/H265X', payloadType: 120, clockRate: 90000 }], encodings: [{ ssrc: 2 }] },

@@ -61,6 +61,20 @@ describe('protocol v1, request by request', () => {
     await waitFor(() => buyer.received.video.packets > 20 && buyer.received.audio.packets > 20, 'media');
   });
 
+  it('SCTP is on by default; the pre-3.20 sctpCapabilities field is still accepted (deprecated), with the legacy sctpParameters fields', async () => {
+    const legacy = await SignalingClient.connect(t.ws);
+    await legacy.request('join', { token: t.token({ room: 'legacy-sctp', identity: 'old-client' }) });
+    const numStreams = { OS: 1024, MIS: 1024 };
+    await legacy.request('setRtpCapabilities', { rtpCapabilities: receiveCapabilities(seller.join.routerRtpCapabilities), sctpCapabilities: { numStreams } });
+    const withField = await legacy.request('createTransport', { direction: 'recv', sctpCapabilities: { numStreams } });
+    const byDefault = await legacy.request('createTransport', { direction: 'send' });
+    for (const t of [withField, byDefault]) {
+      expect(t.sctpParameters).toMatchObject({ OS: 1024, MIS: 1024, maxMessageSize: t.sctpParameters!.maxSendMessageSize });
+      expect(t.sctpParameters!.maxReceiveMessageSize).toBeGreaterThan(0);
+    }
+    legacy.close();
+  });
+
   it('ICE offers UDP and TCP unless forceTcp', async () => {
     const any = await buyer.client.request('createTransport', { direction: 'recv' });
     expect(new Set(any.iceCandidates.map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp']));

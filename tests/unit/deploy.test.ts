@@ -111,6 +111,12 @@ describe('Dockerfile', () => {
     expect(text).toContain('ensure-worker.mjs');
   });
 
+  it('builds and runs on the Node.js major package.json requires, with the worker\'s run-time libraries only', () => {
+    const major = /^>=(\d+)/.exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).engines.node)![1];
+    for (const stage of stages) expect(stage).toMatch(new RegExp(`^node:${major}-bookworm`));
+    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 \\/);
+  });
+
   it('exposes the default signaling, media and pipe ports', () => {
     const defaults = JSON.parse(fs.readFileSync('config/default.json', 'utf8'));
     const expose = /^EXPOSE (.+)$/m.exec(text)![1];

@@ -42,7 +42,7 @@ export const producerHandlers: HandlerMap<
     async run(ctx, { transportId, sctpStreamParameters, label, protocol, appData }) {
       const { peer, room } = ctx;
       const transport = sendTransport(peer, transportId);
-      if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created without sctpCapabilities');
+      if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created with enableSctp: false');
       const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: peer.id } });
       room.addDataProducer(peer, dataProducer);
       ctx.afterResponse(() => room.dataProducerAdded(peer, dataProducer));

@@ -49,10 +49,9 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
   },
 
   setRtpCapabilities: {
-    async run(ctx, { rtpCapabilities, sctpCapabilities }) {
+    async run(ctx, { rtpCapabilities }) {
       const wasReady = ctx.peer.canReceive;
       ctx.peer.rtpCapabilities = rtpCapabilities as never;
-      ctx.peer.sctpCapabilities = sctpCapabilities;
       if (!wasReady && ctx.peer.canReceive) ctx.afterResponse(() => ctx.room.subscribeToAll(ctx.peer));
       return {};
     },

@@ -8,7 +8,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
   createTransport: {
     grant: ({ direction }, ctx) => (direction === 'recv' ? 'subscribe' : publishGrantOf(ctx.peer.identity.grants)),
     grantDoc: '`subscribe` for recv; any publish grant for send',
-    async run(ctx, { direction, sctpCapabilities, forceTcp }) {
+    async run(ctx, { direction, enableSctp = true, forceTcp }) {
       const { peer, room } = ctx;
       if (peer.transports.size >= MAX_TRANSPORTS_PER_PEER) {
         throw new SignalingError('INVALID_STATE', `at most ${MAX_TRANSPORTS_PER_PEER} transports per peer; close one first`);
@@ -19,8 +19,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
         enableUdp: !forceTcp,
         enableTcp: true,
         preferUdp: true,
-        enableSctp: Boolean(sctpCapabilities),
-        numSctpStreams: sctpCapabilities?.numStreams,
+        enableSctp,
         initialAvailableOutgoingBitrate: ctx.deps.config.media.initialOutgoingBitrate,
         appData: { direction, connected: false },
       });
@@ -37,7 +36,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
         iceParameters: transport.iceParameters,
         iceCandidates: transport.iceCandidates.map((c) => ({ ...c, tcpType: c.tcpType ?? undefined })),
         dtlsParameters: transport.dtlsParameters,
-        sctpParameters: transport.sctpParameters,
+        sctpParameters: transport.sctpParameters && withLegacySctpFields(transport.sctpParameters),
       } as never;
     },
   },
@@ -77,4 +76,9 @@ function publishGrantOf(grants: { publishAudio: boolean; publishVideo: boolean; 
   if (grants.publishAudio) return 'publishAudio' as const;
   if (grants.publishVideo) return 'publishVideo' as const;
   return 'publishData' as const;
+}
+
+/** Protocol v1 keeps the pre-3.20 fields (OS, MIS, maxMessageSize) for older mediasoup-clients, until v2. */
+function withLegacySctpFields(p: { port: number; maxSendMessageSize: number; maxReceiveMessageSize: number }) {
+  return { port: p.port, maxSendMessageSize: p.maxSendMessageSize, maxReceiveMessageSize: p.maxReceiveMessageSize, OS: 1024, MIS: 1024, maxMessageSize: p.maxSendMessageSize };
 }
