@@ -1,54 +1,87 @@
 import os from 'node:os';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
+import { LocalAllocator } from './cluster/allocator.js';
 import { Cluster } from './cluster/cluster.js';
-import type { NodeSnapshot } from './cluster/node-registry.js';
-import { storedPeer } from './cluster/peer-view.js';
-import { LocalRoomRouter } from './cluster/room-router.js';
+import type { SelfInfo } from './cluster/node-registry.js';
 import type { Config } from './config/schema.js';
 import { adminPlugin } from './http/admin-plugin.js';
 import { demoPlugin } from './http/demo-plugin.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installHttpErrors } from './http/errors.js';
+import { sdkPlugin } from './http/sdk-plugin.js';
 import { tokenPlugin } from './http/token-plugin.js';
 import type { Logger } from './logging/logger.js';
 import { announcedAddress, WorkerPool } from './media/worker-pool.js';
 import { createMetrics } from './metrics/metrics.js';
 import { RoomRegistry } from './rooms/room-registry.js';
-import type { SignalingDeps } from './signaling/handler.js';
 import { signalingPlugin } from './signaling/plugin.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Builds one media node: workers, rooms, and the HTTP/WebSocket server with its plugins. */
-export async function createNode(config: Config, log: Logger) {
-  const nodeId = config.cluster.nodeId || `${os.hostname()}-${randomBytes(3).toString('hex')}`;
-  const nodeLog = log.child({ nodeId });
-  const pool = await WorkerPool.create(config.media, nodeLog);
-  const rooms = new RoomRegistry(pool, config.media, nodeLog);
-  let cluster: Cluster | undefined;
-  const metrics = createMetrics(pool, rooms, () => cluster?.pipes.pipedCount ?? 0);
+/** Per-peer caps on what a client may create. */
+const PEER_LIMITS = { transports: 4, producers: 16 };
 
-  const deps: SignalingDeps = {
-    config, rooms, verifier: new TokenVerifier(config.auth), metrics: metrics.signaling, log: nodeLog,
-    router: new LocalRoomRouter({ id: nodeId, region: config.cluster.region, url: '' }),
-    spanRegions: config.cluster.spanRegions,
+/** The configured port, or a free one for port 0 (tests), so the node knows its URL before it starts. */
+async function resolvePort({ host, port }: Config['server']): Promise<number> {
+  if (port !== 0) return port;
+  const probe = net.createServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const { port: free } = probe.address() as net.AddressInfo;
+  await new Promise((r) => probe.close(r));
+  return free;
+}
+
+/** Who this node is to clients and to the other nodes. */
+function describeSelf(config: Config, port: number): SelfInfo {
+  const host = announcedAddress(config.media) ?? config.media.listenIp;
+  return {
+    id: config.cluster.nodeId || `${os.hostname()}-${randomBytes(3).toString('hex')}`,
+    region: config.cluster.region,
+    url: config.cluster.publicUrl || `http://${host}:${port}`,
+    mediaAddress: host,
+    capacity: config.cluster.capacity,
+    startedAt: Date.now(),
   };
+}
+
+/**
+ * The composition root. The node's own address is settled first; then single-node or cluster
+ * mode is built once, with every seam given to what needs it at construction.
+ */
+export async function createNode(config: Config, log: Logger) {
+  const port = await resolvePort(config.server);
+  const self = describeSelf(config, port);
+  const nodeLog = log.child({ nodeId: self.id });
+  const pool = await WorkerPool.create(config.media, nodeLog);
+  let cluster: Cluster | undefined;
+  try {
+    cluster = config.cluster.redisUrl ? await Cluster.connect(config, self, nodeLog) : undefined;
+  } catch (err) {
+    pool.close();
+    throw err;
+  }
+  const allocator = cluster?.allocator ?? new LocalAllocator(self);
+  const rooms = new RoomRegistry({
+    pool,
+    media: config.media,
+    limits: { ...PEER_LIMITS, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
+    log: nodeLog,
+    attach: cluster && ((room) => cluster.attach(room)),
+  });
+  const metrics = createMetrics(pool, rooms, cluster);
 
   const app = Fastify({ loggerInstance: nodeLog as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   installHttpErrors(app);
   await app.register(healthPlugin, { pool, rooms, metrics });
   await app.register(tokenPlugin, { auth: config.auth });
-  await app.register(adminPlugin, { auth: config.auth, router: () => deps.router, drain: () => startDrain() });
+  await app.register(adminPlugin, { auth: config.auth, allocator, drain: () => startDrain() });
+  await app.register(sdkPlugin);
   if (config.demo.enabled) await app.register(demoPlugin, { config });
-  await app.register(signalingPlugin, { deps });
-
-  const snapshot = (): NodeSnapshot => ({
-    peers: [...rooms.values()].reduce((n, r) => n + r.peers.size, 0),
-    draining: !rooms.acceptingRooms,
-    rooms: [...rooms.values()].map((r) => ({ roomId: r.id, owned: r.owned, peers: [...r.peers.values()].map((p) => ({ id: p.id, stored: storedPeer(nodeId, p) })) })),
+  await app.register(signalingPlugin, {
+    deps: { config, rooms, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog },
   });
 
   let closing: Promise<void> | undefined;
@@ -67,7 +100,7 @@ export async function createNode(config: Config, log: Logger) {
   const drain = () => {
     draining ??= (async () => {
       rooms.acceptingRooms = false;
-      await cluster?.registry.heartbeat();
+      await cluster?.drain();
       nodeLog.info({ rooms: rooms.size, timeoutMs: config.cluster.drainTimeoutMs }, 'draining');
       const deadline = Date.now() + config.cluster.drainTimeoutMs;
       while (rooms.size > 0 && Date.now() < deadline) await sleep(250);
@@ -77,29 +110,16 @@ export async function createNode(config: Config, log: Logger) {
   };
   const startDrain = () => {
     void drain();
-    return { rooms: rooms.size, peers: snapshot().peers };
+    return { rooms: rooms.size, peers: rooms.peerCount };
   };
 
   return {
-    app, pool, rooms, metrics, nodeId,
-    get cluster() {
-      return cluster;
-    },
-    /** Binds the server; in cluster mode then registers this node, now that its address is known. */
-    async listen(): Promise<AddressInfo> {
-      await app.listen({ host: config.server.host, port: config.server.port });
-      const address = app.server.address() as AddressInfo;
-      const host = announcedAddress(config.media) ?? config.media.listenIp;
-      const url = config.cluster.publicUrl || `http://${host}:${address.port}`;
-      const self = { id: nodeId, region: config.cluster.region, url };
-      deps.router = new LocalRoomRouter(self);
-      if (config.cluster.redisUrl) {
-        const c = await Cluster.start(config, { ...self, mediaAddress: host, capacity: config.cluster.capacity, startedAt: Date.now() }, rooms, snapshot, nodeLog);
-        cluster = c;
-        rooms.linkFactory = (room) => c.linkRoom(room);
-        deps.router = c.router;
-      }
-      return address;
+    app, pool, rooms, metrics, self, cluster, port,
+    /** Binds the server, then (cluster mode) shows this node to the others. */
+    async listen() {
+      await app.listen({ host: config.server.host, port });
+      await cluster?.start();
+      return port;
     },
     drain,
     close,

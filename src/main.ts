@@ -1,6 +1,7 @@
 import { createNode } from './app.js';
 import { ConfigError, loadConfig, usesDevelopmentSecrets } from './config/load.js';
 import { createLogger } from './logging/logger.js';
+import { SIGNALING_PATH } from './signaling/protocol.js';
 
 let config;
 try {
@@ -17,8 +18,10 @@ if (usesDevelopmentSecrets(config)) {
 }
 
 const node = await createNode(config, log);
-const address = await node.listen();
-log.info({ port: address.port, signaling: '/v1/rtc', workers: node.pool.slots.length }, 'media node listening');
+const port = await node.listen();
+log.info({ port, url: node.self.url, signaling: SIGNALING_PATH, workers: node.pool.slots.length }, 'media node listening');
+// A parent process that started this node over IPC (tests, supervisors) learns where it listens.
+process.send?.({ type: 'listening', port, url: node.self.url, nodeId: node.self.id });
 
 // First SIGTERM/SIGINT: drain (no new rooms, calls finish or time out). A second one: stop now.
 let signals = 0;

@@ -18,7 +18,8 @@ export type TokenClaims = Static<typeof TokenClaims>;
 
 const claimsCheck = TypeCompiler.Compile(TokenClaims);
 
-export interface Identity {
+/** What a verified access token grants: who (identity) may do what (role, grants) in which room. */
+export interface Claims {
   room: string;
   identity: string;
   name: string;
@@ -42,7 +43,7 @@ export class TokenError extends Error {
 export class TokenVerifier {
   constructor(private readonly auth: Config['auth']) {}
 
-  verify(token: string): Identity {
+  verify(token: string): Claims {
     const decoded = jwt.decode(token, { complete: true });
     if (!decoded || typeof decoded.payload === 'string') throw new TokenError('TOKEN_INVALID', 'token is not a JWT');
     const { alg, kid } = decoded.header;
@@ -60,7 +61,7 @@ export class TokenVerifier {
     for (const { key, alg: pinned } of keys) {
       try {
         const payload = jwt.verify(token, key, { ...options, algorithms: [pinned] });
-        return toIdentity(payload);
+        return toClaims(payload);
       } catch (err) {
         if (err instanceof jwt.TokenExpiredError) throw new TokenError('TOKEN_EXPIRED', 'token has expired');
         if (err instanceof TokenError) throw err;
@@ -71,7 +72,7 @@ export class TokenVerifier {
   }
 }
 
-function toIdentity(payload: unknown): Identity {
+function toClaims(payload: unknown): Claims {
   if (!claimsCheck.Check(payload)) {
     const e = claimsCheck.Errors(payload).First();
     throw new TokenError('TOKEN_INVALID', `token claims invalid at ${e?.path || '/'}: ${e?.message}`);

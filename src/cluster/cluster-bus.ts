@@ -1,24 +1,42 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
+import {
+  Envelope, nodeRequests, roomMessages,
+  type NodeMethod, type NodeRequest, type NodeResponse, type RoomMessage, type RoomMessageType,
+} from './bus-messages.js';
 import { keys } from './keys.js';
 
 const MAX_SKEW_MS = 30_000;
 
-type Handler = (type: string, data: any, from: string) => void;
-type RpcHandler = (data: any, from: string) => Promise<unknown>;
-interface Envelope { from: string; ts: number; type: string; data: unknown; id?: string; replyTo?: string; error?: string }
+/** Why a message was dropped; bounded, so it can label a metric. */
+export type DropReason = 'unauthenticated' | 'stale' | 'malformed';
+
+const compile = (schema: TSchema) => TypeCompiler.Compile(schema);
+const envelopeCheck = compile(Envelope);
+const roomChecks = Object.fromEntries(Object.entries(roomMessages).map(([t, s]) => [t, compile(s)])) as Record<RoomMessageType, TypeCheck<TSchema>>;
+const requestChecks = Object.fromEntries(Object.entries(nodeRequests).map(([m, d]) => [m, compile(d.request)])) as Record<NodeMethod, TypeCheck<TSchema>>;
+const responseChecks = Object.fromEntries(Object.entries(nodeRequests).map(([m, d]) => [m, compile(d.response)])) as Record<NodeMethod, TypeCheck<TSchema>>;
+const isNodeMethod = (m: string): m is NodeMethod => Object.hasOwn(nodeRequests, m);
+const isRoomMessage = (t: string): t is RoomMessageType => Object.hasOwn(roomMessages, t);
+
+type RoomHandler = (message: RoomMessage, from: string) => void;
+type RpcHandler<M extends NodeMethod> = (data: NodeRequest<M>, from: string) => Promise<NodeResponse<M>>;
+interface Pending { method: NodeMethod; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 
 /**
- * Node-to-node messages over Redis pub/sub. Every message is signed with HMAC-SHA256 over
- * the shared cluster secret and carries a timestamp; unsigned, forged or stale messages are
- * dropped. Requests to one node (RPC) are answered on the caller's own channel.
+ * Node-to-node messages over Redis pub/sub (the shapes are in bus-messages.ts). Every message
+ * is signed with HMAC-SHA256 over the shared cluster secret and carries a timestamp; unsigned,
+ * forged, stale or malformed messages are dropped and counted. Requests to one node (RPC) are
+ * answered on the caller's own channel.
  */
 export class ClusterBus {
-  private readonly handlers = new Map<string, Handler>();
-  private readonly rpcHandlers = new Map<string, RpcHandler>();
-  private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  rejected = 0;
+  private readonly rooms = new Map<string, RoomHandler>();
+  private readonly rpcHandlers = new Map<NodeMethod, RpcHandler<NodeMethod>>();
+  private readonly pending = new Map<string, Pending>();
+  readonly dropped: Record<DropReason, number> = { unauthenticated: 0, stale: 0, malformed: 0 };
 
   constructor(
     private readonly pub: Redis,
@@ -34,33 +52,33 @@ export class ClusterBus {
     await this.sub.subscribe(keys.nodeRpc(this.nodeId));
   }
 
-  async subscribe(channel: string, handler: Handler) {
-    this.handlers.set(channel, handler);
+  async subscribe(channel: string, handler: RoomHandler) {
+    this.rooms.set(channel, handler);
     await this.sub.subscribe(channel);
   }
 
   async unsubscribe(channel: string) {
-    this.handlers.delete(channel);
+    this.rooms.delete(channel);
     await this.sub.unsubscribe(channel).catch(() => undefined);
   }
 
-  async publish(channel: string, type: string, data: unknown) {
-    await this.pub.publish(channel, this.sign({ from: this.nodeId, ts: Date.now(), type, data }));
+  async publish(channel: string, message: RoomMessage) {
+    await this.pub.publish(channel, this.sign({ from: this.nodeId, ts: Date.now(), type: message.type, data: message.data }));
   }
 
-  onRpc(method: string, handler: RpcHandler) {
-    this.rpcHandlers.set(method, handler);
+  onRpc<M extends NodeMethod>(method: M, handler: RpcHandler<M>) {
+    this.rpcHandlers.set(method, handler as unknown as RpcHandler<NodeMethod>);
   }
 
   /** Calls `method` on another node and waits for its answer. */
-  rpc<T>(nodeId: string, method: string, data: unknown, timeoutMs = 5000): Promise<T> {
+  rpc<M extends NodeMethod>(nodeId: string, method: M, data: NodeRequest<M>, timeoutMs = 5000): Promise<NodeResponse<M>> {
     const id = randomUUID();
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<NodeResponse<M>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`node ${nodeId} did not answer ${method}`));
       }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
       const msg = this.sign({ from: this.nodeId, ts: Date.now(), type: method, data, id, replyTo: keys.nodeRpc(this.nodeId) });
       this.pub.publish(keys.nodeRpc(nodeId), msg).catch((err) => {
         clearTimeout(timer);
@@ -87,53 +105,73 @@ export class ClusterBus {
     return createHmac('sha256', this.secret).update(body).digest('base64url');
   }
 
-  private verify(raw: string): Envelope | undefined {
+  private open(raw: string): Envelope | DropReason {
+    let signed: unknown;
     try {
-      const { body, sig } = JSON.parse(raw);
-      const expected = Buffer.from(this.mac(String(body)));
-      const given = Buffer.from(String(sig));
-      if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-      const envelope = JSON.parse(body) as Envelope;
-      if (Math.abs(Date.now() - envelope.ts) > MAX_SKEW_MS) return undefined;
-      return envelope;
+      signed = JSON.parse(raw);
     } catch {
-      return undefined;
+      return 'unauthenticated';
     }
+    const { body, sig } = (signed ?? {}) as { body?: unknown; sig?: unknown };
+    if (typeof body !== 'string' || typeof sig !== 'string') return 'unauthenticated';
+    const expected = Buffer.from(this.mac(body));
+    const given = Buffer.from(sig);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'unauthenticated';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return 'malformed';
+    }
+    if (!envelopeCheck.Check(parsed)) return 'malformed';
+    const envelope = parsed as Envelope;
+    if (Math.abs(Date.now() - envelope.ts) > MAX_SKEW_MS) return 'stale';
+    return envelope;
+  }
+
+  private drop(reason: DropReason, channel: string) {
+    this.dropped[reason]++;
+    this.log.warn({ channel, reason }, 'dropped a cluster message');
   }
 
   private receive(channel: string, raw: string) {
-    const msg = this.verify(raw);
-    if (!msg) {
-      this.rejected++;
-      this.log.warn({ channel }, 'dropped an unauthenticated or stale cluster message');
-      return;
-    }
+    const msg = this.open(raw);
+    if (typeof msg === 'string') return this.drop(msg, channel);
     if (msg.from === this.nodeId) return;
     if (channel !== keys.nodeRpc(this.nodeId)) {
-      this.handlers.get(channel)?.(msg.type, msg.data, msg.from);
+      const handler = this.rooms.get(channel);
+      if (!handler) return;
+      if (!isRoomMessage(msg.type) || !roomChecks[msg.type].Check(msg.data)) return this.drop('malformed', channel);
+      handler({ type: msg.type, data: msg.data } as RoomMessage, msg.from);
       return;
     }
-    if (msg.type === 'reply' && msg.id) {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      clearTimeout(p.timer);
-      if (msg.error) p.reject(new Error(msg.error));
-      else p.resolve(msg.data);
-      return;
-    }
-    void this.answer(msg);
+    if (msg.type === 'reply') return this.settle(msg, channel);
+    if (!isNodeMethod(msg.type) || !requestChecks[msg.type].Check(msg.data) || !msg.id || !msg.replyTo) return this.drop('malformed', channel);
+    void this.answer(msg.type, msg);
   }
 
-  private async answer(msg: Envelope) {
-    const handler = this.rpcHandlers.get(msg.type);
+  private settle(msg: Envelope, channel: string) {
+    const p = msg.id ? this.pending.get(msg.id) : undefined;
+    if (!p) return;
+    this.pending.delete(msg.id!);
+    clearTimeout(p.timer);
+    if (msg.error !== undefined) return p.reject(new Error(msg.error));
+    if (!responseChecks[p.method].Check(msg.data)) {
+      this.drop('malformed', channel);
+      return p.reject(new Error(`node ${msg.from} answered ${p.method} with a malformed reply`));
+    }
+    p.resolve(msg.data);
+  }
+
+  private async answer(method: NodeMethod, msg: Envelope) {
+    const handler = this.rpcHandlers.get(method);
     let reply: Envelope;
     try {
-      if (!handler) throw new Error(`no cluster method ${msg.type}`);
-      reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: await handler(msg.data, msg.from) };
+      if (!handler) throw new Error(`no cluster method ${method}`);
+      reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: await handler(msg.data as never, msg.from) };
     } catch (err) {
-      reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null, error: (err as Error).message };
+      reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null, error: (err as Error).message.slice(0, 1000) };
     }
-    if (msg.replyTo) await this.pub.publish(msg.replyTo, this.sign(reply)).catch(() => undefined);
+    await this.pub.publish(msg.replyTo!, this.sign(reply)).catch(() => undefined);
   }
 }

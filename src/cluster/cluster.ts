@@ -2,45 +2,51 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Room } from '../rooms/room.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
+import { ClusterAllocator } from './cluster-allocator.js';
 import { ClusterBus } from './cluster-bus.js';
-import type { NodeInfo } from './node-info.js';
-import { NodeRegistry, type NodeSnapshot } from './node-registry.js';
+import { NodePipes } from './node-pipes.js';
+import { NodeRegistry, type SelfInfo } from './node-registry.js';
 import { nearestLeastLoaded } from './node-selector.js';
-import { RedisRoomRouter } from './redis-room-router.js';
 import { Regions } from './regions.js';
-import { RemotePipes } from './remote-pipes.js';
 import { RoomSpan } from './room-span.js';
-
-export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>;
+import { RoomStore } from './room-store.js';
 
 /**
- * Cluster mode (REDIS_URL set): the registry, the room router, the signed bus and the pipes
- * between nodes, over two Redis connections (pub/sub needs its own). Commands fail fast
- * while Redis is away rather than queueing, so calls in progress never wait on Redis.
+ * Cluster mode (REDIS_URL set): the node registry, the room store, the allocator, the signed
+ * bus, the pipes between nodes and one span per room hosted here, over two Redis connections
+ * (pub/sub needs its own). Commands fail fast while Redis is away rather than queueing, so
+ * calls in progress never wait on Redis.
  */
 export class Cluster {
+  readonly allocator: ClusterAllocator;
+  readonly pipes: NodePipes;
+  private readonly registry: NodeRegistry;
+  private readonly store: RoomStore;
+  private readonly spans = new Map<string, RoomSpan>();
+  private draining = false;
+  private timer?: NodeJS.Timeout;
+  private beating?: Promise<void>;
+
   private constructor(
-    readonly redis: Redis,
-    readonly sub: Redis,
-    readonly registry: NodeRegistry,
-    readonly router: RedisRoomRouter,
+    private readonly redis: Redis,
+    private readonly sub: Redis,
     readonly bus: ClusterBus,
-    readonly pipes: RemotePipes,
+    self: SelfInfo,
     private readonly config: Config,
     private readonly log: Logger,
-  ) {}
-
-  /** Connects a new local room to the nodes that host the rest of it. */
-  linkRoom(room: Room) {
-    const { bus, redis, registry, pipes, log } = this;
-    return RoomSpan.open(room, { bus, redis, registry, pipes, roomTtlMs: this.config.cluster.roomTtlMs, log });
+  ) {
+    const { cluster } = config;
+    const regions = Regions.load(cluster.regionsFile);
+    if (!regions.has(self.region)) log.warn({ region: self.region }, 'region is not in the regions file: placement cannot tell how near it is');
+    this.registry = new NodeRegistry(redis, self, cluster.nodeTtlMs, log);
+    this.store = new RoomStore(redis, self.id, cluster.roomTtlMs);
+    this.allocator = new ClusterAllocator(self, this.store, this.registry, regions, nearestLeastLoaded, cluster.spanRegions);
+    this.pipes = new NodePipes(bus, this.registry, (roomId) => this.spans.get(roomId)?.room, config.media, log);
   }
 
-  static async start(config: Config, self: SelfInfo, rooms: RoomRegistry, snapshot: () => NodeSnapshot, log: Logger): Promise<Cluster> {
+  /** Connects to Redis. The node appears to the others once `start` runs, after it listens. */
+  static async connect(config: Config, self: SelfInfo, log: Logger): Promise<Cluster> {
     const clusterLog = log.child({ component: 'cluster', nodeId: self.id, region: self.region });
-    const regions = Regions.load(config.cluster.regionsFile);
-    if (!regions.has(self.region)) clusterLog.warn({ region: self.region }, 'region is not in the regions file: placement cannot tell how near it is');
     const options = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -54,19 +60,52 @@ export class Cluster {
       conn.on('ready', () => clusterLog.info({ conn: name }, 'Redis connected'));
     }
     await Promise.all([redis.connect(), sub.connect()]);
-    const timing = { heartbeatMs: config.cluster.heartbeatMs, nodeTtlMs: config.cluster.nodeTtlMs, roomTtlMs: config.cluster.roomTtlMs };
-    const registry = new NodeRegistry(redis, self, timing, snapshot, clusterLog);
-    const router = new RedisRoomRouter(redis, self, registry, regions, nearestLeastLoaded, config.cluster.roomTtlMs);
     const bus = new ClusterBus(redis, sub, self.id, config.cluster.secret, clusterLog);
-    const pipes = new RemotePipes(bus, registry, rooms, config.media, clusterLog);
     await bus.start();
-    await registry.start();
-    clusterLog.info('joined the cluster');
-    return new Cluster(redis, sub, registry, router, bus, pipes, config, clusterLog);
+    return new Cluster(redis, sub, bus, self, config, clusterLog);
+  }
+
+  /** Connects a new room here to the nodes that host the rest of it (RoomRegistry's attach). */
+  async attach(room: Room) {
+    const span = await RoomSpan.open(room, { bus: this.bus, store: this.store, registry: this.registry, pipes: this.pipes, log: this.log }, (closed) => {
+      if (this.spans.get(closed.roomId) === closed) this.spans.delete(closed.roomId);
+    });
+    this.spans.set(room.id, span);
+  }
+
+  /** Registers this node and keeps it registered, with its rooms, every heartbeat. */
+  async start() {
+    await this.heartbeat();
+    this.timer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    }, this.config.cluster.heartbeatMs);
+    this.timer.unref();
+    this.log.info('joined the cluster');
+  }
+
+  /** No new rooms here: the others stop placing rooms on this node at once. */
+  async drain() {
+    this.draining = true;
+    await this.heartbeat();
+  }
+
+  /** One heartbeat: this node's entry, then the rooms it hosts (O(rooms), whatever their size). */
+  private async heartbeat() {
+    const spans = [...this.spans.values()];
+    const peers = spans.reduce((n, s) => n + s.room.peers.size, 0);
+    try {
+      await this.registry.publish({ peers, rooms: spans.length, draining: this.draining });
+      const owned = await this.store.refresh(spans);
+      for (const span of spans) span.owner = owned.get(span.roomId) ?? span.owner;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'heartbeat to Redis failed; calls continue, will retry');
+    }
   }
 
   async stop() {
-    await this.registry.stop();
+    clearInterval(this.timer);
+    await this.beating;
+    await this.registry.remove();
     this.bus.close();
     this.redis.disconnect();
     this.sub.disconnect();

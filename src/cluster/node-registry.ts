@@ -4,89 +4,48 @@ import type { Logger } from '../logging/logger.js';
 import { keys } from './keys.js';
 import { fromHash, toHash, type NodeInfo } from './node-info.js';
 
-/** What the heartbeat reports about this node and refreshes for its rooms. */
-export interface NodeSnapshot {
-  peers: number;
-  draining: boolean;
-  /** Rooms this node owns (placement) and rooms it hosts peers of, with those peers as stored in Redis. */
-  rooms: Array<{ roomId: string; owned: boolean; peers: Array<{ id: string; stored: string }> }>;
-}
-
-// Re-claims a room this node owns (Redis may have restarted and lost it) or extends it.
-// KEYS[1] room key; ARGV[1] node id; ARGV[2] ttl ms.
-const REFRESH_OWNED = `
-local owner = redis.call('GET', KEYS[1])
-if not owner or owner == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0`;
+export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>;
+export type NodeStatus = Pick<NodeInfo, 'peers' | 'rooms' | 'draining'>;
 
 /**
- * Publishes this node in Redis every heartbeat, with a TTL so a dead node drops out on
- * its own, and keeps its rooms' placements and peer lists alive. It also watches the others:
- * `nodeGone` fires once for a node that has been missing for a whole node TTL. A node merely
- * not re-registered yet after a Redis restart is not mistaken for a dead one.
+ * This node's entry in Redis (sfu:node:<id>, with a TTL so a dead node drops out on its own)
+ * and the list of live nodes. It watches the others too: `nodeGone` fires once for a node
+ * missing for a whole node TTL. A node merely not re-registered yet after a Redis restart is
+ * not mistaken for a dead one, because absence counts only across successful listings.
  */
 export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
-  private timer?: NodeJS.Timeout;
-  private beating?: Promise<void>;
   /** Known nodes, with when a successful listing first missed them (undefined: listed last time). */
   private readonly missingSince = new Map<string, number | undefined>();
 
   constructor(
     private readonly redis: Redis,
-    private readonly self: Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>,
-    private readonly timing: { heartbeatMs: number; nodeTtlMs: number; roomTtlMs: number },
-    private readonly snapshot: () => NodeSnapshot,
+    readonly self: SelfInfo,
+    private readonly nodeTtlMs: number,
     private readonly log: Logger,
   ) {
     super();
-    redis.defineCommand('refreshOwnedRoom', { numberOfKeys: 1, lua: REFRESH_OWNED });
   }
 
-  async start() {
-    await this.heartbeat();
-    this.timer = setInterval(() => {
-      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
-    }, this.timing.heartbeatMs);
-    this.timer.unref();
-  }
-
-  /** One heartbeat now (also used to publish a state change at once, such as draining). */
-  async heartbeat() {
-    const snap = this.snapshot();
+  /** Writes this node's entry with its current status, then looks for nodes that left. */
+  async publish(status: NodeStatus) {
     const now = Date.now();
-    const info: NodeInfo = { ...this.self, peers: snap.peers, rooms: snap.rooms.length, draining: snap.draining, heartbeatAt: now };
-    const { nodeTtlMs, roomTtlMs } = this.timing;
-    const tx = this.redis.multi()
+    const info: NodeInfo = { ...this.self, ...status, heartbeatAt: now };
+    await this.redis.multi()
       .hset(keys.node(this.self.id), toHash(info))
-      .pexpire(keys.node(this.self.id), nodeTtlMs)
-      .zadd(keys.nodes, now + nodeTtlMs, this.self.id)
-      .zremrangebyscore(keys.nodes, '-inf', now);
-    for (const room of snap.rooms) {
-      if (room.owned) (tx as any).refreshOwnedRoom(keys.room(room.roomId), this.self.id, roomTtlMs);
-      if (room.peers.length) {
-        tx.hset(keys.roomPeers(room.roomId), Object.fromEntries(room.peers.map((p) => [p.id, p.stored])));
-        tx.pexpire(keys.roomPeers(room.roomId), roomTtlMs);
-      }
-    }
-    try {
-      await tx.exec();
-      this.watch(await this.list(), now);
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'heartbeat to Redis failed; calls continue, will retry');
-    }
+      .pexpire(keys.node(this.self.id), this.nodeTtlMs)
+      .zadd(keys.nodes, now + this.nodeTtlMs, this.self.id)
+      .zremrangebyscore(keys.nodes, '-inf', now)
+      .exec();
+    this.watch(await this.list(), now);
   }
 
-  /** Counts absence only across successful listings, so a Redis outage never makes nodes "gone". */
   private watch(live: NodeInfo[], now: number) {
     const listed = new Set(live.map((n) => n.id));
     for (const id of listed) this.missingSince.set(id, undefined);
     for (const [id, since] of this.missingSince) {
       if (listed.has(id)) continue;
       if (since === undefined) this.missingSince.set(id, now);
-      else if (now - since >= this.timing.nodeTtlMs) {
+      else if (now - since >= this.nodeTtlMs) {
         this.missingSince.delete(id);
         this.log.info({ gone: id }, 'node left the cluster');
         this.emit('nodeGone', id);
@@ -108,9 +67,7 @@ export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
     return results.map(([, h]) => fromHash(h as Record<string, string>)).filter((n): n is NodeInfo => Boolean(n));
   }
 
-  async stop() {
-    clearInterval(this.timer);
-    await this.beating;
+  async remove() {
     await this.redis.multi().del(keys.node(this.self.id)).zrem(keys.nodes, this.self.id).exec().catch(() => undefined);
   }
 }

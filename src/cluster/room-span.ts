@@ -1,130 +1,171 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
-import type { Peer } from '../rooms/peer.js';
-import type { PeerInfo, Room, RoomLink } from '../rooms/room.js';
+import type { Peer, PeerInfo } from '../rooms/peer.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomMessage } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
 import { keys } from './keys.js';
+import type { NodePipes } from './node-pipes.js';
 import type { NodeRegistry } from './node-registry.js';
-import { peerView, storedPeer, type PeerView } from './peer-view.js';
-import type { RemotePipes } from './remote-pipes.js';
+import type { HostedRoom, RoomStore, StoredPeer } from './room-store.js';
 
-// Deletes a peer's entry only if this node wrote it: the peer may have moved to another node.
-// KEYS[1] room peers hash; ARGV[1] peer id; ARGV[2] node id.
-const DELETE_OWN_PEER = `
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if raw and cjson.decode(raw).nodeId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 0`;
-
-type SpanRedis = Redis & { deleteOwnPeer(key: string, peerId: string, nodeId: string): Promise<number> };
+/** A peer of the room hosted on another node, as this node last heard of it. */
+interface RemotePeer {
+  nodeId: string;
+  joinedAt: number;
+  info: PeerInfo;
+}
 
 export interface SpanDeps {
   bus: ClusterBus;
-  redis: Redis;
+  store: RoomStore;
   registry: NodeRegistry;
-  pipes: RemotePipes;
-  roomTtlMs: number;
+  pipes: NodePipes;
   log: Logger;
 }
 
 /**
- * The cluster side of one room on this node. Every change to a local peer is published on
- * the room's bus channel as the peer's full current view; other nodes diff it against what
- * they knew. So a lost or reordered message is healed by the next one, and the Redis copy
- * (sfu:room:<id>:peers) lets a node that arrives later catch up.
+ * The cluster side of one room on this node. It owns the room's peers on other nodes: it
+ * hears of them on the room's bus channel (and from Redis when it opens), compares each view
+ * with the last one once, and tells the room what changed: who is there (setRemote,
+ * removeRemote) and what can be consumed (offer, withdraw), each producer brought here
+ * through the node pipes on first use. In the other direction it publishes every change to a
+ * local peer as the peer's full view, so a lost or reordered message heals with the next.
  */
-export class RoomSpan implements RoomLink {
+export class RoomSpan implements HostedRoom {
+  readonly roomId: string;
+  /** This node holds the room's placement (kept current by the heartbeat). */
+  owner = false;
   private readonly channel: string;
+  private readonly remote = new Map<string, RemotePeer>();
+  private closed = false;
 
-  private constructor(private readonly room: Room, private readonly deps: SpanDeps) {
+  private constructor(readonly room: Room, private readonly deps: SpanDeps, private readonly onClosed: (span: RoomSpan) => void) {
+    this.roomId = room.id;
     this.channel = keys.roomBus(room.id);
+  }
+
+  static async open(room: Room, deps: SpanDeps, onClosed: (span: RoomSpan) => void): Promise<RoomSpan> {
+    const span = new RoomSpan(room, deps, onClosed);
+    await deps.bus.subscribe(span.channel, (message, from) => span.onMessage(message, from));
+    const [stored, nodes, owner] = await Promise.all([deps.store.peers(room.id), deps.registry.list(), deps.store.owner(room.id)]);
+    span.owner = owner === deps.bus.nodeId;
+    const live = new Set(nodes.map((n) => n.id));
+    for (const { nodeId, info, joinedAt } of stored) {
+      if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.apply(nodeId, info, joinedAt);
+    }
+    deps.registry.on('nodeGone', span.onNodeGone);
+    room.on('peerJoined', (peer) => {
+      span.forget(peer.id);
+      span.publish(peer);
+    });
+    room.on('peerChanged', (peer) => span.publish(peer));
+    room.on('peerLeft', (peer) => span.send({ type: 'peerLeft', data: { peerId: peer.id } }, () => deps.store.deletePeer(room.id, peer.id)));
+    room.on('closed', () => span.close());
+    return span;
+  }
+
+  /** This node's peers as the room's peers hash stores them. */
+  peers(): StoredPeer[] {
+    return [...this.room.peers.values()].map((p) => this.stored(p));
+  }
+
+  private stored(peer: Peer): StoredPeer {
+    return { nodeId: this.deps.bus.nodeId, info: peer.info(), joinedAt: peer.joinedAt };
+  }
+
+  private publish(peer: Peer) {
+    const stored = this.stored(peer);
+    this.send({ type: 'peer', data: { info: stored.info, joinedAt: stored.joinedAt } }, () => this.deps.store.putPeer(this.roomId, peer.id, stored));
+  }
+
+  private send(message: RoomMessage, store: () => Promise<unknown>) {
+    Promise.all([this.deps.bus.publish(this.channel, message), store()]).catch((err) => {
+      // Redis is away: the heartbeat rewrites this node's peers once it is back.
+      this.deps.log.warn({ roomId: this.roomId, err: (err as Error).message }, 'could not publish a room change');
+    });
+  }
+
+  private onMessage(message: RoomMessage, from: string) {
+    if (message.type === 'peer') this.apply(from, message.data.info, message.data.joinedAt);
+    // Only the node the peer is on may say it left (it may have moved to another node since).
+    else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId);
   }
 
   /** A node died: its peers are gone from this room. */
   private readonly onNodeGone = (nodeId: string) => {
-    for (const [peerId, remote] of this.room.remotePeers) if (remote.nodeId === nodeId) this.removeRemote(peerId);
+    for (const [peerId, remote] of this.remote) if (remote.nodeId === nodeId) this.forget(peerId);
   };
 
-  static async open(room: Room, deps: SpanDeps): Promise<RoomSpan> {
-    const span = new RoomSpan(room, deps);
-    if (!(deps.redis as SpanRedis).deleteOwnPeer) deps.redis.defineCommand('deleteOwnPeer', { numberOfKeys: 1, lua: DELETE_OWN_PEER });
-    await deps.bus.subscribe(span.channel, (type, data, from) => span.onEvent(type, data, from));
-    const [stored, nodes] = await Promise.all([deps.redis.hgetall(keys.roomPeers(room.id)), deps.registry.list()]);
-    const live = new Set(nodes.map((n) => n.id));
-    for (const raw of Object.values(stored)) {
-      const { nodeId, info, joinedAt } = JSON.parse(raw) as PeerView & { nodeId: string };
-      if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.applyRemote(nodeId, info, joinedAt);
+  /**
+   * The latest full view of a peer on another node, compared with the last one: producers it
+   * no longer has end here, pauses are mirrored, new ones are offered. One identity joined on
+   * two nodes (a client that moved): the newer join wins everywhere.
+   */
+  private apply(nodeId: string, info: PeerInfo, joinedAt: number) {
+    if (this.closed) return;
+    const local = this.room.peers.get(info.id);
+    if (local) {
+      if (joinedAt <= local.joinedAt) return;
+      this.room.remove(local, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again on another node', rejoin: false });
     }
-    deps.registry.on('nodeGone', span.onNodeGone);
-    return span;
-  }
-
-  peerChanged(peer: Peer) {
-    const { redis, roomTtlMs } = this.deps;
-    this.send('peer', peerView(peer), () => redis.multi()
-      .hset(keys.roomPeers(this.room.id), peer.id, storedPeer(this.deps.bus.nodeId, peer))
-      .pexpire(keys.roomPeers(this.room.id), roomTtlMs)
-      .exec());
-  }
-
-  peerLeft(peerId: string) {
-    const redis = this.deps.redis as SpanRedis;
-    this.send('peerLeft', { peerId }, () => redis.deleteOwnPeer(keys.roomPeers(this.room.id), peerId, this.deps.bus.nodeId));
-  }
-
-  dropRemote(peerId: string) {
-    this.removeRemote(peerId);
-  }
-
-  bringProducer(nodeId: string, producerId: string) {
-    return this.deps.pipes.bringProducer(this.room, nodeId, producerId);
-  }
-
-  bringDataProducer(nodeId: string, dataProducerId: string) {
-    return this.deps.pipes.bringDataProducer(this.room, nodeId, dataProducerId);
-  }
-
-  close() {
-    this.deps.registry.off('nodeGone', this.onNodeGone);
-    void this.deps.bus.unsubscribe(this.channel);
-    for (const peerId of [...this.room.remotePeers.keys()]) this.removeRemote(peerId);
-    this.deps.pipes.closeRoom(this.room.id);
-  }
-
-  private send(type: string, data: unknown, store: () => Promise<unknown>) {
-    Promise.all([this.deps.bus.publish(this.channel, type, data), store()]).catch((err) => {
-      // Redis is away: the heartbeat republishes the peer list once it is back.
-      this.deps.log.warn({ roomId: this.room.id, err: (err as Error).message }, 'could not publish a room change');
-    });
-  }
-
-  private onEvent(type: string, data: any, from: string) {
-    if (type === 'peer') this.applyRemote(from, data.info, data.joinedAt);
-    // Only the node the peer is on may say it left (it may have moved to another node since).
-    else if (type === 'peerLeft' && this.room.remotePeers.get(data.peerId)?.nodeId === from) this.removeRemote(data.peerId);
-  }
-
-  /** Ends what was piped here for producers the peer no longer has, mirrors pauses, then lets the room offer the new ones. */
-  private applyRemote(nodeId: string, info: PeerInfo, joinedAt: number) {
-    const before = this.room.remotePeers.get(info.id)?.info;
+    const previous = this.remote.get(info.id);
+    if (previous && previous.nodeId !== nodeId && previous.joinedAt > joinedAt) return;
     const { pipes } = this.deps;
-    if (before) {
-      const now = new Map(info.producers.map((p) => [p.id, p]));
-      for (const p of before.producers) {
-        const current = now.get(p.id);
-        if (!current) pipes.drop(p.id);
-        else if (current.paused !== p.paused) void pipes.setPaused(p.id, current.paused);
-      }
-      const data = new Set(info.dataProducers.map((d) => d.id));
-      for (const d of before.dataProducers) if (!data.has(d.id)) pipes.drop(d.id);
+    const room = this.room;
+    this.remote.set(info.id, { nodeId, joinedAt, info });
+    room.setRemote(info);
+
+    const before = new Map(previous?.info.producers.map((p) => [p.id, p]));
+    const now = new Set(info.producers.map((p) => p.id));
+    for (const p of before.values()) {
+      if (!now.has(p.id)) this.end(p.id);
     }
-    this.room.applyRemotePeer(nodeId, info, joinedAt);
+    for (const producer of info.producers) {
+      const known = before.get(producer.id);
+      if (known) {
+        if (known.paused !== producer.paused) void pipes.setPaused(producer.id, producer.paused);
+        continue;
+      }
+      room.offer({
+        kind: 'producer', id: producer.id, ownerId: info.id, info: producer,
+        locate: async () => ({ item: await pipes.bringProducer(room, nodeId, producer.id), entry: room.media.routers[0] }),
+      });
+    }
+    const dataBefore = new Set(previous?.info.dataProducers.map((d) => d.id));
+    const dataNow = new Set(info.dataProducers.map((d) => d.id));
+    for (const id of dataBefore) if (!dataNow.has(id)) this.end(id);
+    for (const dataProducer of info.dataProducers) {
+      if (dataBefore.has(dataProducer.id)) continue;
+      room.offer({
+        kind: 'dataProducer', id: dataProducer.id, ownerId: info.id, info: dataProducer,
+        locate: async () => ({ item: await pipes.bringDataProducer(room, nodeId, dataProducer.id), entry: room.media.routers[0] }),
+      });
+    }
   }
 
-  private removeRemote(peerId: string) {
-    const remote = this.room.remotePeers.get(peerId);
+  /** A producer hosted elsewhere ended: its pipe here closes (with its consumers), and the room forgets it. */
+  private end(id: string) {
+    this.deps.pipes.drop(id);
+    this.room.withdraw(id);
+  }
+
+  /** A peer on another node is gone (it left, its node died, or it joined here instead). */
+  private forget(peerId: string) {
+    const remote = this.remote.get(peerId);
     if (!remote) return;
+    this.remote.delete(peerId);
     for (const p of remote.info.producers) this.deps.pipes.drop(p.id);
     for (const d of remote.info.dataProducers) this.deps.pipes.drop(d.id);
-    this.room.removeRemotePeer(peerId);
+    if (!this.closed) this.room.removeRemote(peerId);
+  }
+
+  private close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.deps.registry.off('nodeGone', this.onNodeGone);
+    void this.deps.bus.unsubscribe(this.channel);
+    for (const peerId of [...this.remote.keys()]) this.forget(peerId);
+    this.deps.pipes.closeRoom(this.roomId);
+    this.onClosed(this);
   }
 }

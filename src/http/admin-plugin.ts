@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { TokenClaims } from '../auth/tokens.js';
-import type { RoomRouter } from '../cluster/room-router.js';
+import type { RoomAllocator } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
 import { signalingUrl } from '../signaling/url.js';
 import { requireApiKey } from './api-key.js';
@@ -13,8 +13,7 @@ const CreateRoom = Type.Object({
 
 export interface AdminDeps {
   auth: Config['auth'];
-  /** Read at request time: the router is set once the node knows its address. */
-  router: () => RoomRouter;
+  allocator: RoomAllocator;
   drain: () => { rooms: number; peers: number };
 }
 
@@ -23,12 +22,12 @@ export interface AdminDeps {
  * POST /v1/rooms places a room near the buyer before anyone joins;
  * POST /v1/admin/drain stops new rooms here, lets calls finish, then exits.
  */
-export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { auth, router, drain }) => {
+export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { auth, allocator, drain }) => {
   app.addHook('preHandler', requireApiKey(auth));
 
   app.post<{ Body: Static<typeof CreateRoom> }>('/v1/rooms', { schema: { body: CreateRoom } }, async (req, reply) => {
-    const placement = await router().place(req.body.room, req.body.region);
-    return reply.code(201).send({ room: placement.roomId, node: placement.node, signalingUrl: signalingUrl(placement.node.url) });
+    const { node } = await allocator.allocate(req.body.room, req.body.region);
+    return reply.code(201).send({ room: req.body.room, node, signalingUrl: signalingUrl(node.url) });
   });
 
   app.post('/v1/admin/drain', async (_req, reply) => reply.code(202).send({ draining: true, ...drain() }));

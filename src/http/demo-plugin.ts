@@ -4,7 +4,6 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { MintRequest, mintToken } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
-import { buildSdkBundle } from './sdk-bundle.js';
 
 const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../demo');
 const DEMO_TOKEN_TTL_SECONDS = 2 * 3600;
@@ -13,14 +12,10 @@ const devTokensEnabled = (config: Config) =>
   config.demo.devTokens === 'on' || (config.demo.devTokens === 'auto' && config.env === 'development');
 
 /**
- * The seller/buyer demo at /demo, the SDK bundle at /sdk/sfu-client.js, and (development only)
- * POST /demo/token, which gives anyone a short-lived token for the room they ask for.
+ * The seller/buyer demo at /demo (it loads the SDK from /sdk/sfu-client.js), and (development
+ * only) POST /demo/token, which gives anyone a short-lived token for the room they ask for.
  */
 export const demoPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
-  // Bundled once at start, from the same sources the node runs, so it is never stale.
-  const sdk = await buildSdkBundle();
-  app.get('/sdk/sfu-client.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(sdk));
-
   const devTokens = devTokensEnabled(config);
   app.get('/demo/config.json', async () => ({ devTokens }));
   app.get('/demo', async (_req, reply) => reply.redirect('/demo/'));

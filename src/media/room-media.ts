@@ -15,12 +15,13 @@ export interface RouterEntry {
 /**
  * The media side of one room. It starts with one router on the least-loaded worker; when
  * every router holds media.maxPeersPerRouter peers, the next peer gets a router on another
- * worker, and producers are piped (pipeToRouter) to the routers whose peers consume them.
- * Audio is piped to the first router too, where one ActiveSpeakerObserver hears everyone.
+ * worker, and producers spread (pipeToRouter) to the routers whose peers consume them.
+ * Audio spreads to the first router too, where one ActiveSpeakerObserver hears everyone.
  */
 export class RoomMedia {
   private readonly entries: RouterEntry[] = [];
-  private readonly pipes = new Map<string, Promise<void>>();
+  /** `${producerId}>${routerId}`: producers spread (pipeToRouter) to other routers of the room. */
+  private readonly spread = new Map<string, Promise<void>>();
   private speakerObserver?: types.ActiveSpeakerObserver;
   private closed = false;
 
@@ -90,15 +91,15 @@ export class RoomMedia {
   async ensureOn(kind: 'producer' | 'dataProducer', id: string, from: RouterEntry, to: RouterEntry): Promise<void> {
     if (from === to) return;
     const key = `${id}>${to.router.id}`;
-    let pipe = this.pipes.get(key);
-    if (!pipe) {
-      pipe = from.router
+    let spreading = this.spread.get(key);
+    if (!spreading) {
+      spreading = from.router
         .pipeToRouter(kind === 'producer' ? { producerId: id, router: to.router } : { dataProducerId: id, router: to.router })
         .then(() => undefined);
-      pipe.catch(() => this.pipes.delete(key));
-      this.pipes.set(key, pipe);
+      spreading.catch(() => this.spread.delete(key));
+      this.spread.set(key, spreading);
     }
-    await pipe;
+    await spreading;
   }
 
   /** Feed an audio producer to the room's active-speaker observer. */
@@ -109,7 +110,7 @@ export class RoomMedia {
   }
 
   forget(id: string) {
-    for (const key of this.pipes.keys()) if (key.startsWith(`${id}>`)) this.pipes.delete(key);
+    for (const key of this.spread.keys()) if (key.startsWith(`${id}>`)) this.spread.delete(key);
   }
 
   close() {

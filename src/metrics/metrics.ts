@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Cluster } from '../cluster/cluster.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { SignalingObserver } from '../signaling/handler.js';
@@ -18,7 +19,7 @@ function residentBytes(pid: number): number | undefined {
  * All Prometheus metrics of one node, in a registry of its own (nothing global).
  * Labels are bounded: worker index, media kind, protocol method, error code.
  */
-export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () => number = () => 0) {
+export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, cluster?: Cluster) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
 
@@ -29,11 +30,11 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
       counts.rooms++;
       for (const peer of room.peers.values()) {
         counts.peers++;
-        counts.transports += peer.transports.size;
-        for (const p of peer.producers.values()) counts.producers[p.kind]++;
-        for (const c of peer.consumers.values()) counts.consumers[c.kind]++;
-        counts.dataProducers += peer.dataProducers.size;
-        counts.dataConsumers += peer.dataConsumers.size;
+        counts.transports += peer.count('transport');
+        for (const p of peer.all('producer')) counts.producers[p.kind]++;
+        for (const c of peer.all('consumer')) counts.consumers[c.kind]++;
+        counts.dataProducers += peer.count('dataProducer');
+        counts.dataConsumers += peer.count('dataConsumer');
       }
     }
     return counts;
@@ -57,7 +58,7 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
   new Gauge({ name: 'sfu_workers_alive', help: 'Live mediasoup workers.', registers: [registry], collect() { this.set(pool.aliveCount); } });
   new Gauge({
     name: 'sfu_remote_streams_piped', help: 'Producers and data producers piped here from other nodes (cluster mode): what crosses between regions.',
-    registers: [registry], collect() { this.set(piped()); },
+    registers: [registry], collect() { this.set(cluster?.pipes.count ?? 0); },
   });
 
   new Gauge({
@@ -84,7 +85,7 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
   const bytesIn = new Counter({ name: 'sfu_transport_received_bytes_total', help: 'Bytes received by WebRTC transports (as of the last scrape).', registers: [registry] });
   const bytesOut = new Counter({ name: 'sfu_transport_sent_bytes_total', help: 'Bytes sent by WebRTC transports (as of the last scrape).', registers: [registry] });
   const sampleBytes = async () => {
-    const transports = [...rooms.values()].flatMap((r) => [...r.peers.values()].flatMap((p) => [...p.transports.values()]));
+    const transports = [...rooms.values()].flatMap((r) => [...r.peers.values()].flatMap((p) => [...p.all('transport')]));
     await Promise.all(transports.map(async (t) => {
       const [stats] = await t.getStats().catch(() => []);
       if (!stats) return;
@@ -94,6 +95,19 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, piped: () =
       lastBytes.set(t, { in: stats.bytesReceived, out: stats.bytesSent });
     }));
   };
+
+  const dropped = { unauthenticated: 0, stale: 0, malformed: 0 };
+  new Counter({
+    name: 'sfu_cluster_messages_dropped_total', help: 'Node-to-node messages dropped (cluster mode), by reason: unauthenticated, stale or malformed.',
+    labelNames: ['reason'], registers: [registry],
+    collect() {
+      if (!cluster) return;
+      for (const reason of Object.keys(dropped) as Array<keyof typeof dropped>) {
+        this.inc({ reason }, cluster.bus.dropped[reason] - dropped[reason]);
+        dropped[reason] = cluster.bus.dropped[reason];
+      }
+    },
+  });
 
   const workerDeaths = new Counter({ name: 'sfu_worker_deaths_total', help: 'mediasoup workers that died and were replaced.', registers: [registry] });
   pool.on('workerDied', () => workerDeaths.inc());

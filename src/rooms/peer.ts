@@ -1,87 +1,334 @@
+import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { Identity } from '../auth/tokens.js';
+import type { Claims } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouterEntry } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
-import type { NotificationData, NotificationMethod } from '../signaling/protocol.js';
+import type { NotificationData, NotificationMethod, RequestData, ResponseData } from '../signaling/protocol.js';
 
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
 export type TransportAppData = { direction: Direction; connected: boolean };
+export type PeerInfo = ResponseData<'join'>['peers'][number];
+export type ProducerInfo = PeerInfo['producers'][number];
+export type ConsumerParams = ResponseData<'consume'>;
 
-type Owned = 'transport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsumer';
+/** What a peer needs from the connection that speaks for it (a signaling session). */
+export interface PeerSession {
+  readonly notify: Notify;
+  /**
+   * Runs `job` after the work already queued for this peer, its own requests included, so
+   * what the job sends follows the responses sent before it (newConsumer after createTransport).
+   */
+  schedule(job: () => Promise<unknown>): void;
+  /** The server removed the peer (kicked, replaced, room ended); the session returns to not-joined. */
+  removed(peer: Peer, code: string, message: string, rejoin: boolean): void;
+}
 
-/** One participant in a room: its identity and grants, and the mediasoup objects it owns. */
-export class Peer {
+export interface PeerLimits {
+  transports: number;
+  producers: number;
+  initialOutgoingBitrate: number;
+}
+
+export interface PeerEvents {
+  /** The peer can receive now: it has a recv transport, RTP capabilities and the subscribe grant. */
+  ready: [];
+  producerAdded: [producer: types.Producer];
+  dataProducerAdded: [dataProducer: types.DataProducer];
+  /** A producer or data producer closed, for whatever reason. */
+  producerClosed: [id: string];
+  /** What others see of the peer changed (a producer paused or resumed). */
+  changed: [];
+}
+
+type Kinds = {
+  transport: types.WebRtcTransport<TransportAppData>;
+  producer: types.Producer;
+  consumer: types.Consumer;
+  dataProducer: types.DataProducer;
+  dataConsumer: types.DataConsumer;
+};
+export type OwnedKind = keyof Kinds;
+
+const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.kind, paused: p.paused, appData: p.appData });
+
+/**
+ * One participant on this node: its claims, and the mediasoup objects it owns. The peer
+ * creates its transports, producers and consumers, wires the events that close them, and
+ * tells its client about them. Which producers it consumes is the room's decision.
+ */
+export class Peer extends EventEmitter<PeerEvents> {
   readonly id: string;
-  rtpCapabilities?: types.RtpCapabilities;
-  readonly transports = new Map<string, types.WebRtcTransport<TransportAppData>>();
-  readonly producers = new Map<string, types.Producer>();
-  readonly consumers = new Map<string, types.Consumer>();
-  readonly dataProducers = new Map<string, types.DataProducer>();
-  readonly dataConsumers = new Map<string, types.DataConsumer>();
-  /** Producer ids this peer consumes already, so auto and manual subscription never double up. */
-  readonly consumedIds = new Set<string>();
   readonly joinedAt = Date.now();
+  rtpCapabilities?: types.RtpCapabilities;
   closed = false;
+  private readonly owned: { [K in OwnedKind]: Map<string, Kinds[K]> } = {
+    transport: new Map(), producer: new Map(), consumer: new Map(), dataProducer: new Map(), dataConsumer: new Map(),
+  };
+  /** Producer ids this peer consumes or is about to, so auto and manual subscription never double up. */
+  private readonly consuming = new Set<string>();
 
   constructor(
-    readonly identity: Identity,
-    readonly routerEntry: RouterEntry,
+    readonly claims: Claims,
+    readonly router: RouterEntry,
     readonly autoSubscribe: boolean,
-    readonly notify: Notify,
+    private session: PeerSession,
+    private readonly limits: PeerLimits,
     readonly log: Logger,
-    /** Tells the peer's session that the server removed it. */
-    readonly onRemoved: (code: string, message: string, rejoin: boolean) => void,
   ) {
-    this.id = identity.identity;
+    super();
+    this.id = claims.identity;
   }
 
-  get router() {
-    return this.routerEntry.router;
+  notify: Notify = (method, data) => {
+    if (!this.closed) this.session.notify(method, data);
+  };
+
+  /** Queues work behind this peer's own requests (see PeerSession.schedule). */
+  schedule(job: () => Promise<unknown>) {
+    this.session.schedule(async () => {
+      if (!this.closed) await job();
+    });
+  }
+
+  removed(code: string, message: string, rejoin: boolean) {
+    this.session.removed(this, code, message, rejoin);
+  }
+
+  /** One of this peer's own objects. Ids of other peers' objects are simply not found. */
+  find<K extends OwnedKind>(kind: K, id: string): Kinds[K] {
+    const found = this.owned[kind].get(id);
+    if (!found) throw new SignalingError('NOT_FOUND', `no ${kind} ${id} belongs to this peer`);
+    return found;
+  }
+
+  get producers(): ReadonlyMap<string, types.Producer> {
+    return this.owned.producer;
+  }
+
+  get dataProducers(): ReadonlyMap<string, types.DataProducer> {
+    return this.owned.dataProducer;
+  }
+
+  count(kind: OwnedKind) {
+    return this.owned[kind].size;
+  }
+
+  all<K extends OwnedKind>(kind: K): Iterable<Kinds[K]> {
+    return this.owned[kind].values();
   }
 
   get recvTransport() {
-    return [...this.transports.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
+    return [...this.owned.transport.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
   }
 
-  /** Ready to receive: has a recv transport and told us its capabilities. */
+  /** Ready to receive: has a recv transport, told us its capabilities, and may subscribe. */
   get canReceive() {
-    return Boolean(this.rtpCapabilities && this.recvTransport && this.identity.grants.subscribe);
+    return Boolean(this.rtpCapabilities && this.recvTransport && this.claims.grants.subscribe);
   }
 
-  /** Look up one of this peer's own objects. Ids of other peers' objects are simply not found. */
-  own<K extends Owned>(what: K, id: string): OwnedMap[K] extends Map<string, infer V> ? V : never {
-    const map = { transport: this.transports, producer: this.producers, consumer: this.consumers, dataProducer: this.dataProducers, dataConsumer: this.dataConsumers }[what];
-    const found = map.get(id);
-    if (!found) throw new SignalingError('NOT_FOUND', `no ${what} ${id} belongs to this peer`);
-    return found as never;
-  }
-
-  info() {
+  info(): PeerInfo {
     return {
       id: this.id,
-      name: this.identity.name,
-      role: this.identity.role,
-      producers: [...this.producers.values()].map(producerInfo),
-      dataProducers: [...this.dataProducers.values()].map((d) => ({ id: d.id, label: d.label, protocol: d.protocol, appData: d.appData })),
+      name: this.claims.name,
+      role: this.claims.role,
+      producers: [...this.owned.producer.values()].map(producerInfo),
+      dataProducers: [...this.owned.dataProducer.values()].map((d) => ({ id: d.id, label: d.label, protocol: d.protocol, appData: d.appData })),
     };
+  }
+
+  setRtpCapabilities(rtpCapabilities: types.RtpCapabilities) {
+    this.becomingReady(() => (this.rtpCapabilities = rtpCapabilities));
+  }
+
+  // ---- transports ------------------------------------------------------------------------
+
+  async createTransport({ direction, enableSctp = true, forceTcp }: RequestData<'createTransport'>) {
+    if (this.owned.transport.size >= this.limits.transports) {
+      throw new SignalingError('INVALID_STATE', `at most ${this.limits.transports} transports per peer; close one first`);
+    }
+    const transport = await this.router.router.createWebRtcTransport<TransportAppData>({
+      webRtcServer: this.router.slot.webRtcServer,
+      enableUdp: !forceTcp,
+      enableTcp: true,
+      preferUdp: true,
+      enableSctp,
+      initialAvailableOutgoingBitrate: this.limits.initialOutgoingBitrate,
+      appData: { direction, connected: false },
+    });
+    if (this.closed) {
+      // The peer left while the worker was creating it: nothing may outlive the peer.
+      transport.close();
+      throw new SignalingError('NOT_JOINED', 'the peer left while its transport was being created');
+    }
+    this.becomingReady(() => this.own('transport', transport));
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') this.log.warn({ transportId: transport.id, state }, 'transport DTLS ended');
+    });
+    transport.on('icestatechange', (state) => this.log.debug({ transportId: transport.id, state }, 'ICE state'));
+    return transport;
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters) {
+    const transport = this.find('transport', transportId);
+    if (transport.appData.connected) throw new SignalingError('INVALID_STATE', 'transport is already connected');
+    transport.appData.connected = true;
+    try {
+      await transport.connect({ dtlsParameters });
+    } catch (err) {
+      transport.appData.connected = false;
+      throw err;
+    }
+  }
+
+  // ---- producing -------------------------------------------------------------------------
+
+  private sendTransport(transportId: string) {
+    const transport = this.find('transport', transportId);
+    if (transport.appData.direction !== 'send') throw new SignalingError('INVALID_STATE', 'producing needs a send transport');
+    if (this.owned.producer.size + this.owned.dataProducer.size >= this.limits.producers) {
+      throw new SignalingError('INVALID_STATE', `at most ${this.limits.producers} producers per peer`);
+    }
+    return transport;
+  }
+
+  async produce({ transportId, kind, rtpParameters, paused, appData }: RequestData<'produce'>) {
+    const producer = await this.sendTransport(transportId).produce({ kind, rtpParameters, paused, appData: { ...appData, peerId: this.id } });
+    if (this.closed) {
+      producer.close();
+      throw new SignalingError('NOT_JOINED', 'the peer left while producing');
+    }
+    this.own('producer', producer);
+    producer.on('score', (score) => this.notify('producerScore', { producerId: producer.id, score }));
+    producer.on('transportclose', () => this.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' }));
+    producer.observer.on('pause', () => this.emit('changed'));
+    producer.observer.on('resume', () => this.emit('changed'));
+    this.emit('producerAdded', producer);
+    return producer;
+  }
+
+  async produceData({ transportId, sctpStreamParameters, label, protocol, appData }: RequestData<'produceData'>) {
+    const transport = this.sendTransport(transportId);
+    if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created with enableSctp: false');
+    const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: this.id } });
+    if (this.closed) {
+      dataProducer.close();
+      throw new SignalingError('NOT_JOINED', 'the peer left while producing');
+    }
+    this.own('dataProducer', dataProducer);
+    this.emit('dataProducerAdded', dataProducer);
+    return dataProducer;
+  }
+
+  // ---- consuming -------------------------------------------------------------------------
+
+  /**
+   * Creates a paused consumer of `producer` (already on this peer's router) and announces it
+   * with newConsumer. Callers `reserve` the producer first, so concurrent subscriptions of one
+   * producer make one consumer.
+   */
+  async consume(producer: types.Producer, ownerId: string, appData: types.AppData): Promise<ConsumerParams> {
+    const transport = this.recvTransport;
+    if (!transport || !this.rtpCapabilities) throw new SignalingError('CANNOT_CONSUME', 'create a recv transport and send setRtpCapabilities first');
+    if (!this.router.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
+      throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
+    }
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId } });
+    if (this.closed) {
+      consumer.close();
+      throw new SignalingError('NOT_JOINED', 'the peer left while consuming');
+    }
+    this.own('consumer', consumer, () => this.consuming.delete(consumer.producerId));
+    const gone = (reason: string) => this.notify('consumerClosed', { consumerId: consumer.id, reason });
+    consumer.on('transportclose', () => gone('transport closed'));
+    consumer.on('producerclose', () => gone('producer closed'));
+    consumer.on('producerpause', () => this.notify('consumerPaused', { consumerId: consumer.id }));
+    consumer.on('producerresume', () => this.notify('consumerResumed', { consumerId: consumer.id }));
+    consumer.on('score', (s) => this.notify('consumerScore', { consumerId: consumer.id, ...s }));
+    consumer.on('layerschange', (layers) => this.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
+    const params = this.describe(consumer, ownerId, appData);
+    this.notify('newConsumer', params);
+    return params;
+  }
+
+  /** A consumer as the client needs it; `appData` is the producer's. */
+  describe(consumer: types.Consumer, ownerId: string, appData: types.AppData): ConsumerParams {
+    return {
+      consumerId: consumer.id,
+      producerId: consumer.producerId,
+      peerId: ownerId,
+      kind: consumer.kind,
+      type: consumer.type,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+      appData,
+    };
+  }
+
+  async consumeData(dataProducer: types.DataProducer, ownerId: string) {
+    const transport = this.recvTransport;
+    // A recv transport without SCTP receives no data (createTransport with enableSctp: false).
+    if (!transport?.sctpParameters) return;
+    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId } });
+    if (this.closed) {
+      dataConsumer.close();
+      return;
+    }
+    this.own('dataConsumer', dataConsumer, () => this.consuming.delete(dataProducer.id));
+    const gone = (reason: string) => this.notify('dataConsumerClosed', { dataConsumerId: dataConsumer.id, reason });
+    dataConsumer.on('transportclose', () => gone('transport closed'));
+    dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
+    this.notify('newDataConsumer', {
+      dataConsumerId: dataConsumer.id,
+      dataProducerId: dataProducer.id,
+      peerId: ownerId,
+      label: dataConsumer.label,
+      protocol: dataConsumer.protocol,
+      sctpStreamParameters: dataConsumer.sctpStreamParameters!,
+      appData: dataProducer.appData,
+    });
+  }
+
+  /** Claims the right to consume `id`; false if this peer consumes it already (or is about to). */
+  reserve(id: string) {
+    if (this.consuming.has(id)) return false;
+    this.consuming.add(id);
+    return true;
+  }
+
+  release(id: string) {
+    this.consuming.delete(id);
+  }
+
+  /** The consumer of `producerId`, if this peer has one. */
+  consumerOf(producerId: string) {
+    return [...this.owned.consumer.values()].find((c) => c.producerId === producerId);
   }
 
   close() {
     if (this.closed) return;
     this.closed = true;
     // Closing a transport closes every producer and consumer on it.
-    for (const transport of this.transports.values()) transport.close();
+    for (const transport of this.owned.transport.values()) transport.close();
+    this.removeAllListeners();
+  }
+
+  /** Files an object under this peer until it closes. */
+  private own<K extends OwnedKind>(kind: K, item: Kinds[K], onClose?: () => void) {
+    this.owned[kind].set(item.id, item);
+    (item.observer as unknown as EventEmitter).once('close', () => {
+      this.owned[kind].delete(item.id);
+      onClose?.();
+      // While the peer itself closes, the room retires everything at once instead.
+      if (!this.closed && (kind === 'producer' || kind === 'dataProducer')) this.emit('producerClosed', item.id);
+    });
+  }
+
+  /** Runs `change`, then says so if it made the peer able to receive. */
+  private becomingReady(change: () => void) {
+    const was = this.canReceive;
+    change();
+    if (!was && this.canReceive) this.emit('ready');
   }
 }
-
-type OwnedMap = {
-  transport: Peer['transports'];
-  producer: Peer['producers'];
-  consumer: Peer['consumers'];
-  dataProducer: Peer['dataProducers'];
-  dataConsumer: Peer['dataConsumers'];
-};
-
-export const producerInfo = (p: types.Producer) => ({ id: p.id, kind: p.kind, paused: p.paused, appData: p.appData });

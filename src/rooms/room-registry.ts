@@ -3,7 +3,20 @@ import type { Logger } from '../logging/logger.js';
 import { RoomMedia } from '../media/room-media.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import { SignalingError } from '../signaling/errors.js';
-import { Room, type RoomLink } from './room.js';
+import type { PeerLimits } from './peer.js';
+import { Room } from './room.js';
+
+export interface RoomRegistryOptions {
+  pool: WorkerPool;
+  media: Config['media'];
+  limits: PeerLimits;
+  log: Logger;
+  /**
+   * Runs for each new room before its first peer enters. Cluster mode connects the room to
+   * the other nodes that host part of it here (its span); a failure refuses the room.
+   */
+  attach?: (room: Room) => Promise<void>;
+}
 
 /** The rooms hosted on this node. Concurrent joins of a new room share one creation. */
 export class RoomRegistry {
@@ -11,10 +24,8 @@ export class RoomRegistry {
   private readonly creating = new Map<string, Promise<Room>>();
   /** False while the node is shutting down: no new rooms. */
   acceptingRooms = true;
-  /** In cluster mode: connects each new room to the other nodes that host part of it. */
-  linkFactory?: (room: Room) => Promise<RoomLink>;
 
-  constructor(private readonly pool: WorkerPool, private readonly media: Config['media'], private readonly log: Logger) {}
+  constructor(private readonly options: RoomRegistryOptions) {}
 
   get size() {
     return this.rooms.size;
@@ -28,36 +39,41 @@ export class RoomRegistry {
     return this.rooms.get(roomId);
   }
 
-  /** `owned`: this node holds the room's placement (in cluster mode it may host only part of it). */
-  async getOrCreate(roomId: string, owned = true): Promise<Room> {
+  /** Peers joined on this node, in every room. */
+  get peerCount() {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.peers.size;
+    return n;
+  }
+
+  async getOrCreate(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
-    let pending = existing && !existing.closed ? Promise.resolve(existing) : this.creating.get(roomId);
+    if (existing && !existing.closed) return existing;
+    let pending = this.creating.get(roomId);
     if (!pending) {
       pending = this.create(roomId).finally(() => this.creating.delete(roomId));
       this.creating.set(roomId, pending);
     }
-    const room = await pending;
-    // The owner may have died and this node taken the placement over.
-    room.owned ||= owned;
-    return room;
+    return pending;
   }
 
   private async create(roomId: string): Promise<Room> {
+    const { pool, media: mediaConfig, limits, log: nodeLog, attach } = this.options;
     if (!this.acceptingRooms) throw new SignalingError('NODE_UNAVAILABLE', 'this node is not accepting new rooms');
-    if (this.pool.aliveCount === 0) throw new SignalingError('NODE_UNAVAILABLE', 'no live media worker');
-    const log = this.log.child({ roomId });
+    if (pool.aliveCount === 0) throw new SignalingError('NODE_UNAVAILABLE', 'no live media worker');
+    const log = nodeLog.child({ roomId });
     let room: Room | undefined;
-    const media = await RoomMedia.create(this.pool, this.media, log, (reason) => {
+    const media = await RoomMedia.create(pool, mediaConfig, log, (reason) => {
       log.error({ reason }, 'room lost a router; peers must rejoin');
       room?.closeWithPeers('MEDIA_WORKER_DIED', `${reason}; join again`);
     });
-    room = new Room(roomId, media, log, (closed) => {
+    room = new Room(roomId, media, log, limits, (closed) => {
       if (this.rooms.get(roomId) === closed) this.rooms.delete(roomId);
       log.info('room closed');
     });
-    if (this.linkFactory) {
+    if (attach) {
       try {
-        room.link = await this.linkFactory(room);
+        await attach(room);
       } catch (err) {
         room.close();
         throw new SignalingError('NODE_UNAVAILABLE', `cannot reach the cluster for room ${roomId}: ${(err as Error).message}`);

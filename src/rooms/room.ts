@@ -1,61 +1,50 @@
-import type { types } from 'mediasoup';
+import { EventEmitter } from 'node:events';
+import type { Claims } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
-import type { RoomMedia, RouterEntry } from '../media/room-media.js';
+import type { RoomMedia } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
-import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
-import { producerInfo, type Peer } from './peer.js';
+import type { NotificationData, NotificationMethod } from '../signaling/protocol.js';
+import { Catalogue, type Consumable } from './catalogue.js';
+import { Peer, type ConsumerParams, type PeerInfo, type PeerLimits, type PeerSession } from './peer.js';
 
-export type ConsumerParams = ResponseData<'consume'>;
-export type PeerInfo = ReturnType<Peer['info']>;
+export interface RoomEvents {
+  peerJoined: [peer: Peer];
+  /** What others see of a peer changed: a producer started, ended, paused or resumed. */
+  peerChanged: [peer: Peer];
+  peerLeft: [peer: Peer, reason: string];
+  closed: [];
+}
 
-/** A peer joined on another node of the cluster, as this node knows it. */
-export interface RemotePeer {
-  nodeId: string;
-  info: PeerInfo;
-  joinedAt: number;
+export interface Kick {
+  code: string;
+  message: string;
+  rejoin: boolean;
 }
 
 /**
- * The cluster side of a room that spans nodes (see src/cluster/room-span.ts). The room tells
- * it about local changes; it brings remote producers here through pipes.
+ * A room on this node: its peers, the participants hosted elsewhere that it is told about,
+ * and one catalogue of what can be consumed. It decides who receives what; the peers own the
+ * mediasoup objects. It knows nothing of other nodes: in a cluster, the room's span feeds it
+ * remote participants and their producers through setRemote, removeRemote, offer and withdraw.
  */
-export interface RoomLink {
-  peerChanged(peer: Peer): void;
-  peerLeft(peerId: string): void;
-  /** Forgets a remote peer whose identity just joined here (its older session is replaced). */
-  dropRemote(peerId: string): void;
-  bringProducer(nodeId: string, producerId: string): Promise<types.Producer>;
-  bringDataProducer(nodeId: string, dataProducerId: string): Promise<types.DataProducer>;
-  close(): void;
-}
-
-/** Something a local peer can consume: a local producer, or a remote one piped to this node. */
-interface Source<T> {
-  ownerId: string;
-  item: T;
-  /** The router the item lives on, here. */
-  entry: RouterEntry;
-}
-
-/** A room: its peers (here and, in a cluster, on other nodes), and who receives what from whom. */
-export class Room {
+export class Room extends EventEmitter<RoomEvents> {
   readonly peers = new Map<string, Peer>();
-  readonly remotePeers = new Map<string, RemotePeer>();
   readonly createdAt = Date.now();
   closed = false;
-  /** This node holds the room's placement (always, on a single node). */
-  owned = true;
-  link?: RoomLink;
+  private readonly catalogue = new Catalogue();
+  /** Participants hosted elsewhere, as last described to this room. */
+  private readonly remote = new Map<string, PeerInfo>();
 
   constructor(
     readonly id: string,
     readonly media: RoomMedia,
     readonly log: Logger,
+    private readonly limits: PeerLimits,
     private readonly onClosed: (room: Room) => void,
   ) {
+    super();
     media.onDominantSpeaker((producer) => {
-      const peerId = producer.appData.peerId as string;
-      this.broadcast('activeSpeaker', { peerId, producerId: producer.id });
+      this.broadcast('activeSpeaker', { peerId: producer.appData.peerId as string, producerId: producer.id });
     });
   }
 
@@ -63,32 +52,39 @@ export class Room {
     for (const peer of this.peers.values()) if (peer !== except) peer.notify(method, data);
   }
 
-  /** Everyone a newcomer should see: local peers and those on other nodes. */
-  peerInfos(except?: Peer): PeerInfo[] {
-    return [...[...this.peers.values()].filter((p) => p !== except).map((p) => p.info()), ...[...this.remotePeers.values()].map((r) => r.info)];
+  /** Everyone a newcomer should see: peers here and participants hosted elsewhere. */
+  participants(except?: Peer): PeerInfo[] {
+    const here = [...this.peers.values()].filter((p) => p !== except).map((p) => p.info());
+    return [...here, ...this.remote.values()];
   }
 
-  /** Adds a peer; an older session with the same identity is replaced (its client gets disconnected). */
-  add(peer: Peer) {
+  /**
+   * A new peer for `claims`, on a router of this room. An older session with the same identity
+   * is replaced (its client gets DUPLICATE_IDENTITY). Undefined when the room closed meanwhile.
+   */
+  async join(claims: Claims, autoSubscribe: boolean, session: PeerSession, log: Logger): Promise<Peer | undefined> {
+    const entry = await this.media.assignRouter();
+    if (this.closed) {
+      this.media.releaseRouter(entry);
+      return undefined;
+    }
+    const peer = new Peer(claims, entry, autoSubscribe, session, this.limits, log);
     const previous = this.peers.get(peer.id);
-    if (previous) this.remove(previous, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again elsewhere', rejoin: false });
-    if (this.remotePeers.has(peer.id)) this.link?.dropRemote(peer.id);
+    if (this.remote.has(peer.id)) this.removeRemote(peer.id);
     this.peers.set(peer.id, peer);
+    if (previous) this.retire(previous, 'replaced', { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again elsewhere', rejoin: false });
+    this.wire(peer);
     this.broadcast('peerJoined', peer.info(), peer);
-    this.link?.peerChanged(peer);
-    this.log.info({ peerId: peer.id, role: peer.identity.role, peers: this.peers.size }, 'peer joined');
+    this.log.info({ peerId: peer.id, role: claims.role, peers: this.peers.size }, 'peer joined');
+    this.emit('peerJoined', peer);
+    return peer;
   }
 
   /** Removes a peer. With `kick`, its session is told why and returns to the not-joined state. */
-  remove(peer: Peer, kick?: { code: string; message: string; rejoin: boolean }) {
+  remove(peer: Peer, kick?: Kick) {
     if (this.peers.get(peer.id) !== peer) return;
     this.peers.delete(peer.id);
-    peer.close();
-    this.media.releaseRouter(peer.routerEntry);
-    if (kick) peer.onRemoved(kick.code, kick.message, kick.rejoin);
-    this.broadcast('peerLeft', { peerId: peer.id });
-    this.link?.peerLeft(peer.id);
-    this.log.info({ peerId: peer.id, reason: kick?.code ?? 'left', peers: this.peers.size }, 'peer left');
+    this.retire(peer, kick?.code ?? 'left', kick);
     if (this.peers.size === 0) this.close();
   }
 
@@ -101,219 +97,129 @@ export class Room {
   close() {
     if (this.closed) return;
     this.closed = true;
-    this.link?.close();
     this.media.close();
+    this.emit('closed');
+    this.removeAllListeners();
     this.onClosed(this);
   }
 
-  // ---- producers of local peers ---------------------------------------------------------
+  // ---- participants hosted elsewhere ------------------------------------------------------
 
-  /** Takes ownership of a new local producer: its events, and the cluster's view of its peer. */
-  addProducer(peer: Peer, producer: types.Producer) {
-    peer.producers.set(producer.id, producer);
-    producer.on('score', (score) => peer.notify('producerScore', { producerId: producer.id, score }));
-    producer.on('transportclose', () => {
-      if (!peer.closed) peer.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' });
-    });
-    producer.observer.on('pause', () => this.link?.peerChanged(peer));
-    producer.observer.on('resume', () => this.link?.peerChanged(peer));
-    producer.observer.on('close', () => {
-      peer.producers.delete(producer.id);
-      this.media.forget(producer.id);
-      if (!peer.closed) this.link?.peerChanged(peer);
-    });
-    this.link?.peerChanged(peer);
+  /** Describes a participant hosted elsewhere (new, or its latest info). Its producers come through offer. */
+  setRemote(info: PeerInfo) {
+    const known = this.remote.has(info.id);
+    this.remote.set(info.id, info);
+    if (!known) this.broadcast('peerJoined', info);
   }
 
-  addDataProducer(peer: Peer, dataProducer: types.DataProducer) {
-    peer.dataProducers.set(dataProducer.id, dataProducer);
-    dataProducer.observer.on('close', () => {
-      peer.dataProducers.delete(dataProducer.id);
-      this.media.forget(dataProducer.id);
-      if (!peer.closed) this.link?.peerChanged(peer);
-    });
-    this.link?.peerChanged(peer);
-  }
-
-  /** A new local producer: tell the others, let the room hear it, and feed the auto-subscribers. */
-  async producerAdded(owner: Peer, producer: types.Producer) {
-    this.broadcast('producerAdded', { peerId: owner.id, producer: producerInfo(producer) }, owner);
-    if (producer.kind === 'audio') {
-      await this.media.observeAudio(producer, owner.routerEntry).catch((err) => this.log.warn({ err }, 'active speaker observer'));
-    }
-    await this.feedSubscribers(owner, (p) => this.consume(p, { ownerId: owner.id, item: producer, entry: owner.routerEntry }));
-  }
-
-  async dataProducerAdded(owner: Peer, dataProducer: types.DataProducer) {
-    await this.feedSubscribers(owner, (p) => this.consumeData(p, { ownerId: owner.id, item: dataProducer, entry: owner.routerEntry }));
-  }
-
-  private async feedSubscribers(except: Peer | undefined, consume: (p: Peer) => Promise<unknown>) {
-    await Promise.all([...this.peers.values()]
-      .filter((p) => p !== except && p.autoSubscribe && p.canReceive)
-      .map((p) => consume(p).catch((err) => p.log.warn({ err: (err as Error).message }, 'auto-subscribe failed'))));
-  }
-
-  // ---- peers on other nodes -------------------------------------------------------------
-
-  /**
-   * The latest full view of a peer on another node: new producers are offered, gone ones end.
-   * One identity joined on two nodes (a client that moved): the newer join wins everywhere.
-   */
-  applyRemotePeer(nodeId: string, info: PeerInfo, joinedAt: number) {
-    const local = this.peers.get(info.id);
-    if (local) {
-      if (joinedAt <= local.joinedAt) return;
-      this.remove(local, { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again on another node', rejoin: false });
-    }
-    const previous = this.remotePeers.get(info.id);
-    if (previous && previous.nodeId !== nodeId && previous.joinedAt > joinedAt) return;
-    const remote = { nodeId, info, joinedAt };
-    this.remotePeers.set(info.id, remote);
-    if (!previous) this.broadcast('peerJoined', info);
-    const before = new Map(previous?.info.producers.map((p) => [p.id, p]));
-    for (const producer of info.producers) {
-      if (before.has(producer.id)) continue;
-      this.broadcast('producerAdded', { peerId: info.id, producer });
-      void this.feedSubscribers(undefined, (p) => this.consumeRemote(p, remote, producer.id));
-    }
-    const dataBefore = new Set(previous?.info.dataProducers.map((d) => d.id));
-    for (const dp of info.dataProducers) {
-      if (!dataBefore.has(dp.id)) void this.feedSubscribers(undefined, (p) => this.consumeRemoteData(p, remote, dp.id));
-    }
-  }
-
-  removeRemotePeer(peerId: string) {
-    if (!this.remotePeers.delete(peerId)) return;
+  removeRemote(peerId: string) {
+    if (!this.remote.delete(peerId)) return;
+    for (const item of this.catalogue.ofOwner(peerId)) this.withdraw(item.id);
     this.broadcast('peerLeft', { peerId });
   }
 
-  private async consumeRemote(peer: Peer, remote: RemotePeer, producerId: string) {
-    const producer = await this.link!.bringProducer(remote.nodeId, producerId);
-    return this.consume(peer, { ownerId: remote.info.id, item: producer, entry: this.media.routers[0] });
+  // ---- who consumes what -----------------------------------------------------------------
+
+  /** Something new to consume: tell everyone, and feed the peers that subscribe to everything. */
+  offer(item: Consumable) {
+    this.catalogue.add(item);
+    const owner = this.peers.get(item.ownerId);
+    if (item.kind === 'producer') this.broadcast('producerAdded', { peerId: item.ownerId, producer: item.info }, owner);
+    for (const peer of this.peers.values()) {
+      if (peer === owner || !peer.autoSubscribe || !peer.canReceive) continue;
+      // In the subscriber's own queue: the producer's request never waits on the fan-out.
+      peer.schedule(() => this.consumeFor(peer, item).catch((err) => peer.log.warn({ err: (err as Error).message }, 'auto-subscribe failed')));
+    }
   }
 
-  private async consumeRemoteData(peer: Peer, remote: RemotePeer, dataProducerId: string) {
-    const dataProducer = await this.link!.bringDataProducer(remote.nodeId, dataProducerId);
-    return this.consumeData(peer, { ownerId: remote.info.id, item: dataProducer, entry: this.media.routers[0] });
+  /** The consumable with this id, hosted here or elsewhere. */
+  find(id: string) {
+    return this.catalogue.get(id);
   }
 
-  // ---- consuming ------------------------------------------------------------------------
+  withdraw(id: string) {
+    if (this.catalogue.remove(id)) this.media.forget(id);
+  }
 
-  /** Called once a peer can receive: it gets everything already in the room. */
-  async subscribeToAll(peer: Peer) {
+  /** A peer that just became able to receive gets everything already in the room. */
+  async subscribeAll(peer: Peer) {
     if (!peer.autoSubscribe) return;
-    const jobs: Promise<unknown>[] = [];
-    for (const other of this.peers.values()) {
-      if (other === peer) continue;
-      for (const item of other.producers.values()) jobs.push(this.consume(peer, { ownerId: other.id, item, entry: other.routerEntry }));
-      for (const item of other.dataProducers.values()) jobs.push(this.consumeData(peer, { ownerId: other.id, item, entry: other.routerEntry }));
-    }
-    for (const remote of this.remotePeers.values()) {
-      for (const p of remote.info.producers) jobs.push(this.consumeRemote(peer, remote, p.id));
-      for (const d of remote.info.dataProducers) jobs.push(this.consumeRemoteData(peer, remote, d.id));
-    }
-    const results = await Promise.allSettled(jobs);
+    const results = await Promise.allSettled(this.catalogue.forPeer(peer.id).map((item) => this.consumeFor(peer, item)));
     for (const r of results) if (r.status === 'rejected') peer.log.warn({ err: (r.reason as Error).message }, 'subscribe failed');
   }
 
-  /** Subscribes a peer to one producer of the room, here or on another node (the consume request). */
+  /** The consume request: one producer of the room, here or hosted elsewhere. */
   async consumeById(peer: Peer, producerId: string): Promise<ConsumerParams> {
-    for (const owner of this.peers.values()) {
-      const item = owner.producers.get(producerId);
-      if (!item) continue;
-      if (owner === peer) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
-      return this.consume(peer, { ownerId: owner.id, item, entry: owner.routerEntry });
-    }
-    const remote = [...this.remotePeers.values()].find((r) => r.info.producers.some((p) => p.id === producerId));
-    if (remote) return this.consumeRemote(peer, remote, producerId);
-    throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
+    const item = this.catalogue.get(producerId);
+    if (!item || item.kind !== 'producer') throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
+    if (item.ownerId === peer.id) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
+    return (await this.consumeFor(peer, item))!;
   }
 
-  /** Creates a paused consumer for `peer` and announces it with newConsumer. */
-  private async consume(peer: Peer, { ownerId, item: producer, entry }: Source<types.Producer>): Promise<ConsumerParams> {
-    const transport = peer.recvTransport;
-    if (!transport || !peer.rtpCapabilities) throw new SignalingError('CANNOT_CONSUME', 'create a recv transport and send setRtpCapabilities first');
-    const existing = [...peer.consumers.values()].find((c) => c.producerId === producer.id);
-    if (existing) return consumerParams(existing, ownerId, producer);
-    if (peer.consumedIds.has(producer.id)) throw new SignalingError('INVALID_STATE', 'this producer is being consumed already');
-    peer.consumedIds.add(producer.id);
+  /** Consumes `item` for `peer` on the peer's router. Undefined for data (announced by notification only). */
+  private async consumeFor(peer: Peer, item: Consumable): Promise<ConsumerParams | undefined> {
+    if (!peer.reserve(item.id)) {
+      const existing = item.kind === 'producer' ? peer.consumerOf(item.id) : undefined;
+      if (existing) return peer.describe(existing, item.ownerId, item.info.appData);
+      if (item.kind === 'producer') throw new SignalingError('INVALID_STATE', 'this producer is being consumed already');
+      return undefined;
+    }
     try {
-      await this.media.ensureOn('producer', producer.id, entry, peer.routerEntry);
-      if (!peer.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
-        throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
+      if (item.kind === 'producer') {
+        const { item: producer, entry } = await item.locate();
+        await this.media.ensureOn('producer', item.id, entry, peer.router);
+        return await peer.consume(producer, item.ownerId, item.info.appData);
       }
-      const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities, paused: true, appData: { peerId: ownerId } });
-      this.trackConsumer(peer, consumer);
-      const params = consumerParams(consumer, ownerId, producer);
-      peer.notify('newConsumer', params);
-      return params;
+      const { item: dataProducer, entry } = await item.locate();
+      await this.media.ensureOn('dataProducer', item.id, entry, peer.router);
+      await peer.consumeData(dataProducer, item.ownerId);
+      return undefined;
     } catch (err) {
-      peer.consumedIds.delete(producer.id);
+      peer.release(item.id);
       throw err;
     }
   }
 
-  private trackConsumer(peer: Peer, consumer: types.Consumer) {
-    peer.consumers.set(consumer.id, consumer);
-    const gone = (reason: string) => {
-      peer.consumers.delete(consumer.id);
-      peer.consumedIds.delete(consumer.producerId);
-      if (!peer.closed) peer.notify('consumerClosed', { consumerId: consumer.id, reason });
-    };
-    consumer.on('transportclose', () => gone('transport closed'));
-    consumer.on('producerclose', () => gone('producer closed'));
-    consumer.observer.on('close', () => {
-      peer.consumers.delete(consumer.id);
-      peer.consumedIds.delete(consumer.producerId);
-    });
-    consumer.on('producerpause', () => peer.notify('consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => peer.notify('consumerResumed', { consumerId: consumer.id }));
-    consumer.on('score', (s) => peer.notify('consumerScore', { consumerId: consumer.id, ...s }));
-    consumer.on('layerschange', (layers) => peer.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
-  }
+  // ---- internals --------------------------------------------------------------------------
 
-  private async consumeData(peer: Peer, { ownerId, item: dataProducer, entry }: Source<types.DataProducer>) {
-    const transport = peer.recvTransport;
-    if (!transport?.sctpParameters) return;
-    if (peer.consumedIds.has(dataProducer.id)) return;
-    peer.consumedIds.add(dataProducer.id);
-    try {
-      await this.media.ensureOn('dataProducer', dataProducer.id, entry, peer.routerEntry);
-      const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId } });
-      peer.dataConsumers.set(dataConsumer.id, dataConsumer);
-      const gone = (reason: string) => {
-        peer.dataConsumers.delete(dataConsumer.id);
-        peer.consumedIds.delete(dataProducer.id);
-        if (!peer.closed) peer.notify('dataConsumerClosed', { dataConsumerId: dataConsumer.id, reason });
-      };
-      dataConsumer.on('transportclose', () => gone('transport closed'));
-      dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
-      peer.notify('newDataConsumer', {
-        dataConsumerId: dataConsumer.id,
-        dataProducerId: dataProducer.id,
-        peerId: ownerId,
-        label: dataConsumer.label,
-        protocol: dataConsumer.protocol,
-        sctpStreamParameters: dataConsumer.sctpStreamParameters!,
-        appData: dataProducer.appData,
+  /** The room's side of a peer's events: its producers enter and leave the catalogue. */
+  private wire(peer: Peer) {
+    peer.on('ready', () => peer.schedule(() => this.subscribeAll(peer)));
+    peer.on('producerAdded', (producer) => {
+      if (producer.kind === 'audio') {
+        this.media.observeAudio(producer, peer.router).catch((err) => this.log.warn({ err }, 'active speaker observer'));
+      }
+      this.offer({
+        kind: 'producer', id: producer.id, ownerId: peer.id,
+        info: { id: producer.id, kind: producer.kind, paused: producer.paused, appData: producer.appData },
+        locate: async () => ({ item: producer, entry: peer.router }),
       });
-    } catch (err) {
-      peer.consumedIds.delete(dataProducer.id);
-      throw err;
-    }
+      this.emit('peerChanged', peer);
+    });
+    peer.on('dataProducerAdded', (dataProducer) => {
+      this.offer({
+        kind: 'dataProducer', id: dataProducer.id, ownerId: peer.id,
+        info: { id: dataProducer.id, label: dataProducer.label, protocol: dataProducer.protocol, appData: dataProducer.appData },
+        locate: async () => ({ item: dataProducer, entry: peer.router }),
+      });
+      this.emit('peerChanged', peer);
+    });
+    peer.on('producerClosed', (id) => {
+      this.withdraw(id);
+      this.emit('peerChanged', peer);
+    });
+    peer.on('changed', () => this.emit('peerChanged', peer));
   }
-}
 
-function consumerParams(consumer: types.Consumer, ownerId: string, producer: types.Producer): ConsumerParams {
-  return {
-    consumerId: consumer.id,
-    producerId: consumer.producerId,
-    peerId: ownerId,
-    kind: consumer.kind,
-    type: consumer.type,
-    rtpParameters: consumer.rtpParameters as ConsumerParams['rtpParameters'],
-    producerPaused: consumer.producerPaused,
-    appData: producer.appData,
-  };
+  /** A peer leaves: its producers leave the catalogue, its objects close, the others are told. */
+  private retire(peer: Peer, reason: string, kick?: Kick) {
+    // A replaced peer's successor has produced nothing yet, so everything under this id is the old peer's.
+    for (const item of this.catalogue.ofOwner(peer.id)) this.withdraw(item.id);
+    peer.close();
+    this.media.releaseRouter(peer.router);
+    if (kick) peer.removed(kick.code, kick.message, kick.rejoin);
+    this.broadcast('peerLeft', { peerId: peer.id }, this.peers.get(peer.id));
+    this.log.info({ peerId: peer.id, reason, peers: this.peers.size }, 'peer left');
+    this.emit('peerLeft', peer, reason);
+  }
 }

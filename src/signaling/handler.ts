@@ -1,24 +1,22 @@
 import type { Grant, Grants } from '../auth/grants.js';
 import type { TokenVerifier } from '../auth/tokens.js';
-import type { RoomRouter } from '../cluster/room-router.js';
+import type { RoomAllocator } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import type { Notify, Peer } from '../rooms/peer.js';
+import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { RequestData, RequestMethod, ResponseData } from './protocol.js';
 
-/** What the signaling layer needs from the rest of the node, injected by the plugin. */
+/** What the signaling layer needs from the rest of the node, given to the plugin at construction. */
 export interface SignalingDeps {
   config: Config;
   rooms: RoomRegistry;
   verifier: TokenVerifier;
+  /** Which node hosts a room: this one alone, or the cluster's choice. */
+  allocator: RoomAllocator;
   metrics: SignalingObserver;
   log: Logger;
-  /** Where rooms live: this node alone, or the cluster. Set once the node knows its address. */
-  router: RoomRouter;
-  /** Cross-region participants attach here instead of being redirected (cluster.spanRegions). */
-  spanRegions: boolean;
 }
 
 /** Metrics hooks; bounded labels only (method names from the protocol, error codes). */
@@ -32,11 +30,12 @@ export interface SignalingObserver {
 export interface SessionContext {
   readonly deps: SignalingDeps;
   readonly log: Logger;
-  readonly notify: Notify;
-  attach(peer: Peer, room: Room): void;
-  detach(peer: Peer): void;
-  /** Runs after the response is on the wire (e.g. newConsumer must follow createTransport's response). */
-  afterResponse(job: () => Promise<unknown> | void): void;
+  /** The session as its peer sees it: notifications, its work queue, removal. */
+  readonly session: PeerSession;
+  /** The session now speaks for `peer` in `room`. */
+  enter(peer: Peer, room: Room): void;
+  /** The session no longer speaks for a peer (it left). */
+  leave(): void;
 }
 
 export interface JoinedContext extends SessionContext {

@@ -6,6 +6,7 @@
  * docs/protocol.md is generated from them (tests fail when the document is stale).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
 import { ERROR_CODES } from './errors.js';
@@ -18,7 +19,10 @@ const Kind = literals(['audio', 'video']);
 const Direction = literals(['send', 'recv']);
 
 // mediasoup parameter shapes. Checked here for structure; mediasoup checks the semantics
-// and its refusals come back as INVALID_PARAMETERS.
+// and its refusals come back as INVALID_PARAMETERS. Each schema's static type *is* the
+// mediasoup type (Type.Unsafe keeps the runtime schema), so no cast sits between the wire
+// and mediasoup.
+const mediasoupShape = <T>(schema: TSchema) => Type.Unsafe<T>(schema);
 const RtcpFeedback = Type.Object({ type: Type.String(), parameter: Type.Optional(Type.String()) });
 const CodecParameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
 const RtpCodecCapability = Type.Object({
@@ -37,11 +41,11 @@ const RtpHeaderExtension = Type.Object({
   preferredEncrypt: Type.Optional(Type.Boolean()),
   direction: Type.Optional(Type.String()),
 });
-const RtpCapabilities = Type.Object({
+const RtpCapabilities = mediasoupShape<types.RtpCapabilities>(Type.Object({
   codecs: Type.Optional(Type.Array(RtpCodecCapability)),
   headerExtensions: Type.Optional(Type.Array(RtpHeaderExtension)),
-}, { title: 'RtpCapabilities', description: 'mediasoup RtpCapabilities.' });
-const RtpParameters = Type.Object({
+}, { title: 'RtpCapabilities', description: 'mediasoup RtpCapabilities.' }));
+const RtpParameters = mediasoupShape<types.RtpParameters>(Type.Object({
   mid: Type.Optional(Type.String()),
   codecs: Type.Array(Type.Object({
     mimeType: Type.String(),
@@ -68,13 +72,13 @@ const RtpParameters = Type.Object({
     maxBitrate: Type.Optional(Type.Number()),
   }))),
   rtcp: Type.Optional(Type.Object({ cname: Type.Optional(Type.String()), reducedSize: Type.Optional(Type.Boolean()) })),
-}, { title: 'RtpParameters', description: 'mediasoup RtpParameters.' });
-const DtlsParameters = Type.Object({
+}, { title: 'RtpParameters', description: 'mediasoup RtpParameters.' }));
+const DtlsParameters = mediasoupShape<types.DtlsParameters>(Type.Object({
   role: Type.Optional(literals(['auto', 'client', 'server'])),
   fingerprints: Type.Array(Type.Object({ algorithm: Type.String(), value: Type.String() }), { minItems: 1 }),
-}, { title: 'DtlsParameters' });
-const IceParameters = Type.Object({ usernameFragment: Type.String(), password: Type.String(), iceLite: Type.Optional(Type.Boolean()) }, { title: 'IceParameters' });
-const IceCandidate = Type.Object({
+}, { title: 'DtlsParameters' }));
+const IceParameters = mediasoupShape<types.IceParameters>(Type.Object({ usernameFragment: Type.String(), password: Type.String(), iceLite: Type.Optional(Type.Boolean()) }, { title: 'IceParameters' }));
+const IceCandidate = mediasoupShape<types.IceCandidate>(Type.Object({
   foundation: Type.String(),
   priority: Type.Integer(),
   address: Type.String(),
@@ -82,7 +86,7 @@ const IceCandidate = Type.Object({
   port: Type.Integer(),
   type: Type.String(),
   tcpType: Type.Optional(Type.String()),
-}, { title: 'IceCandidate' });
+}, { title: 'IceCandidate' }));
 /** mediasoup 3.20 dropped SctpCapabilities; protocol v1 still accepts the field for one more version, and ignores it. */
 const SctpCapabilities = Type.Object({ numStreams: Type.Object({ OS: Type.Integer({ minimum: 1, maximum: 65535 }), MIS: Type.Integer({ minimum: 1, maximum: 65535 }) }) }, {
   title: 'SctpCapabilities', description: 'Deprecated and ignored (mediasoup-client 3.20+ has no sctpCapabilities). Accepted until protocol v2.',
@@ -95,12 +99,12 @@ const SctpParameters = Type.Object({
   MIS: Type.Integer({ description: 'Deprecated: for mediasoup-client before 3.20. Removed in protocol v2.' }),
   maxMessageSize: Type.Integer({ description: 'Deprecated: maxSendMessageSize, for mediasoup-client before 3.20. Removed in protocol v2.' }),
 }, { title: 'SctpParameters', description: 'Pass as sctpParameters to device.createSendTransport / createRecvTransport.' });
-const SctpStreamParameters = Type.Object({
+const SctpStreamParameters = mediasoupShape<types.SctpStreamParameters>(Type.Object({
   streamId: Type.Integer({ minimum: 0, maximum: 65534 }),
   ordered: Type.Optional(Type.Boolean()),
   maxPacketLifeTime: Type.Optional(Type.Integer({ minimum: 0 })),
   maxRetransmits: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { title: 'SctpStreamParameters' });
+}, { title: 'SctpStreamParameters' }));
 const ProducerInfo = Type.Object({ id: Id, kind: Kind, paused: Type.Boolean(), appData: AppData }, { title: 'ProducerInfo' });
 const DataProducerInfo = Type.Object({ id: Id, label: Type.String(), protocol: Type.String(), appData: AppData }, { title: 'DataProducerInfo' });
 const PeerInfo = Type.Object({
@@ -292,6 +296,9 @@ export const ErrorBody = Type.Object({
     title: 'Redirect', description: 'With REDIRECT: the node that hosts the room.',
   })),
 });
+
+/** Shapes other parts of the node reuse (the cluster bus carries peers and pipe parameters). */
+export const shapes = { Id, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters };
 
 /** The wire envelopes. Every frame is one JSON object of one of these shapes. */
 export const RequestEnvelope = Type.Object({

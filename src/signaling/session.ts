@@ -1,7 +1,7 @@
 import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
-import type { Peer } from '../rooms/peer.js';
+import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import { ERRORS, SignalingError, type ErrorCode, type Redirect } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
@@ -13,38 +13,52 @@ import { parseRequest, RequestError } from './validation.js';
 export const MAX_QUEUED_REQUESTS = 64;
 
 /**
- * One WebSocket connection. Requests run one at a time, in order, so a client's
- * connectTransport is always done before its produce.
+ * One WebSocket connection. Its work runs one job at a time, in order: the client's requests,
+ * and what the room schedules for its peer. So a client's connectTransport is always done
+ * before its produce, and a newConsumer never overtakes the createTransport response before it.
  */
-export class SignalingSession implements SessionContext {
+export class SignalingSession implements SessionContext, PeerSession {
   peer?: Peer;
   room?: Room;
   everJoined = false;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
-  private pendingAfter: Array<() => Promise<unknown> | void> = [];
 
   constructor(private readonly socket: WebSocket, readonly deps: SignalingDeps, readonly log: Logger) {}
+
+  get session(): PeerSession {
+    return this;
+  }
 
   readonly notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => {
     this.send({ type: 'notification', method, data });
   };
 
-  attach(peer: Peer, room: Room) {
+  schedule(job: () => Promise<unknown>) {
+    this.queue = this.queue.then(async () => {
+      try {
+        await job();
+      } catch (err) {
+        this.log.warn({ err }, 'scheduled work failed');
+      }
+    });
+  }
+
+  removed(peer: Peer, code: string, message: string, rejoin: boolean) {
+    if (this.peer !== peer) return;
+    this.leave();
+    this.notify('disconnected', { code, message, rejoin });
+  }
+
+  enter(peer: Peer, room: Room) {
     this.peer = peer;
     this.room = room;
     this.everJoined = true;
   }
 
-  /** Forgets `peer` if it is still this session's peer (a stale peer's removal must not undo a newer join). */
-  detach(peer: Peer) {
-    if (this.peer !== peer) return;
+  leave() {
     this.peer = undefined;
     this.room = undefined;
-  }
-
-  afterResponse(job: () => Promise<unknown> | void) {
-    this.pendingAfter.push(job);
   }
 
   onMessage(text: string) {
@@ -71,7 +85,7 @@ export class SignalingSession implements SessionContext {
   onClose() {
     const { peer, room } = this;
     if (peer && room) {
-      this.detach(peer);
+      this.leave();
       room.remove(peer);
     }
   }
@@ -89,14 +103,6 @@ export class SignalingSession implements SessionContext {
       const id = request?.id ?? (err instanceof RequestError ? err.requestId : null);
       this.send({ type: 'response', id, ok: false, error });
     }
-    const jobs = this.pendingAfter.splice(0);
-    for (const job of jobs) {
-      try {
-        await job();
-      } catch (err) {
-        this.log.warn({ err }, 'post-response work failed');
-      }
-    }
   }
 
   private async dispatch(request: ClientRequest): Promise<unknown> {
@@ -105,19 +111,19 @@ export class SignalingSession implements SessionContext {
       if (this.peer) throw new SignalingError('ALREADY_JOINED');
       return handler.run(this as never, request.data as never);
     }
-    if (!this.peer || !this.room) throw new SignalingError('NOT_JOINED');
+    const { peer, room } = this;
+    if (!peer || !room) throw new SignalingError('NOT_JOINED');
     const ctx: JoinedContext = {
       deps: this.deps,
-      log: this.peer.log,
-      notify: this.notify,
-      attach: (peer, room) => this.attach(peer, room),
-      detach: (peer) => this.detach(peer),
-      afterResponse: (job) => this.afterResponse(job),
-      peer: this.peer,
-      room: this.room,
+      log: peer.log,
+      session: this,
+      enter: (p, r) => this.enter(p, r),
+      leave: () => this.leave(),
+      peer,
+      room,
     };
     const grant = typeof handler.grant === 'function' ? handler.grant(request.data as never, ctx) : handler.grant;
-    if (!hasGrant(this.peer.identity.grants, grant)) {
+    if (!hasGrant(peer.claims.grants, grant)) {
       throw new SignalingError('PERMISSION_DENIED', `${request.method} needs the ${grant} grant`);
     }
     return handler.run(ctx as never, request.data as never);

@@ -2,15 +2,23 @@ import { createHmac } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
+import type { RoomMessage } from '../../src/cluster/bus-messages.js';
 import { ClusterBus } from '../../src/cluster/cluster-bus.js';
+import { keys } from '../../src/cluster/keys.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/werift-peer.js';
 
-describe('node-to-node messages are authenticated', () => {
+const SECRET = 'shared-cluster-secret';
+const signed = (envelope: object, secret = SECRET) => {
+  const body = JSON.stringify(envelope);
+  return JSON.stringify({ body, sig: createHmac('sha256', secret).update(body).digest('base64url') });
+};
+
+describe('node-to-node messages are authenticated and typed', () => {
   let redis: RedisServer;
   const conns: Redis[] = [];
   const log = pino({ level: 'silent' });
-  const bus = (id: string, secret = 'shared-cluster-secret') => {
+  const bus = (id: string, secret = SECRET) => {
     const [pub, sub] = [redis.client(), redis.client()];
     conns.push(pub, sub);
     return new ClusterBus(pub, sub, id, secret, log);
@@ -24,27 +32,46 @@ describe('node-to-node messages are authenticated', () => {
     await redis.down();
   });
 
-  it('delivers signed messages, drops forged and stale ones, and answers RPCs', async () => {
+  it('delivers signed, well-formed messages; drops and counts forged, stale and malformed ones without throwing', async () => {
     const [a, b, mallory] = [bus('a'), bus('b'), bus('mallory', 'guessed-secret')];
     await Promise.all([a.start(), b.start(), mallory.start()]);
-    const got: Array<[string, unknown, string]> = [];
-    await b.subscribe('room-x', (type, data, from) => got.push([type, data, from]));
+    const got: Array<[RoomMessage, string]> = [];
+    await b.subscribe('room-x', (message, from) => got.push([message, from]));
 
-    await a.publish('room-x', 'peer', { id: 'buyer' });
-    await mallory.publish('room-x', 'peer', { id: 'intruder' });
+    await a.publish('room-x', { type: 'peerLeft', data: { peerId: 'buyer' } });
+    await mallory.publish('room-x', { type: 'peerLeft', data: { peerId: 'intruder' } });
     // A correctly signed message replayed long after it was sent.
-    const body = JSON.stringify({ from: 'a', ts: Date.now() - 120_000, type: 'peer', data: { id: 'replayed' } });
-    const sig = createHmac('sha256', 'shared-cluster-secret').update(body).digest('base64url');
-    await conns[0].publish('room-x', JSON.stringify({ body, sig }));
+    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now() - 120_000, type: 'peerLeft', data: { peerId: 'replayed' } }));
     await conns[0].publish('room-x', 'not json at all');
+    // Correctly signed, but not a message of the protocol: unknown type, wrong data, no envelope.
+    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now(), type: 'takeOver', data: {} }));
+    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now(), type: 'peer', data: { info: { id: 'x' }, joinedAt: 'soon' } }));
+    await conns[0].publish('room-x', signed(['not', 'an', 'envelope']));
 
-    await waitFor(() => b.rejected >= 3, 'rejections');
-    expect(got).toEqual([['peer', { id: 'buyer' }, 'a']]);
+    await waitFor(() => b.dropped.unauthenticated >= 2 && b.dropped.stale >= 1 && b.dropped.malformed >= 3, 'every bad message counted');
+    expect(b.dropped).toEqual({ unauthenticated: 2, stale: 1, malformed: 3 });
+    expect(got).toEqual([[{ type: 'peerLeft', data: { peerId: 'buyer' } }, 'a']]);
+    for (const x of [a, b, mallory]) x.close();
+  });
 
-    b.onRpc('add', async ({ x, y }) => x + y);
-    expect(await a.rpc<number>('b', 'add', { x: 2, y: 3 })).toBe(5);
-    await expect(a.rpc('b', 'nope', {})).rejects.toThrow(/no cluster method nope/);
-    await expect(mallory.rpc('b', 'add', { x: 1, y: 1 }, 500)).rejects.toThrow(/did not answer/);
+  it('answers typed RPCs, refuses malformed requests and replies, and times out for the wrong secret', async () => {
+    const [a, b, mallory] = [bus('a2'), bus('b2'), bus('mallory2', 'guessed-secret')];
+    await Promise.all([a.start(), b.start(), mallory.start()]);
+    b.onRpc('pipe.close', async ({ roomId }) => (roomId === 'r1' ? null : Promise.reject(new Error(`no room ${roomId}`))));
+    expect(await a.rpc('b2', 'pipe.close', { roomId: 'r1' })).toBeNull();
+    await expect(a.rpc('b2', 'pipe.close', { roomId: 'r2' })).rejects.toThrow(/no room r2/);
+    await expect(a.rpc('b2', 'pipe.consume', { roomId: 'r1', producerId: 'p' })).rejects.toThrow(/no cluster method pipe.consume/);
+    await expect(mallory.rpc('b2', 'pipe.close', { roomId: 'r1' }, 500)).rejects.toThrow(/did not answer/);
+
+    // A request whose data does not match its schema is dropped, never handed to the handler.
+    const before = b.dropped.malformed;
+    await conns[0].publish(keys.nodeRpc('b2'), signed({ from: 'a2', ts: Date.now(), type: 'pipe.close', data: { roomId: 42 }, id: 'x', replyTo: keys.nodeRpc('a2') }));
+    await waitFor(() => b.dropped.malformed > before, 'the malformed request counted');
+
+    // A reply that does not match the method's response schema rejects the caller.
+    a.onRpc('pipe.consume', async () => ({ kind: 'audio' as const, rtpParameters: { codecs: [] }, paused: false, appData: {} }));
+    b.onRpc('pipe.consume', async () => ({ kind: 'smell' }) as never);
+    await expect(a.rpc('b2', 'pipe.consume', { roomId: 'r1', producerId: 'p' })).rejects.toThrow(/malformed reply/);
     for (const x of [a, b, mallory]) x.close();
   });
 });

@@ -123,7 +123,7 @@ describe('VP9 SVC', () => {
       await sdkCall(receiver, t.http, t.token({ room: 'svc', identity: 'buyer', role: 'buyer' }));
       const room = t.node.rooms.get('svc')!;
       await waitForStats(receiver, 'VP9 at full size', (s) => s.some((x) => x.kind === 'video' && x.frameWidth === 1280));
-      const consumer = [...room.peers.get('buyer')!.consumers.values()].find((c) => c.kind === 'video')!;
+      const consumer = [...room.peers.get('buyer')!.all('consumer')].find((c) => c.kind === 'video')!;
       expect(consumer.type).toBe('svc');
       expect(consumer.rtpParameters.codecs[0].mimeType).toBe('video/VP9');
       await receiver.evaluate(async (id) => (window as any).demo.call.setPreferredLayers(id, 0), consumer.id);

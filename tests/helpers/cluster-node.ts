@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { MintRequest } from '../../src/auth/tokens.js';
+import { signalingUrl } from '../../src/signaling/url.js';
 
 const auth = loadConfig({}).auth;
 export const API_KEY = auth.apiKeys[0];
@@ -17,12 +18,13 @@ export class ClusterNode {
   private constructor(readonly id: string, readonly region: string, readonly proc: ChildProcess) {}
 
   get ws() {
-    return `${this.url.replace(/^http/, 'ws')}/v1/rtc`;
+    return signalingUrl(this.url);
   }
 
   static async start(id: string, region: string, redisUrl: string, env: Record<string, string> = {}): Promise<ClusterNode> {
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel is how the node tells us where it listens (src/main.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
         ...process.env,
         NODE_ENV: 'test', LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1',
@@ -36,13 +38,20 @@ export class ClusterNode {
     node.exitCode = new Promise((r) => proc.once('exit', (code) => r(code)));
     proc.stdout!.on('data', (d) => (node.logs += d));
     proc.stderr!.on('data', (d) => (node.logs += d));
-    const deadline = Date.now() + 30_000;
-    while (!node.url) {
-      const port = /"port":(\d+),"signaling"/.exec(node.logs)?.[1];
-      if (port) node.url = `http://127.0.0.1:${port}`;
-      else if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`node ${id} did not start:\n${node.logs}`);
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    node.url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('timed out')), 30_000);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        proc.kill('SIGKILL');
+        reject(new Error(`node ${id} did not start (${err.message}):\n${node.logs}`));
+      };
+      proc.on('message', (m: { type?: string; url?: string }) => {
+        if (m.type !== 'listening' || !m.url) return;
+        clearTimeout(timer);
+        resolve(m.url);
+      });
+      proc.once('exit', (code) => fail(new Error(`exited with ${code}`)));
+    });
     return node;
   }
 

@@ -25,7 +25,7 @@ export async function startTestNode(overrides: ConfigOverrides = {}): Promise<Te
     media: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0, ...overrides.media },
   });
   const node = await createNode(config, createLogger(config));
-  const { port } = await node.listen();
+  const port = await node.listen();
   return {
     node,
     config,

@@ -3,6 +3,7 @@
  * read the client's local description, and write the server side from the transport's
  * ICE/DTLS parameters (mediasoup-client does the same for browsers).
  */
+import type { types } from 'mediasoup';
 import type { ResponseData } from '../../src/signaling/protocol.js';
 
 type TransportInfo = ResponseData<'createTransport'>;
@@ -12,12 +13,12 @@ export interface LocalSection {
   kind: 'audio' | 'video' | 'application';
   mid: string;
   codecs: Array<{ payloadType: number; mimeType: string; clockRate: number; channels?: number; parameters: Record<string, string | number>; rtcpFeedback: Array<{ type: string; parameter?: string }> }>;
-  headerExtensions: Array<{ id: number; uri: string }>;
+  headerExtensions: Array<{ id: number; uri: types.RtpHeaderExtensionUri }>;
   ssrc?: number;
   cname?: string;
 }
 
-export function parseLocal(sdp: string): { fingerprint: { algorithm: string; value: string }; sections: LocalSection[] } {
+export function parseLocal(sdp: string): { fingerprint: types.DtlsFingerprint; sections: LocalSection[] } {
   const [session, ...medias] = sdp.split(/\r?\n(?=m=)/);
   const fp = /a=fingerprint:(\S+) (\S+)/.exec(sdp);
   if (!fp) throw new Error('local SDP has no fingerprint');
@@ -34,12 +35,13 @@ export function parseLocal(sdp: string): { fingerprint: { algorithm: string; val
       const rtcpFeedback = [...m.matchAll(new RegExp(`a=rtcp-fb:${pt} (\\S+)(?: (\\S+))?`, 'g'))].map(([, type, parameter]) => ({ type, ...(parameter ? { parameter } : {}) }));
       return { payloadType: Number(pt), mimeType: `${kind}/${name}`, clockRate: Number(rate), ...(ch ? { channels: Number(ch) } : {}), parameters, rtcpFeedback };
     });
-    const headerExtensions = [...m.matchAll(/a=extmap:(\d+)(?:\/\w+)? (\S+)/g)].map(([, id, uri]) => ({ id: Number(id), uri }));
+    // SDP text is where the strings become mediasoup's literal types.
+    const headerExtensions = [...m.matchAll(/a=extmap:(\d+)(?:\/\w+)? (\S+)/g)].map(([, id, uri]) => ({ id: Number(id), uri: uri as types.RtpHeaderExtensionUri }));
     const ssrcLine = /a=ssrc:(\d+) cname:(\S+)/.exec(m);
     return { kind, mid, codecs, headerExtensions, ssrc: ssrcLine ? Number(ssrcLine[1]) : undefined, cname: ssrcLine?.[2] };
   });
   void session;
-  return { fingerprint: { algorithm: fp[1], value: fp[2] }, sections };
+  return { fingerprint: { algorithm: fp[1] as types.FingerprintAlgorithm, value: fp[2] }, sections };
 }
 
 function transportLines(t: TransportInfo, setup: 'passive' | 'actpass') {

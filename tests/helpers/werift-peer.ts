@@ -48,7 +48,7 @@ function vp8KeyFrame(size: number) {
 export interface Received { packets: number; bytes: number }
 
 /** RTP header extension id we use for ssrc-audio-level (werift negotiates none of its own here). */
-const AUDIO_LEVEL_EXT = { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level', id: 10 };
+const AUDIO_LEVEL_EXT = { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' as const, id: 10 };
 
 /**
  * A Node-side WebRTC client (werift) speaking our protocol: publishes synthetic opus and VP8,

@@ -70,7 +70,7 @@ describe('errors', () => {
     const rtpParameters = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
     expect(await failure(c.request('produce', { transportId: recv.transportId, kind: 'audio', rtpParameters }))).toBe('INVALID_STATE');
     const send = await c.request('createTransport', { direction: 'send' });
-    const dtlsParameters = { role: 'client' as const, fingerprints: [{ algorithm: 'sha-256', value: 'AB:'.repeat(31) + 'AB' }] };
+    const dtlsParameters = { role: 'client' as const, fingerprints: [{ algorithm: 'sha-256' as const, value: 'AB:'.repeat(31) + 'AB' }] };
     await c.request('connectTransport', { transportId: send.transportId, dtlsParameters });
     expect(await failure(c.request('connectTransport', { transportId: send.transportId, dtlsParameters }))).toBe('INVALID_STATE');
     const noData = await c.request('createTransport', { direction: 'send', enableSctp: false });

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
+import { signalingUrl } from '../../src/signaling/url.js';
 import { SignalingClient } from '../helpers/signaling-client.js';
 
 // node itself, not npx or the tsx CLI: they put a process between the signal and the node.
@@ -16,21 +17,20 @@ describe('the node process', () => {
   });
 
   it('starts with embedded defaults, serves /readyz, and exits cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let out = '';
-    child.stdout.on('data', (d) => (out += d));
+    child.stdout!.on('data', (d) => (out += d));
     try {
-      const deadline = Date.now() + 30_000;
-      let port: number | undefined;
-      while (!port && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        port = Number(/"port":(\d+),"signaling"/.exec(out)?.[1]) || undefined;
-      }
-      expect(port).toBeDefined();
-      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      // A parent with an IPC channel hears where the node listens.
+      const listening = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+        child.on('message', (m: { type?: string; port: number; url: string }) => m.type === 'listening' && resolve(m));
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      expect(listening.url).toBe(`http://127.0.0.1:${listening.port}`);
+      const ready = await fetch(`${listening.url}/readyz`);
       expect(ready.status).toBe(200);
       // Structured logs carry the room and peer they are about.
-      const client = await SignalingClient.connect(`ws://127.0.0.1:${port}/v1/rtc`);
+      const client = await SignalingClient.connect(signalingUrl(listening.url));
       await client.request('join', { token: mintToken(loadConfig({}).auth, { room: 'log-room', identity: 'log-peer' }).token });
       client.close();
       const deadline2 = Date.now() + 5000;

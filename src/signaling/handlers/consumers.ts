@@ -14,7 +14,7 @@ export const consumerHandlers: HandlerMap<
   pauseConsumer: {
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
-      await ctx.peer.own('consumer', consumerId).pause();
+      await ctx.peer.find('consumer', consumerId).pause();
       return {};
     },
   },
@@ -22,14 +22,14 @@ export const consumerHandlers: HandlerMap<
   resumeConsumer: {
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
-      await ctx.peer.own('consumer', consumerId).resume();
+      await ctx.peer.find('consumer', consumerId).resume();
       return {};
     },
   },
 
   closeConsumer: {
     async run(ctx, { consumerId }) {
-      ctx.peer.own('consumer', consumerId).close();
+      ctx.peer.find('consumer', consumerId).close();
       return {};
     },
   },
@@ -37,7 +37,7 @@ export const consumerHandlers: HandlerMap<
   setConsumerPreferredLayers: {
     grant: 'subscribe',
     async run(ctx, { consumerId, spatialLayer, temporalLayer }) {
-      const consumer = ctx.peer.own('consumer', consumerId);
+      const consumer = ctx.peer.find('consumer', consumerId);
       if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
         throw new SignalingError('INVALID_STATE', `a ${consumer.type} consumer has no layers to choose`);
       }
@@ -49,7 +49,7 @@ export const consumerHandlers: HandlerMap<
   requestKeyFrame: {
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
-      const consumer = ctx.peer.own('consumer', consumerId);
+      const consumer = ctx.peer.find('consumer', consumerId);
       if (consumer.kind !== 'video') throw new SignalingError('INVALID_STATE', 'key frames are for video consumers');
       await consumer.requestKeyFrame();
       return {};

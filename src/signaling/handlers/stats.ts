@@ -3,7 +3,7 @@ import type { HandlerMap } from '../handler.js';
 export const statsHandlers: HandlerMap<'getStats'> = {
   getStats: {
     async run(ctx, { target, id }) {
-      const stats = await ctx.peer.own(target, id).getStats();
+      const stats = await ctx.peer.find(target, id).getStats();
       return { stats: stats as unknown as Record<string, unknown>[] };
     },
   },

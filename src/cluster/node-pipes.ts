@@ -3,22 +3,21 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { announcedAddress } from '../media/worker-pool.js';
 import type { Room } from '../rooms/room.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { PipeTuple } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
 import type { NodeRegistry } from './node-registry.js';
 
-interface Tuple { ip: string; port: number; srtpParameters: types.SrtpParameters }
 /** Our end of a pipe, resolved once it is connected to the other node's end. */
 type PipeEnd = Promise<types.PipeTransport>;
 
 /**
- * Media between nodes. When a peer here consumes a producer on another node, that node
- * pipe-consumes it into a PipeTransport and this node pipe-produces it with the same id on
- * the room's first router, so it consumes like a local one. One PipeTransport pair per
- * (room, other node), with SRTP and RTX on, opened on first use: only consumed streams cross.
+ * Media between nodes. When a peer here consumes a producer hosted on another node, that node
+ * consumes it into a PipeTransport and this node produces it with the same id on the room's
+ * first router, so it consumes like a local one. One PipeTransport pair per (room, other
+ * node) and direction, with SRTP and RTX on, opened on first use: only consumed streams cross.
  * The control messages travel over the signed ClusterBus.
  */
-export class RemotePipes {
+export class NodePipes {
   // `${roomId}|${nodeId}` → our end of a pipe. Each direction has its own pair, so two nodes
   // bringing each other's streams at the same moment never tear down each other's pipe.
   /** Pipes that carry the other node's producers here (we opened them). */
@@ -30,7 +29,8 @@ export class RemotePipes {
   constructor(
     private readonly bus: ClusterBus,
     registry: NodeRegistry,
-    private readonly rooms: RoomRegistry,
+    /** The room here with this id, if any. */
+    private readonly roomOf: (roomId: string) => Room | undefined,
     private readonly media: Config['media'],
     private readonly log: Logger,
   ) {
@@ -38,20 +38,22 @@ export class RemotePipes {
     bus.onRpc('pipe.connect', ({ roomId, tuple }, from) => this.answerConnect(roomId, from, tuple));
     bus.onRpc('pipe.consume', ({ roomId, producerId }, from) => this.answerConsume(roomId, from, producerId));
     bus.onRpc('pipe.consumeData', ({ roomId, dataProducerId }, from) => this.answerConsumeData(roomId, from, dataProducerId));
-    bus.onRpc('pipe.close', async ({ roomId }, from) => this.closeEnds(roomId, from));
+    bus.onRpc('pipe.close', async ({ roomId }, from) => {
+      this.closeEnds(roomId, from);
+      return null;
+    });
   }
 
   /** Streams brought here from other nodes now (each crosses the link between regions). */
-  get pipedCount() {
+  get count() {
     return this.brought.size;
   }
 
-  /** Makes a remote producer available on `room`'s first router here. Idempotent. */
+  /** Makes a producer hosted on `nodeId` available on `room`'s first router here. Idempotent. */
   bringProducer(room: Room, nodeId: string, producerId: string): Promise<types.Producer> {
     return this.bring(room, producerId, async () => {
       const transport = await this.endTo(room, nodeId);
-      const params = await this.bus.rpc<{ kind: types.MediaKind; rtpParameters: types.RtpParameters; paused: boolean; appData: types.AppData }>(
-        nodeId, 'pipe.consume', { roomId: room.id, producerId });
+      const params = await this.bus.rpc(nodeId, 'pipe.consume', { roomId: room.id, producerId });
       return transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
     }) as Promise<types.Producer>;
   }
@@ -59,8 +61,7 @@ export class RemotePipes {
   bringDataProducer(room: Room, nodeId: string, dataProducerId: string): Promise<types.DataProducer> {
     return this.bring(room, dataProducerId, async () => {
       const transport = await this.endTo(room, nodeId);
-      const params = await this.bus.rpc<{ sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string; appData: types.AppData }>(
-        nodeId, 'pipe.consumeData', { roomId: room.id, dataProducerId });
+      const params = await this.bus.rpc(nodeId, 'pipe.consumeData', { roomId: room.id, dataProducerId });
       return transport.produceData({ id: dataProducerId, ...params });
     }) as Promise<types.DataProducer>;
   }
@@ -104,7 +105,7 @@ export class RemotePipes {
       pending.then((p) => (p.observer as { on(event: 'close', listener: () => void): unknown }).on('close', () => {
         if (this.brought.get(id) === pending) this.brought.delete(id);
       }), () => undefined);
-      room.log.debug({ id }, 'piping a remote producer here');
+      room.log.debug({ id }, 'piping a producer here from another node');
     }
     return pending;
   }
@@ -123,7 +124,7 @@ export class RemotePipes {
     });
   }
 
-  private tupleOf(transport: types.PipeTransport): Tuple {
+  private tupleOf(transport: types.PipeTransport): PipeTuple {
     return { ip: transport.tuple.localAddress ?? transport.tuple.localIp, port: transport.tuple.localPort, srtpParameters: transport.srtpParameters! };
   }
 
@@ -135,7 +136,7 @@ export class RemotePipes {
       const opening: PipeEnd = (async () => {
         const transport = await this.createTransport(room);
         try {
-          const remote = await this.bus.rpc<Tuple>(nodeId, 'pipe.connect', { roomId: room.id, tuple: this.tupleOf(transport) });
+          const remote = await this.bus.rpc(nodeId, 'pipe.connect', { roomId: room.id, tuple: this.tupleOf(transport) });
           await transport.connect(remote);
           return transport;
         } catch (err) {
@@ -153,13 +154,13 @@ export class RemotePipes {
   }
 
   private room(roomId: string): Room {
-    const room = this.rooms.get(roomId);
+    const room = this.roomOf(roomId);
     if (!room || room.closed) throw new Error(`room ${roomId} is not on this node`);
     return room;
   }
 
   /** The other node opened its end: open ours (replacing a stale one) and connect it. */
-  private async answerConnect(roomId: string, nodeId: string, tuple: Tuple): Promise<Tuple> {
+  private async answerConnect(roomId: string, nodeId: string, tuple: PipeTuple): Promise<PipeTuple> {
     const room = this.room(roomId);
     const key = `${roomId}|${nodeId}`;
     closeEnd(this.inEnds, key);
@@ -169,27 +170,32 @@ export class RemotePipes {
     return this.tupleOf(transport);
   }
 
-  /** The pipe `nodeId` opened to us for this room, and the local owner of `id`, with `id` moved onto the room's first router. */
+  /**
+   * The pipe `nodeId` opened to us for this room, and one of this node's own producers (never
+   * one piped in: streams cross one hop), moved onto the room's first router.
+   */
   private async pipeFor(roomId: string, nodeId: string, kind: 'producer' | 'dataProducer', id: string) {
     const room = this.room(roomId);
     const end = this.inEnds.get(`${roomId}|${nodeId}`);
-    const owner = [...room.peers.values()].find((p) => (kind === 'producer' ? p.producers : p.dataProducers).has(id));
-    if (!end || !owner) throw new Error(`no pipe from ${nodeId} or no ${kind} ${id} here`);
-    await room.media.ensureOn(kind, id, owner.routerEntry, room.media.routers[0]);
-    return { transport: await end, owner };
+    const item = room.find(id);
+    if (!end || !item || item.kind !== kind || !room.peers.has(item.ownerId)) throw new Error(`no pipe from ${nodeId} or no ${kind} ${id} here`);
+    const located = await item.locate();
+    await room.media.ensureOn(kind, id, located.entry, room.media.routers[0]);
+    return { transport: await end, item };
   }
 
   private async answerConsume(roomId: string, nodeId: string, producerId: string) {
-    const { transport, owner } = await this.pipeFor(roomId, nodeId, 'producer', producerId);
+    const { transport, item } = await this.pipeFor(roomId, nodeId, 'producer', producerId);
     const consumer = await transport.consume({ producerId });
-    return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: owner.producers.get(producerId)!.appData };
+    return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: item.info.appData };
   }
 
   private async answerConsumeData(roomId: string, nodeId: string, dataProducerId: string) {
-    const { transport, owner } = await this.pipeFor(roomId, nodeId, 'dataProducer', dataProducerId);
+    const { transport, item } = await this.pipeFor(roomId, nodeId, 'dataProducer', dataProducerId);
+    if (item.kind !== 'dataProducer') throw new Error(`${dataProducerId} is not a data producer`);
     const dataConsumer = await transport.consumeData({ dataProducerId });
-    const dp = owner.dataProducers.get(dataProducerId)!;
-    return { sctpStreamParameters: dataConsumer.sctpStreamParameters, label: dp.label, protocol: dp.protocol, appData: dp.appData };
+    const { label, protocol, appData } = item.info;
+    return { sctpStreamParameters: dataConsumer.sctpStreamParameters!, label, protocol, appData };
   }
 
   private closeEnds(roomId: string, nodeId: string) {

@@ -1,0 +1,60 @@
+/**
+ * Node-to-node messages: the single source of truth, as src/signaling/protocol.ts is for
+ * clients. The bus validates every message against these schemas on receipt; a malformed one
+ * is dropped and counted, never thrown.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { types } from 'mediasoup';
+import { shapes } from '../signaling/protocol.js';
+
+const { Id, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
+const RoomId = Type.String({ minLength: 1, maxLength: 128 });
+const SrtpParameters = Type.Unsafe<types.SrtpParameters>(Type.Object({
+  cryptoSuite: Type.String({ maxLength: 64 }),
+  keyBase64: Type.String({ maxLength: 256 }),
+}));
+/** One end of a pipe between two nodes. */
+const PipeTuple = Type.Object({ ip: Type.String({ maxLength: 64 }), port: Type.Integer({ minimum: 1, maximum: 65535 }), srtpParameters: SrtpParameters });
+
+/** Published on a room's channel to every node that hosts part of the room. */
+export const roomMessages = {
+  /** A peer's full current view: every change sends it whole, so a lost message heals with the next. */
+  peer: Type.Object({ info: PeerInfo, joinedAt: Type.Integer({ minimum: 0 }) }),
+  peerLeft: Type.Object({ peerId: Id }),
+};
+
+/** Requests to one node, each with its answer. */
+export const nodeRequests = {
+  /** Open our end of a pipe for `roomId` and connect it to yours; answers with our end. */
+  'pipe.connect': { request: Type.Object({ roomId: RoomId, tuple: PipeTuple }), response: PipeTuple },
+  /** Consume one of your producers into the pipe; answers with what to produce on our side. */
+  'pipe.consume': {
+    request: Type.Object({ roomId: RoomId, producerId: Id }),
+    response: Type.Object({ kind: Kind, rtpParameters: RtpParameters, paused: Type.Boolean(), appData: AppData }),
+  },
+  'pipe.consumeData': {
+    request: Type.Object({ roomId: RoomId, dataProducerId: Id }),
+    response: Type.Object({ sctpStreamParameters: SctpStreamParameters, label: Type.String(), protocol: Type.String(), appData: AppData }),
+  },
+  /** This node's part of the room ended: close the pipes to it. */
+  'pipe.close': { request: Type.Object({ roomId: RoomId }), response: Type.Null() },
+} satisfies Record<string, { request: TSchema; response: TSchema }>;
+
+export type RoomMessageType = keyof typeof roomMessages;
+export type RoomMessage = { [T in RoomMessageType]: { type: T; data: Static<(typeof roomMessages)[T]> } }[RoomMessageType];
+export type NodeMethod = keyof typeof nodeRequests;
+export type NodeRequest<M extends NodeMethod> = Static<(typeof nodeRequests)[M]['request']>;
+export type NodeResponse<M extends NodeMethod> = Static<(typeof nodeRequests)[M]['response']>;
+export type PipeTuple = Static<typeof PipeTuple>;
+
+/** Every signed message, before its data is checked by type. */
+export const Envelope = Type.Object({
+  from: Type.String({ minLength: 1, maxLength: 64 }),
+  ts: Type.Integer(),
+  type: Type.String({ maxLength: 64 }),
+  data: Type.Unknown(),
+  id: Type.Optional(Type.String({ maxLength: 64 })),
+  replyTo: Type.Optional(Type.String({ maxLength: 256 })),
+  error: Type.Optional(Type.String({ maxLength: 1024 })),
+});
+export type Envelope = Static<typeof Envelope>;

@@ -1,0 +1,45 @@
+import { SignalingError } from '../signaling/errors.js';
+import type { Allocation, NodeRef, RoomAllocator } from './allocator.js';
+import type { NodeInfo } from './node-info.js';
+import type { NodeRegistry } from './node-registry.js';
+import type { NodeSelector } from './node-selector.js';
+import type { Regions } from './regions.js';
+import type { RoomStore } from './room-store.js';
+
+/** Places rooms across the cluster: near the buyer, on the least-loaded node, exactly once. */
+export class ClusterAllocator implements RoomAllocator {
+  constructor(
+    readonly self: NodeRef,
+    private readonly store: RoomStore,
+    private readonly registry: NodeRegistry,
+    private readonly regions: Regions,
+    private readonly select: NodeSelector,
+    /** cluster.spanRegions: a participant in another region than the room's stays on its node. */
+    private readonly spanRegions: boolean,
+  ) {}
+
+  async allocate(roomId: string, region = this.self.region): Promise<Allocation> {
+    try {
+      const nodes = await this.registry.list();
+      const owner = await this.store.owner(roomId);
+      const current = owner && nodes.find((n) => n.id === owner);
+      if (current) return this.outcome(current);
+      const candidate = this.select(nodes, { region }, this.regions);
+      if (!candidate) throw new SignalingError('NODE_UNAVAILABLE', 'no node in the cluster can take a new room');
+      const winner = await this.store.claim(roomId, candidate.id);
+      const node = nodes.find((n) => n.id === winner) ?? (await this.registry.get(winner));
+      if (!node) throw new SignalingError('NODE_UNAVAILABLE', `room ${roomId} is owned by a node that just left; join again`);
+      return this.outcome(node);
+    } catch (err) {
+      if (err instanceof SignalingError) throw err;
+      throw new SignalingError('NODE_UNAVAILABLE', `the cluster store is unreachable: ${(err as Error).message}`);
+    }
+  }
+
+  private outcome(owner: NodeInfo): Allocation {
+    const node = { id: owner.id, region: owner.region, url: owner.url };
+    if (owner.id === this.self.id) return { kind: 'local', node };
+    if (this.spanRegions && owner.region !== this.self.region) return { kind: 'span', node };
+    return { kind: 'redirect', node };
+  }
+}

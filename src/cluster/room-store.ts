@@ -1,0 +1,143 @@
+import type { Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Redis } from 'ioredis';
+import { shapes } from '../signaling/protocol.js';
+import { keys } from './keys.js';
+
+/** A peer's entry in a room's peers hash: where it is, what it publishes, when it joined. */
+export const StoredPeer = Type.Object({
+  nodeId: Type.String({ minLength: 1, maxLength: 64 }),
+  info: shapes.PeerInfo,
+  joinedAt: Type.Integer({ minimum: 0 }),
+});
+export type StoredPeer = Static<typeof StoredPeer>;
+const storedPeerCheck = TypeCompiler.Compile(StoredPeer);
+
+/** What the heartbeat refreshes for one room this node hosts part of. */
+export interface HostedRoom {
+  roomId: string;
+  /** This node held the room's placement at the last refresh. */
+  owner: boolean;
+  /** This node's peers in the room, as they would be stored. */
+  peers(): StoredPeer[];
+}
+
+// The claim is one Lua script, so it is atomic in Redis: a room keeps its owner while
+// that owner is alive; otherwise the first caller's candidate wins and everyone follows.
+// KEYS[1] room key; ARGV[1] candidate node id; ARGV[2] ttl ms; ARGV[3] node key prefix.
+const CLAIM = `
+local owner = redis.call('GET', KEYS[1])
+if owner and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return owner end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]`;
+
+// Extends the placement this node holds. A missing key (Redis restarted and lost it) is
+// claimed back only by the node that held it. Returns 1 when this node is the owner.
+// KEYS[1] room key; ARGV[1] node id; ARGV[2] ttl ms; ARGV[3] '1' if this node held it.
+const REFRESH = `
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] or (not owner and ARGV[3] == '1') then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
+// Deletes a peer's entry only if this node wrote it: the peer may have moved to another node.
+// KEYS[1] room peers hash; ARGV[1] peer id; ARGV[2] node id.
+const DELETE_OWN_PEER = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and cjson.decode(raw).nodeId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+
+type StoreRedis = Redis & {
+  claimRoom(key: string, nodeId: string, ttlMs: number, prefix: string): Promise<string>;
+  refreshRoom(key: string, nodeId: string, ttlMs: number, held: '0' | '1'): Promise<number>;
+  deleteOwnPeer(key: string, peerId: string, nodeId: string): Promise<number>;
+};
+
+/**
+ * The only writer of room state in Redis: who owns each room (sfu:room:<id>) and which peers
+ * are in it on which node (sfu:room:<id>:peers). Peers are written when they change; the
+ * heartbeat only extends expiries, and rewrites a room's peers when Redis has lost them.
+ */
+export class RoomStore {
+  private readonly redis: StoreRedis;
+
+  constructor(redis: Redis, private readonly nodeId: string, private readonly roomTtlMs: number) {
+    redis.defineCommand('claimRoom', { numberOfKeys: 1, lua: CLAIM });
+    redis.defineCommand('refreshRoom', { numberOfKeys: 1, lua: REFRESH });
+    redis.defineCommand('deleteOwnPeer', { numberOfKeys: 1, lua: DELETE_OWN_PEER });
+    this.redis = redis as StoreRedis;
+  }
+
+  owner(roomId: string): Promise<string | null> {
+    return this.redis.get(keys.room(roomId));
+  }
+
+  /** Claims the room for `candidate` unless a live node owns it; returns the owner. */
+  claim(roomId: string, candidate: string): Promise<string> {
+    return this.redis.claimRoom(keys.room(roomId), candidate, this.roomTtlMs, keys.nodePrefix);
+  }
+
+  async putPeer(roomId: string, peerId: string, peer: StoredPeer) {
+    await this.redis.multi()
+      .hset(keys.roomPeers(roomId), peerId, JSON.stringify(peer))
+      .pexpire(keys.roomPeers(roomId), this.roomTtlMs)
+      .exec();
+  }
+
+  async deletePeer(roomId: string, peerId: string) {
+    await this.redis.deleteOwnPeer(keys.roomPeers(roomId), peerId, this.nodeId);
+  }
+
+  /** Every stored peer of the room; entries that do not parse are skipped. */
+  async peers(roomId: string): Promise<StoredPeer[]> {
+    const stored = await this.redis.hgetall(keys.roomPeers(roomId));
+    const out: StoredPeer[] = [];
+    for (const raw of Object.values(stored)) {
+      try {
+        const entry = JSON.parse(raw);
+        if (storedPeerCheck.Check(entry)) out.push(entry);
+      } catch {
+        // not ours to trust
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The heartbeat's share for rooms: extends every placement this node holds and every peers
+   * hash, in one round trip (three commands a room, whatever its size), and a second only for
+   * rooms whose entries Redis no longer has. Returns, per room, whether this node owns it now.
+   */
+  async refresh(rooms: readonly HostedRoom[]): Promise<Map<string, boolean>> {
+    const owned = new Map<string, boolean>();
+    if (rooms.length === 0) return owned;
+    const tx = this.redis.pipeline();
+    const local = rooms.map((room) => room.peers());
+    rooms.forEach((room, i) => {
+      (tx as unknown as StoreRedis).refreshRoom(keys.room(room.roomId), this.nodeId, this.roomTtlMs, room.owner ? '1' : '0');
+      tx.pexpire(keys.roomPeers(room.roomId), this.roomTtlMs);
+      // One of our entries stands for all of them: gone means Redis lost what we wrote.
+      tx.hexists(keys.roomPeers(room.roomId), local[i][0]?.info.id ?? '');
+    });
+    const results = (await tx.exec()) ?? [];
+    const rewrite = this.redis.multi();
+    let lost = 0;
+    rooms.forEach((room, i) => {
+      const [ownErr, own] = results[3 * i];
+      const [, present] = results[3 * i + 2];
+      if (ownErr) throw ownErr;
+      owned.set(room.roomId, own === 1);
+      const peers = local[i];
+      if (present === 0 && peers.length > 0) {
+        lost++;
+        rewrite.hset(keys.roomPeers(room.roomId), Object.fromEntries(peers.map((p) => [p.info.id, JSON.stringify(p)])));
+        rewrite.pexpire(keys.roomPeers(room.roomId), this.roomTtlMs);
+      }
+    });
+    if (lost > 0) await rewrite.exec();
+    return owned;
+  }
+}
