@@ -1,8 +1,8 @@
 /** A small typed event emitter for the browser (no Node 'events' module there). */
-export class Emitter<Events extends Record<string, unknown>> {
+export class Emitter<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();
 
-  /** Adds a listener; returns a function that removes it. */
+  /** Adds a listener; returns a function that removes it. Only the declared event names compile. */
   on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));

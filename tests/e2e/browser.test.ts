@@ -99,7 +99,7 @@ describe('with UDP blocked', () => {
       await joinDemo(b, t.http, { room: 'tcp-only', name: 'Buyer', role: 'buyer' });
       await waitForStats(b, 'video over TCP', (s) => videoFrames(s, aId) > 5);
       const protocols = await b.evaluate(async () => {
-        const report: RTCStatsReport = await (window as any).demo.call.recvTransport.getStats();
+        const report: RTCStatsReport = await (window as any).demo.call.connection.recvTransport.getStats();
         const all = [...report.values()];
         const pair = all.find((s: any) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
         return all.filter((s: any) => s.id === pair?.localCandidateId || s.id === pair?.remoteCandidateId).map((s: any) => s.protocol);

@@ -1,0 +1,45 @@
+import type { SfuError } from './errors.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+export type Source = 'camera' | 'microphone' | 'screen';
+/** VP8 and H264 send simulcast (three encodings); VP9 sends one SVC encoding with three spatial layers. */
+export type VideoCodec = 'VP8' | 'VP9' | 'H264';
+
+export interface Participant {
+  id: string;
+  name: string;
+  role: string;
+}
+
+export interface RemoteTrack {
+  participantId: string;
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  source?: string;
+  track: MediaStreamTrack;
+}
+
+export interface QualityWarning {
+  participantId: string;
+  kind?: 'audio' | 'video';
+  /** low-score: the SFU measures a poor stream (0-10 score below 5). */
+  reason: 'low-score';
+  score: number;
+}
+
+/** Every event a Call emits, with its payload. A name not listed here is a type error. */
+export interface CallEvents {
+  participantJoined: Participant;
+  participantLeft: Participant;
+  trackAdded: RemoteTrack;
+  trackRemoved: RemoteTrack;
+  activeSpeaker: { participantId: string };
+  connectionState: ConnectionState;
+  qualityWarning: QualityWarning;
+  data: { participantId: string; label: string; message: string };
+  chat: { participantId: string; text: string; at: number };
+  error: SfuError;
+}
+
+export type Emit = <K extends keyof CallEvents>(event: K, payload: CallEvents[K]) => void;

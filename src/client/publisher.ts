@@ -1,0 +1,141 @@
+import type { types } from 'mediasoup-client';
+import { SfuError } from './errors.js';
+import type { Source, VideoCodec } from './events.js';
+import type { NodeConnection } from './node-connection.js';
+
+export interface LocalTrack {
+  source: Source;
+  track: MediaStreamTrack;
+  producer?: types.Producer;
+  muted: boolean;
+  /** Send layers: simulcast encodings, or SVC layers for VP9. */
+  layered: boolean;
+  codec?: VideoCodec;
+}
+
+const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+/** k-SVC: three spatial layers (each half the size of the next) with three temporal layers each. */
+const SVC_ENCODINGS: types.RtpEncodingParameters[] = [{ scalabilityMode: 'L3T3_KEY', maxBitrate: 1_500_000 }];
+
+export async function getUserMedia(constraints: MediaStreamConstraints) {
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (err) {
+    throw new SfuError('MEDIA_UNAVAILABLE', `cannot open ${Object.keys(constraints).join(' and ')}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * What this participant sends: one local track per source, each produced on the current
+ * connection. The tracks outlive connections: after a rejoin they are produced again.
+ */
+export class Publisher {
+  private readonly local = new Map<Source, LocalTrack>();
+
+  constructor(private readonly connection: () => NodeConnection | undefined) {}
+
+  tracks(): Iterable<LocalTrack> {
+    return this.local.values();
+  }
+
+  byProducer(producerId: string) {
+    return [...this.local.values()].find((l) => l.producer?.id === producerId);
+  }
+
+  /** Publishes any track (replacing what the source published before). */
+  async publish(source: Source, track: MediaStreamTrack, layered: boolean, codec?: VideoCodec) {
+    // Publishing a source again replaces it: the old producer closes for everyone.
+    if (this.local.get(source)?.track !== track) await this.unpublish(source);
+    const local: LocalTrack = { source, track, muted: false, layered, codec };
+    this.local.set(source, local);
+    await this.produce(local);
+    return track;
+  }
+
+  async setMuted(source: Source, muted: boolean) {
+    const local = this.local.get(source);
+    if (!local) throw new SfuError('NOT_FOUND', `nothing published as ${source}`);
+    local.muted = muted;
+    local.track.enabled = !muted;
+    const connection = this.connection();
+    if (!local.producer || !connection?.open) return;
+    if (muted) local.producer.pause();
+    else local.producer.resume();
+    await connection.signaling.request(muted ? 'pauseProducer' : 'resumeProducer', { producerId: local.producer.id });
+  }
+
+  /** Switches to another camera: the given device, or the next one. The producer keeps its id. */
+  async switchCamera(deviceId?: string) {
+    const local = this.local.get('camera');
+    if (!local) throw new SfuError('NOT_FOUND', 'no camera is published');
+    const current = local.track.getSettings().deviceId;
+    if (!deviceId) {
+      const cams = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+      deviceId = cams[(cams.findIndex((c) => c.deviceId === current) + 1) % cams.length]?.deviceId;
+    }
+    const stream = await getUserMedia({ video: deviceId ? { deviceId: { exact: deviceId } } : true });
+    const track = stream.getVideoTracks()[0];
+    track.enabled = !local.muted;
+    await local.producer?.replaceTrack({ track });
+    local.track.stop();
+    local.track = track;
+    return track;
+  }
+
+  async unpublish(source: Source) {
+    const local = this.local.get(source);
+    if (!local) return;
+    this.local.delete(source);
+    local.track.stop();
+    const connection = this.connection();
+    if (local.producer && connection?.open) {
+      local.producer.close();
+      await connection.signaling.request('closeProducer', { producerId: local.producer.id }).catch(() => undefined);
+    }
+  }
+
+  /** The server ended one of our producers (its transport closed): it is produced again on the next rejoin. */
+  producerClosed(producerId: string) {
+    const local = this.byProducer(producerId);
+    local?.producer?.close();
+    if (local) local.producer = undefined;
+  }
+
+  /** After a (re)join: every local track is produced on the new connection. */
+  async republish() {
+    for (const local of this.local.values()) await this.produce(local);
+  }
+
+  /** The connection is gone: producers with it; the tracks stay for the next one. */
+  detach() {
+    for (const local of this.local.values()) local.producer = undefined;
+  }
+
+  stopAll() {
+    for (const local of this.local.values()) local.track.stop();
+    this.local.clear();
+  }
+
+  private async produce(local: LocalTrack) {
+    const connection = this.connection();
+    if (!connection?.open) return; // produced by the next rejoin
+    const transport = await connection.ensureSendTransport();
+    const codec = local.codec && connection.device.rtpCapabilities.codecs?.find((c) => c.mimeType.toLowerCase() === `video/${local.codec!.toLowerCase()}`);
+    if (local.codec && !codec) throw new SfuError('MEDIA_UNAVAILABLE', `${local.codec} is not available between this browser and the node`);
+    const layers = local.codec === 'VP9' ? SVC_ENCODINGS : CAMERA_ENCODINGS;
+    local.producer = await transport.produce({
+      track: local.track,
+      ...(codec ? { codec } : {}),
+      ...(local.layered ? { encodings: layers } : {}),
+      // Start high: without this the top simulcast layer takes ~20 s to appear.
+      codecOptions: local.track.kind === 'video' ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true },
+      stopTracks: false,
+      appData: { source: local.source, paused: local.muted },
+    });
+    if (local.muted) local.producer.pause();
+  }
+}

@@ -1,0 +1,67 @@
+import type { types } from 'mediasoup-client';
+import type { NotificationData } from '../signaling/protocol.js';
+import type { Emit, Participant, RemoteTrack } from './events.js';
+import { toClient, type NodeConnection } from './node-connection.js';
+
+const LOW_SCORE = 5;
+
+/** Who else is in the call and what this participant receives from them. */
+export class Subscriber {
+  readonly participants = new Map<string, Participant>();
+  readonly remoteTracks = new Map<string, RemoteTrack>();
+  private readonly consumers = new Map<string, types.Consumer>();
+
+  constructor(private readonly connection: () => NodeConnection | undefined, private readonly emit: Emit) {}
+
+  consumer(consumerId: string) {
+    return this.consumers.get(consumerId);
+  }
+
+  addParticipant(p: Participant) {
+    const participant = { id: p.id, name: p.name, role: p.role };
+    this.participants.set(p.id, participant);
+    this.emit('participantJoined', participant);
+  }
+
+  participantLeft(peerId: string) {
+    const p = this.participants.get(peerId);
+    this.participants.delete(peerId);
+    for (const t of [...this.remoteTracks.values()]) if (t.participantId === peerId) this.removeTrack(t.consumerId);
+    if (p) this.emit('participantLeft', p);
+  }
+
+  async newConsumer(d: NotificationData<'newConsumer'>) {
+    const connection = this.connection();
+    if (!connection?.recvTransport) return;
+    const consumer = await connection.recvTransport.consume({ id: d.consumerId, producerId: d.producerId, kind: d.kind, rtpParameters: toClient<types.RtpParameters>(d.rtpParameters) });
+    this.consumers.set(consumer.id, consumer);
+    const track: RemoteTrack = {
+      participantId: d.peerId, consumerId: consumer.id, producerId: d.producerId, kind: d.kind,
+      source: d.appData.source as string | undefined, track: consumer.track,
+    };
+    this.remoteTracks.set(consumer.id, track);
+    await connection.signaling.request('resumeConsumer', { consumerId: consumer.id });
+    this.emit('trackAdded', track);
+  }
+
+  consumerScore(d: NotificationData<'consumerScore'>) {
+    const t = this.remoteTracks.get(d.consumerId);
+    if (t && d.score < LOW_SCORE) this.emit('qualityWarning', { participantId: t.participantId, kind: t.kind, reason: 'low-score', score: d.score });
+  }
+
+  removeTrack(consumerId: string) {
+    this.consumers.get(consumerId)?.close();
+    this.consumers.delete(consumerId);
+    const track = this.remoteTracks.get(consumerId);
+    if (!track) return;
+    this.remoteTracks.delete(consumerId);
+    this.emit('trackRemoved', track);
+  }
+
+  /** The connection is gone: every remote track ends and everyone leaves, until the rejoin. */
+  clear() {
+    for (const id of [...this.remoteTracks.keys()]) this.removeTrack(id);
+    for (const p of [...this.participants.values()]) this.emit('participantLeft', p);
+    this.participants.clear();
+  }
+}
