@@ -23,6 +23,7 @@ const Direction = literals(['send', 'recv']);
 // mediasoup type (Type.Unsafe keeps the runtime schema), so no cast sits between the wire
 // and mediasoup.
 const mediasoupShape = <T>(schema: TSchema) => Type.Unsafe<T>(schema);
+type MediasoupStat = types.WebRtcTransportStat | types.ProducerStat | types.ConsumerStat | types.DataProducerStat | types.DataConsumerStat;
 const RtcpFeedback = Type.Object({ type: Type.String(), parameter: Type.Optional(Type.String()) });
 const CodecParameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
 const RtpCodecCapability = Type.Object({
@@ -241,7 +242,7 @@ export const requests = {
       target: literals(['transport', 'producer', 'consumer', 'dataProducer', 'dataConsumer']),
       id: Id,
     }, { additionalProperties: false }),
-    Type.Object({ stats: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
+    Type.Object({ stats: mediasoupShape<MediasoupStat[]>(Type.Array(Type.Record(Type.String(), Type.Unknown()))) }),
   ),
   kickPeer: req(
     'Remove another peer from the room. Needs the admin grant.',

@@ -4,7 +4,7 @@ export const statsHandlers: HandlerMap<'getStats'> = {
   getStats: {
     async run(ctx, { target, id }) {
       const stats = await ctx.peer.find(target, id).getStats();
-      return { stats: stats as unknown as Record<string, unknown>[] };
+      return { stats };
     },
   },
 };
