@@ -64,6 +64,18 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
     }
   });
 
+  it('serves the SDK with the demo turned off, as the Kubernetes base runs', async () => {
+    const plain = await startTestNode({ demo: { enabled: false } });
+    try {
+      expect((await fetch(`${plain.http}/demo/`)).status).toBe(404);
+      const sdk = await fetch(`${plain.http}/sdk/sfu-client.js`);
+      expect(sdk.status).toBe(200);
+      expect(await sdk.text()).toContain('setPreferredLayers');
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('the CLI mints tokens the node accepts', () => {
     const out = execFileSync('npx', ['tsx', 'src/auth/cli.ts', '--room', 'cli-room', '--identity', 'agent-3', '--role', 'agent', '--grant', 'admin=true'], {
       encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'silent' },
