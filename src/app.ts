@@ -3,6 +3,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
+import { LogLimiter } from './common/log-limiter.js';
+import { RateLimiter } from './common/rate-limiter.js';
 import { LocalAllocator } from './cluster/allocator.js';
 import { Cluster } from './cluster/cluster.js';
 import type { SelfInfo } from './cluster/node-registry.js';
@@ -20,9 +22,6 @@ import { RoomRegistry } from './rooms/room-registry.js';
 import { signalingPlugin } from './signaling/plugin.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Per-peer caps on what a client may create. */
-const PEER_LIMITS = { transports: 4, producers: 16 };
 
 /** The configured port, or a free one for port 0 (tests), so the node knows its URL before it starts. */
 async function resolvePort({ host, port }: Config['server']): Promise<number> {
@@ -67,13 +66,26 @@ export async function createNode(config: Config, log: Logger) {
   const rooms = new RoomRegistry({
     pool,
     media: config.media,
-    limits: { ...PEER_LIMITS, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
+    limits: {
+      transports: config.limits.transportsPerPeer,
+      producers: config.limits.producersPerPeer,
+      initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+      appDataBytes: config.limits.appDataBytes,
+      appDataDepth: config.limits.appDataDepth,
+      peersPerRoom: config.limits.peersPerRoom,
+      roomsPerNode: config.limits.roomsPerNode,
+    },
     log: nodeLog,
     attach: cluster && ((room) => cluster.attach(room)),
   });
   const metrics = createMetrics(pool, rooms, cluster);
 
-  const app = Fastify({ loggerInstance: nodeLog as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    loggerInstance: nodeLog as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    trustProxy: config.server.trustProxy,
+  });
   installHttpErrors(app);
   await app.register(healthPlugin, { pool, rooms, metrics });
   await app.register(tokenPlugin, { auth: config.auth });
@@ -81,7 +93,11 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(sdkPlugin);
   if (config.demo.enabled) await app.register(demoPlugin, { config });
   await app.register(signalingPlugin, {
-    deps: { config, rooms, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog },
+    deps: {
+      config, rooms, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog,
+      joinLimiter: new RateLimiter(config.limits.joinsPerIpPerMinute),
+      rejects: new LogLimiter(nodeLog),
+    },
   });
 
   let closing: Promise<void> | undefined;

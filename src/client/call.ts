@@ -22,6 +22,16 @@ export interface CallOptions {
   iceRestartTimeoutMs?: number;
   /** Full rejoin attempts after a drop before giving up (default 8). */
   maxRejoinAttempts?: number;
+  /**
+   * Hosts a REDIRECT may send the call to (it carries the token): names, or `*.domain` for
+   * any subdomain. Default: the URL's own host and its siblings under the same parent domain.
+   */
+  redirectHosts?: string[];
+  /**
+   * After the signaling socket drops, how long to try to resume (ms, default 10000; 0: rejoin
+   * at once). Keep it under the node's signaling.reconnectGraceMs (15 s by default).
+   */
+  resumeWindowMs?: number;
 }
 
 /**
@@ -46,7 +56,11 @@ export class Call extends Emitter<CallEvents> {
   constructor(private readonly url: string, private token: string, private readonly options: CallOptions = {}) {
     super();
     this.recovery = new Recovery(
-      { iceRestartTimeoutMs: options.iceRestartTimeoutMs ?? 8000, maxRejoinAttempts: options.maxRejoinAttempts ?? 8 },
+      {
+        iceRestartTimeoutMs: options.iceRestartTimeoutMs ?? 8000,
+        maxRejoinAttempts: options.maxRejoinAttempts ?? 8,
+        resumeWindowMs: options.resumeWindowMs ?? 10_000,
+      },
       {
         connection: () => this.connection,
         left: () => this.left,
@@ -54,9 +68,10 @@ export class Call extends Emitter<CallEvents> {
         emit: (e, p) => this.emit(e, p),
         teardown: () => this.teardown(),
         rejoin: async () => {
-          if (this.options.tokenProvider) this.token = await this.options.tokenProvider();
+          await this.refreshToken();
           await this.join();
         },
+        resume: () => this.resume(),
       },
     );
   }
@@ -193,16 +208,50 @@ export class Call extends Emitter<CallEvents> {
 
   // ---- internals --------------------------------------------------------------------------
 
+  private async refreshToken() {
+    if (this.options.tokenProvider) this.token = await this.options.tokenProvider();
+  }
+
   private async join() {
-    this.connection = await NodeConnection.open(this.url, this.token, this.options.autoSubscribe ?? true, {
+    this.adopt(await NodeConnection.open(this.url, this.token, this.options.autoSubscribe ?? true, {
       notification: (method, data) => this.onNotification(method, data),
-      dropped: () => void this.recovery.recover('signaling dropped'),
+      dropped: () => void this.recovery.signalingDropped(),
       transportState: (transport, state) => this.recovery.transportState(transport, state),
-    });
-    for (const p of this.connection.joined.peers) this.subscriber.addParticipant(p);
+    }, this.options.redirectHosts));
+    await this.afterJoin();
+  }
+
+  private adopt(connection: NodeConnection) {
+    this.connection = connection;
+    for (const p of connection.joined.peers) this.subscriber.addParticipant(p);
+  }
+
+  private async afterJoin() {
     await this.publisher.republish();
     // Open the chat channel now: a message sent before the others consume it would be lost.
-    if (this.connection.joined.grants.publishData) await this.messaging.ensureProducer();
+    if (this.connection!.joined.grants.publishData) await this.messaging.ensureProducer();
+  }
+
+  /** The socket dropped: the same participant on a new socket, reconciled with what the server kept. */
+  private async resume() {
+    const previous = this.connection!;
+    await this.refreshToken();
+    const { connection, resumed } = await previous.resume(this.token, this.options.autoSubscribe ?? true);
+    if (!resumed) {
+      // The node let the participant go: what belonged to the old connection goes too.
+      this.teardown();
+      this.adopt(connection);
+      await this.afterJoin();
+      return;
+    }
+    await this.subscriber.reconcile(connection.joined.peers, resumed.consumers);
+    await this.messaging.reconcile(resumed.dataProducerIds, resumed.dataConsumers);
+    this.publisher.reconcile(resumed.producerIds);
+    await this.afterJoin();
+    // A transport whose media path dropped too restarts ICE through the new socket.
+    for (const t of [connection.sendTransport, connection.recvTransport]) {
+      if (t && t.connectionState !== 'connected') this.recovery.transportState(t, t.connectionState);
+    }
   }
 
   private onNotification<M extends NotificationMethod>(method: M, data: NotificationData<M>) {

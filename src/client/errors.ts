@@ -1,7 +1,7 @@
 import type { ErrorCode, Redirect } from '../signaling/errors.js';
 
 /** Client-side failures that are not protocol errors. */
-export type ClientErrorCode = 'CONNECTION_FAILED' | 'SOCKET_CLOSED' | 'MEDIA_UNAVAILABLE' | 'NOT_CONNECTED';
+export type ClientErrorCode = 'CONNECTION_FAILED' | 'SOCKET_CLOSED' | 'MEDIA_UNAVAILABLE' | 'NOT_CONNECTED' | 'REDIRECT_REFUSED';
 
 /** Every error the SDK raises. `code` is the protocol's own error code when the server refused a request. */
 export class SfuError extends Error {

@@ -60,6 +60,17 @@ export class Messaging {
     });
   }
 
+  /** After a resume: keep what the server still has, open what we never heard of, drop the rest. */
+  async reconcile(dataProducerIds: string[], dataConsumers: NotificationData<'newDataConsumer'>[]) {
+    if (this.producer && !dataProducerIds.includes(this.producer.id)) {
+      this.producer.close();
+      this.producer = undefined;
+    }
+    const kept = new Set(dataConsumers.map((d) => d.dataConsumerId));
+    for (const id of [...this.consumers.keys()]) if (!kept.has(id)) this.dataConsumerClosed(id);
+    await Promise.all(dataConsumers.filter((d) => !this.consumers.has(d.dataConsumerId)).map((d) => this.newDataConsumer(d)));
+  }
+
   dataConsumerClosed(dataConsumerId: string) {
     this.consumers.get(dataConsumerId)?.close();
     this.consumers.delete(dataConsumerId);

@@ -3,6 +3,7 @@ import type { types } from 'mediasoup-client';
 import type { ResponseData } from '../signaling/protocol.js';
 import { signalingUrl } from '../signaling/url.js';
 import { SfuError } from './errors.js';
+import { defaultRedirectHosts, redirectAllowed } from './redirects.js';
 import { SignalingConnection, type NotificationHandler } from './signaling-connection.js';
 
 /**
@@ -28,40 +29,82 @@ export interface ConnectionHandlers {
  * mediasoup-client Device loaded with that room's router, and the send and recv transports.
  * A rejoin makes a new one: a rejoin may land on another router or node.
  */
+export type Resumed = NonNullable<ResponseData<'join'>['resumed']>;
+
 export class NodeConnection {
   sendTransport?: types.Transport;
   recvTransport?: types.Transport;
   private sending?: Promise<types.Transport>;
 
   private constructor(
-    readonly signaling: SignalingConnection,
+    /** Replaced when the client resumes on a new socket; the transports stay. */
+    public signaling: SignalingConnection,
     /** The signaling endpoint this connection reached (after any redirect). */
     readonly url: string,
-    readonly joined: ResponseData<'join'>,
+    public joined: ResponseData<'join'>,
     readonly device: Device,
     private readonly handlers: ConnectionHandlers,
   ) {}
 
-  /** Joins through the node at `baseUrl`, following REDIRECTs to the node that hosts the room. */
-  static async open(baseUrl: string, token: string, autoSubscribe: boolean, handlers: ConnectionHandlers): Promise<NodeConnection> {
+  /**
+   * Joins through the node at `baseUrl`, following REDIRECTs to the node that hosts the room,
+   * but only to hosts in `redirectHosts` (default: baseUrl's host and its siblings): the token
+   * goes wherever the redirect points.
+   */
+  static async open(baseUrl: string, token: string, autoSubscribe: boolean, handlers: ConnectionHandlers, redirectHosts?: string[]): Promise<NodeConnection> {
     let url = signalingUrl(baseUrl);
+    const allowed = redirectHosts ?? defaultRedirectHosts(url);
     for (let hop = 0; ; hop++) {
       const signaling = await SignalingConnection.open(url, handlers.notification, handlers.dropped);
       try {
-        const joined = await signaling.request('join', { token, autoSubscribe });
-        const device = new Device();
-        await device.load({ routerRtpCapabilities: toClient<types.RtpCapabilities>(joined.routerRtpCapabilities) });
-        const connection = new NodeConnection(signaling, url, joined, device, handlers);
-        if (joined.grants.subscribe) {
-          await signaling.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });
-          connection.recvTransport = await connection.createTransport('recv');
-        }
-        return connection;
+        return await NodeConnection.establish(signaling, url, await signaling.request('join', { token, autoSubscribe }), handlers);
       } catch (err) {
         signaling.close();
         if (!(err instanceof SfuError && err.code === 'REDIRECT' && err.redirect && hop < MAX_REDIRECTS)) throw err;
+        if (!redirectAllowed(err.redirect.url, allowed)) {
+          throw new SfuError('REDIRECT_REFUSED', `refused a redirect to ${err.redirect.url}: not in redirectHosts (${allowed.join(', ')})`);
+        }
         url = signalingUrl(err.redirect.url);
       }
+    }
+  }
+
+  /** A fresh join on `signaling`: load the Device for its router, and prepare to receive. */
+  private static async establish(signaling: SignalingConnection, url: string, joined: ResponseData<'join'>, handlers: ConnectionHandlers) {
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: toClient<types.RtpCapabilities>(joined.routerRtpCapabilities) });
+    const connection = new NodeConnection(signaling, url, joined, device, handlers);
+    if (joined.grants.subscribe) {
+      await signaling.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });
+      connection.recvTransport = await connection.createTransport('recv');
+    }
+    return connection;
+  }
+
+  /**
+   * After a dropped socket: joins again on the same node with resume. When the server still
+   * holds this participant, the new socket takes over this connection (its Device and
+   * transports stay) and the answer says what the server has; else this is a fresh connection.
+   */
+  async resume(token: string, autoSubscribe: boolean): Promise<{ connection: NodeConnection; resumed?: Resumed }> {
+    const signaling = await SignalingConnection.open(this.url, this.handlers.notification, this.handlers.dropped);
+    try {
+      const joined = await signaling.request('join', { token, autoSubscribe, resume: true });
+      const kept = joined.resumed && joined.resumed.transports.length === [this.sendTransport, this.recvTransport].filter(Boolean).length
+        && [this.sendTransport, this.recvTransport].every((t) => !t || joined.resumed!.transports.some((r) => r.transportId === t.id));
+      if (joined.resumed && kept) {
+        this.signaling.close();
+        this.signaling = signaling;
+        this.joined = joined;
+        return { connection: this, resumed: joined.resumed };
+      }
+      // Nothing (or not all) to resume: start over on this socket.
+      if (joined.resumed) await signaling.request('leave', {});
+      const fresh = joined.resumed ? await signaling.request('join', { token, autoSubscribe }) : joined;
+      return { connection: await NodeConnection.establish(signaling, this.url, fresh, this.handlers) };
+    } catch (err) {
+      signaling.close();
+      throw err;
     }
   }
 
@@ -83,8 +126,7 @@ export class NodeConnection {
   }
 
   private async createTransport(direction: 'send' | 'recv') {
-    const { signaling } = this;
-    const info = await signaling.request('createTransport', { direction });
+    const info = await this.signaling.request('createTransport', { direction });
     const params = {
       id: info.transportId,
       iceParameters: info.iceParameters,
@@ -93,15 +135,16 @@ export class NodeConnection {
       sctpParameters: info.sctpParameters,
     };
     const transport = direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
+    // this.signaling, not a copy: after a resume the same transports speak through the new socket.
     transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      signaling.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => ok(), fail);
+      this.signaling.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => ok(), fail);
     });
     transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
-      signaling.request('produce', { transportId: transport.id, kind, rtpParameters, appData, paused: Boolean(appData.paused) })
+      this.signaling.request('produce', { transportId: transport.id, kind, rtpParameters, appData, paused: Boolean(appData.paused) })
         .then(({ producerId }) => ok({ id: producerId }), fail);
     });
     transport.on('producedata', ({ sctpStreamParameters, label, protocol, appData }, ok, fail) => {
-      signaling.request('produceData', { transportId: transport.id, sctpStreamParameters: toWire(sctpStreamParameters), label, protocol, appData })
+      this.signaling.request('produceData', { transportId: transport.id, sctpStreamParameters: toWire(sctpStreamParameters), label, protocol, appData })
         .then(({ dataProducerId }) => ok({ id: dataProducerId }), fail);
     });
     transport.on('connectionstatechange', (state) => this.handlers.transportState(transport, state));

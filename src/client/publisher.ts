@@ -105,9 +105,19 @@ export class Publisher {
     if (local) local.producer = undefined;
   }
 
-  /** After a (re)join: every local track is produced on the new connection. */
+  /** After a (re)join or resume: every local track without a producer is produced. */
   async republish() {
-    for (const local of this.local.values()) await this.produce(local);
+    for (const local of this.local.values()) if (!local.producer) await this.produce(local);
+  }
+
+  /** After a resume: producers the server no longer has are produced again (republish). */
+  reconcile(producerIds: string[]) {
+    for (const local of this.local.values()) {
+      if (local.producer && !producerIds.includes(local.producer.id)) {
+        local.producer.close();
+        local.producer = undefined;
+      }
+    }
   }
 
   /** The connection is gone: producers with it; the tracks stay for the next one. */

@@ -11,6 +11,8 @@ export interface RecoveryOptions {
   iceRestartTimeoutMs: number;
   /** Full rejoin attempts after a drop before giving up. */
   maxRejoinAttempts: number;
+  /** After a dropped socket, how long to keep trying to resume before rejoining from scratch (ms). */
+  resumeWindowMs: number;
 }
 
 export interface RecoveryHooks {
@@ -22,12 +24,18 @@ export interface RecoveryHooks {
   teardown(): void;
   /** A fresh connection, joined, with everything republished. */
   rejoin(): Promise<void>;
+  /** The same participant on a new socket (or, if the server let it go, a fresh connection). */
+  resume(): Promise<void>;
 }
+
+const FATAL = ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'PERMISSION_DENIED', 'REDIRECT_REFUSED'];
 
 /**
  * Keeps a call up through network trouble: a brief ICE 'disconnected' is waited out, then
- * ICE is restarted; if that does not reconnect, or signaling dropped, the call rejoins from
- * scratch with backoff.
+ * ICE is restarted; if that does not reconnect, the call rejoins from scratch with backoff.
+ * When only the signaling socket dropped, the call first resumes: the server keeps the
+ * participant for its reconnect grace period, so the others see no leave and the media
+ * objects stay.
  */
 export class Recovery {
   private readonly iceTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -66,11 +74,41 @@ export class Recovery {
     await this.recover('ICE restart did not reconnect');
   }
 
-  /** Full rejoin with backoff: new socket, new transports, local tracks republished. */
-  recover(reason: string): Promise<void> {
+  /** Signaling dropped: resume on a new socket while the server keeps us, else rejoin. */
+  signalingDropped(): Promise<void> {
+    return this.recover('signaling dropped', true);
+  }
+
+  private async tryResume(): Promise<boolean> {
+    const deadline = Date.now() + this.options.resumeWindowMs;
+    for (let attempt = 0; Date.now() < deadline && !this.hooks.left(); attempt++) {
+      if (attempt > 0) await sleep(Math.min(250 * 2 ** attempt, 2000));
+      try {
+        await this.hooks.resume();
+        return true;
+      } catch (err) {
+        if (err instanceof SfuError && FATAL.includes(err.code)) throw err;
+      }
+    }
+    return false;
+  }
+
+  /** Full rejoin with backoff (first a resume, when `resumable`): local tracks republished. */
+  recover(reason: string, resumable = false): Promise<void> {
     if (this.hooks.left()) return Promise.resolve();
     this.rejoining ??= (async () => {
       this.hooks.setState('reconnecting');
+      try {
+        if (resumable && this.options.resumeWindowMs > 0 && (await this.tryResume())) {
+          this.hooks.setState('connected');
+          return;
+        }
+      } catch (err) {
+        this.hooks.emit('error', err as SfuError);
+        this.hooks.teardown();
+        this.hooks.setState('disconnected');
+        return;
+      }
       this.hooks.teardown();
       for (let attempt = 0; attempt < this.options.maxRejoinAttempts && !this.hooks.left(); attempt++) {
         await sleep(Math.min(250 * 2 ** attempt, 5000));
@@ -79,7 +117,7 @@ export class Recovery {
           this.hooks.setState('connected');
           return;
         } catch (err) {
-          if (err instanceof SfuError && ['TOKEN_INVALID', 'TOKEN_EXPIRED', 'PERMISSION_DENIED'].includes(err.code)) {
+          if (err instanceof SfuError && FATAL.includes(err.code)) {
             this.hooks.emit('error', err);
             break;
           }

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { NotificationData } from '../signaling/protocol.js';
+import type { NotificationData, ResponseData } from '../signaling/protocol.js';
 import type { Emit, Participant, RemoteTrack } from './events.js';
 import { toClient, type NodeConnection } from './node-connection.js';
 
@@ -56,6 +56,19 @@ export class Subscriber {
     if (!track) return;
     this.remoteTracks.delete(consumerId);
     this.emit('trackRemoved', track);
+  }
+
+  /**
+   * After a resume: the room as it is now, and the consumers the server holds for us. Whoever
+   * left meanwhile leaves; consumers we never heard of are created; ones the server dropped end.
+   */
+  async reconcile(peers: ResponseData<'join'>['peers'], consumers: NotificationData<'newConsumer'>[]) {
+    const present = new Set(peers.map((p) => p.id));
+    for (const id of [...this.participants.keys()]) if (!present.has(id)) this.participantLeft(id);
+    for (const p of peers) if (!this.participants.has(p.id)) this.addParticipant(p);
+    const kept = new Set(consumers.map((c) => c.consumerId));
+    for (const id of [...this.remoteTracks.keys()]) if (!kept.has(id)) this.removeTrack(id);
+    await Promise.all(consumers.filter((c) => !this.consumers.has(c.consumerId)).map((c) => this.newConsumer(c)));
   }
 
   /** The connection is gone: every remote track ends and everyone leaves, until the rejoin. */

@@ -7,8 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { shapes } from '../signaling/protocol.js';
 
-const { Id, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
-const RoomId = Type.String({ minLength: 1, maxLength: 128 });
+const { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
 const SrtpParameters = Type.Unsafe<types.SrtpParameters>(Type.Object({
   cryptoSuite: Type.String({ maxLength: 64 }),
   keyBase64: Type.String({ maxLength: 256 }),
@@ -20,7 +19,7 @@ const PipeTuple = Type.Object({ ip: Type.String({ maxLength: 64 }), port: Type.I
 export const roomMessages = {
   /** A peer's full current view: every change sends it whole, so a lost message heals with the next. */
   peer: Type.Object({ info: PeerInfo, joinedAt: Type.Integer({ minimum: 0 }) }),
-  peerLeft: Type.Object({ peerId: Id }),
+  peerLeft: Type.Object({ peerId: PeerId }),
 };
 
 /** Requests to one node, each with its answer. */

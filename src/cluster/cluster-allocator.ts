@@ -6,6 +6,9 @@ import type { NodeSelector } from './node-selector.js';
 import type { Regions } from './regions.js';
 import type { RoomStore } from './room-store.js';
 
+/** Rounds of "owner not live: claim over it" before giving up (a garbage owner takes one). */
+const CLAIM_ROUNDS = 3;
+
 /** Places rooms across the cluster: near the buyer, on the least-loaded node, exactly once. */
 export class ClusterAllocator implements RoomAllocator {
   constructor(
@@ -20,16 +23,19 @@ export class ClusterAllocator implements RoomAllocator {
 
   async allocate(roomId: string, region = this.self.region): Promise<Allocation> {
     try {
-      const nodes = await this.registry.list();
-      const owner = await this.store.owner(roomId);
-      const current = owner && nodes.find((n) => n.id === owner);
-      if (current) return this.outcome(current);
-      const candidate = this.select(nodes, { region }, this.regions);
-      if (!candidate) throw new SignalingError('NODE_UNAVAILABLE', 'no node in the cluster can take a new room');
-      const winner = await this.store.claim(roomId, candidate.id);
-      const node = nodes.find((n) => n.id === winner) ?? (await this.registry.get(winner));
-      if (!node) throw new SignalingError('NODE_UNAVAILABLE', `room ${roomId} is owned by a node that just left; join again`);
-      return this.outcome(node);
+      // Only signed, live registry entries count: an owner that is not one is claimed over.
+      for (let round = 0; round < CLAIM_ROUNDS; round++) {
+        const nodes = await this.registry.list();
+        const owner = await this.store.owner(roomId);
+        const current = owner && nodes.find((n) => n.id === owner);
+        if (current) return this.outcome(current);
+        const candidate = this.select(nodes, { region }, this.regions);
+        if (!candidate) throw new SignalingError('NODE_UNAVAILABLE', 'no node in the cluster can take a new room');
+        const winner = await this.store.claim(roomId, candidate.id, owner ?? '');
+        const node = nodes.find((n) => n.id === winner) ?? (await this.registry.get(winner));
+        if (node) return this.outcome(node);
+      }
+      throw new SignalingError('NODE_UNAVAILABLE', `room ${roomId} is owned by a node that just left; join again`);
     } catch (err) {
       if (err instanceof SignalingError) throw err;
       throw new SignalingError('NODE_UNAVAILABLE', `the cluster store is unreachable: ${(err as Error).message}`);

@@ -1,13 +1,14 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logging/logger.js';
+import type { LogLimiter } from '../common/log-limiter.js';
 import {
   Envelope, nodeRequests, roomMessages,
   type NodeMethod, type NodeRequest, type NodeResponse, type RoomMessage, type RoomMessageType,
 } from './bus-messages.js';
 import { keys } from './keys.js';
+import type { Signer } from './signer.js';
 
 const MAX_SKEW_MS = 30_000;
 
@@ -28,9 +29,10 @@ interface Pending { method: NodeMethod; resolve: (v: unknown) => void; reject: (
 
 /**
  * Node-to-node messages over Redis pub/sub (the shapes are in bus-messages.ts). Every message
- * is signed with HMAC-SHA256 over the shared cluster secret and carries a timestamp; unsigned,
- * forged, stale or malformed messages are dropped and counted. Requests to one node (RPC) are
- * answered on the caller's own channel.
+ * is signed with HMAC-SHA256 over the shared cluster secret *and its channel*, and carries a
+ * timestamp; unsigned, forged, replayed-elsewhere, stale or malformed messages are dropped and
+ * counted, and logged at a bounded rate. Requests to one node (RPC) are answered on the
+ * caller's own channel.
  */
 export class ClusterBus {
   private readonly rooms = new Map<string, RoomHandler>();
@@ -42,8 +44,8 @@ export class ClusterBus {
     private readonly pub: Redis,
     private readonly sub: Redis,
     readonly nodeId: string,
-    private readonly secret: string,
-    private readonly log: Logger,
+    private readonly signer: Signer,
+    private readonly rejects: LogLimiter,
   ) {
     sub.on('message', (channel: string, raw: string) => this.receive(channel, raw));
   }
@@ -63,7 +65,7 @@ export class ClusterBus {
   }
 
   async publish(channel: string, message: RoomMessage) {
-    await this.pub.publish(channel, this.sign({ from: this.nodeId, ts: Date.now(), type: message.type, data: message.data }));
+    await this.pub.publish(channel, this.sign(channel, { from: this.nodeId, ts: Date.now(), type: message.type, data: message.data }));
   }
 
   onRpc<M extends NodeMethod>(method: M, handler: RpcHandler<M>) {
@@ -79,8 +81,9 @@ export class ClusterBus {
         reject(new Error(`node ${nodeId} did not answer ${method}`));
       }, timeoutMs);
       this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
-      const msg = this.sign({ from: this.nodeId, ts: Date.now(), type: method, data, id, replyTo: keys.nodeRpc(this.nodeId) });
-      this.pub.publish(keys.nodeRpc(nodeId), msg).catch((err) => {
+      const channel = keys.nodeRpc(nodeId);
+      const msg = this.sign(channel, { from: this.nodeId, ts: Date.now(), type: method, data, id, replyTo: keys.nodeRpc(this.nodeId) });
+      this.pub.publish(channel, msg).catch((err) => {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(err);
@@ -96,16 +99,12 @@ export class ClusterBus {
     this.pending.clear();
   }
 
-  private sign(envelope: Envelope) {
+  private sign(channel: string, envelope: Envelope) {
     const body = JSON.stringify(envelope);
-    return JSON.stringify({ body, sig: this.mac(body) });
+    return JSON.stringify({ body, sig: this.signer.sign(channel, body) });
   }
 
-  private mac(body: string) {
-    return createHmac('sha256', this.secret).update(body).digest('base64url');
-  }
-
-  private open(raw: string): Envelope | DropReason {
+  private open(channel: string, raw: string): Envelope | DropReason {
     let signed: unknown;
     try {
       signed = JSON.parse(raw);
@@ -113,10 +112,7 @@ export class ClusterBus {
       return 'unauthenticated';
     }
     const { body, sig } = (signed ?? {}) as { body?: unknown; sig?: unknown };
-    if (typeof body !== 'string' || typeof sig !== 'string') return 'unauthenticated';
-    const expected = Buffer.from(this.mac(body));
-    const given = Buffer.from(sig);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'unauthenticated';
+    if (typeof body !== 'string' || !this.signer.verify(channel, body, sig)) return 'unauthenticated';
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -131,11 +127,11 @@ export class ClusterBus {
 
   private drop(reason: DropReason, channel: string) {
     this.dropped[reason]++;
-    this.log.warn({ channel, reason }, 'dropped a cluster message');
+    this.rejects.warn(`bus-${reason}`, { channel, reason }, 'dropped a cluster message');
   }
 
   private receive(channel: string, raw: string) {
-    const msg = this.open(raw);
+    const msg = this.open(channel, raw);
     if (typeof msg === 'string') return this.drop(msg, channel);
     if (msg.from === this.nodeId) return;
     if (channel !== keys.nodeRpc(this.nodeId)) {
@@ -172,6 +168,6 @@ export class ClusterBus {
     } catch (err) {
       reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null, error: (err as Error).message.slice(0, 1000) };
     }
-    await this.pub.publish(msg.replyTo!, this.sign(reply)).catch(() => undefined);
+    await this.pub.publish(msg.replyTo!, this.sign(msg.replyTo!, reply)).catch(() => undefined);
   }
 }

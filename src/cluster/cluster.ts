@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { LogLimiter } from '../common/log-limiter.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Room } from '../rooms/room.js';
@@ -10,6 +11,7 @@ import { nearestLeastLoaded } from './node-selector.js';
 import { Regions } from './regions.js';
 import { RoomSpan } from './room-span.js';
 import { RoomStore } from './room-store.js';
+import { Signer } from './signer.js';
 
 /**
  * Cluster mode (REDIS_URL set): the node registry, the room store, the allocator, the signed
@@ -31,6 +33,7 @@ export class Cluster {
     private readonly redis: Redis,
     private readonly sub: Redis,
     readonly bus: ClusterBus,
+    signer: Signer,
     self: SelfInfo,
     private readonly config: Config,
     private readonly log: Logger,
@@ -38,8 +41,8 @@ export class Cluster {
     const { cluster } = config;
     const regions = Regions.load(cluster.regionsFile);
     if (!regions.has(self.region)) log.warn({ region: self.region }, 'region is not in the regions file: placement cannot tell how near it is');
-    this.registry = new NodeRegistry(redis, self, cluster.nodeTtlMs, log);
-    this.store = new RoomStore(redis, self.id, cluster.roomTtlMs);
+    this.registry = new NodeRegistry(redis, self, signer, cluster.nodeTtlMs, log);
+    this.store = new RoomStore(redis, self.id, signer, cluster.roomTtlMs);
     this.allocator = new ClusterAllocator(self, this.store, this.registry, regions, nearestLeastLoaded, cluster.spanRegions);
     this.pipes = new NodePipes(bus, this.registry, (roomId) => this.spans.get(roomId)?.room, config.media, log);
   }
@@ -60,9 +63,10 @@ export class Cluster {
       conn.on('ready', () => clusterLog.info({ conn: name }, 'Redis connected'));
     }
     await Promise.all([redis.connect(), sub.connect()]);
-    const bus = new ClusterBus(redis, sub, self.id, config.cluster.secret, clusterLog);
+    const signer = new Signer(config.cluster.secret);
+    const bus = new ClusterBus(redis, sub, self.id, signer, new LogLimiter(clusterLog));
     await bus.start();
-    return new Cluster(redis, sub, bus, self, config, clusterLog);
+    return new Cluster(redis, sub, bus, signer, self, config, clusterLog);
   }
 
   /** Connects a new room here to the nodes that host the rest of it (RoomRegistry's attach). */

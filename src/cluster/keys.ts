@@ -5,7 +5,6 @@
 export const keys = {
   /** HASH: one node's NodeInfo. PX nodeTtlMs, refreshed by its heartbeat. */
   node: (id: string) => `sfu:node:${id}`,
-  nodePrefix: 'sfu:node:',
   /** ZSET: node ids scored by heartbeat expiry time, to list live nodes without SCAN. */
   nodes: 'sfu:nodes',
   /** STRING: the node that owns a room. PX roomTtlMs, refreshed by the owner while the room lives. */

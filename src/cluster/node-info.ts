@@ -1,3 +1,5 @@
+import type { Signer } from './signer.js';
+
 /** What each node publishes about itself in the registry. */
 export interface NodeInfo {
   id: string;
@@ -15,12 +17,20 @@ export interface NodeInfo {
   heartbeatAt: number;
 }
 
-export const toHash = (n: NodeInfo): Record<string, string> =>
-  Object.fromEntries(Object.entries(n).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]));
+const FIELDS = ['id', 'region', 'url', 'mediaAddress', 'capacity', 'peers', 'rooms', 'draining', 'startedAt', 'heartbeatAt'] as const;
+const context = (id: string) => `node:${id}`;
+const canonical = (h: Record<string, string>) => FIELDS.map((f) => h[f] ?? '').join('\n');
 
-export function fromHash(h: Record<string, string>): NodeInfo | undefined {
-  if (!h.id) return undefined;
-  return {
+/** The registry hash of a node, signed: a node entry that someone else wrote does not verify. */
+export function toHash(n: NodeInfo, signer: Signer): Record<string, string> {
+  const h = Object.fromEntries(FIELDS.map((f) => [f, typeof n[f] === 'boolean' ? (n[f] ? '1' : '0') : String(n[f])]));
+  return { ...h, sig: signer.sign(context(n.id), canonical(h)) };
+}
+
+/** A node entry read back from Redis; undefined unless it is whole and signed by a cluster member. */
+export function fromHash(h: Record<string, string>, signer: Signer): NodeInfo | undefined {
+  if (!h.id || !signer.verify(context(h.id), canonical(h), h.sig)) return undefined;
+  const n = {
     id: h.id,
     region: h.region,
     url: h.url,
@@ -32,4 +42,5 @@ export function fromHash(h: Record<string, string>): NodeInfo | undefined {
     startedAt: Number(h.startedAt),
     heartbeatAt: Number(h.heartbeatAt),
   };
+  return [n.capacity, n.peers, n.rooms, n.startedAt, n.heartbeatAt].every(Number.isFinite) ? n : undefined;
 }

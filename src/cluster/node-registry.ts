@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import { keys } from './keys.js';
 import { fromHash, toHash, type NodeInfo } from './node-info.js';
+import type { Signer } from './signer.js';
 
 export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>;
 export type NodeStatus = Pick<NodeInfo, 'peers' | 'rooms' | 'draining'>;
@@ -20,6 +21,7 @@ export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
   constructor(
     private readonly redis: Redis,
     readonly self: SelfInfo,
+    private readonly signer: Signer,
     private readonly nodeTtlMs: number,
     private readonly log: Logger,
   ) {
@@ -31,7 +33,7 @@ export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
     const now = Date.now();
     const info: NodeInfo = { ...this.self, ...status, heartbeatAt: now };
     await this.redis.multi()
-      .hset(keys.node(this.self.id), toHash(info))
+      .hset(keys.node(this.self.id), toHash(info, this.signer))
       .pexpire(keys.node(this.self.id), this.nodeTtlMs)
       .zadd(keys.nodes, now + this.nodeTtlMs, this.self.id)
       .zremrangebyscore(keys.nodes, '-inf', now)
@@ -53,18 +55,19 @@ export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
     }
   }
 
+  /** A node's entry, if it is there and signed by a cluster member. */
   async get(id: string): Promise<NodeInfo | undefined> {
-    return fromHash(await this.redis.hgetall(keys.node(id)));
+    return fromHash(await this.redis.hgetall(keys.node(id)), this.signer);
   }
 
-  /** Live nodes: listed in the ZSET with a future expiry and still holding their hash. */
+  /** Live nodes: listed in the ZSET with a future expiry and still holding a signed hash. */
   async list(): Promise<NodeInfo[]> {
     const ids = await this.redis.zrangebyscore(keys.nodes, Date.now(), '+inf');
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.node(id));
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([, h]) => fromHash(h as Record<string, string>)).filter((n): n is NodeInfo => Boolean(n));
+    return results.map(([, h]) => fromHash(h as Record<string, string>, this.signer)).filter((n): n is NodeInfo => Boolean(n));
   }
 
   async remove() {

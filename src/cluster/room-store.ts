@@ -4,6 +4,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
 import { shapes } from '../signaling/protocol.js';
 import { keys } from './keys.js';
+import type { Signer } from './signer.js';
 
 /** A peer's entry in a room's peers hash: where it is, what it publishes, when it joined. */
 export const StoredPeer = Type.Object({
@@ -23,12 +24,13 @@ export interface HostedRoom {
   peers(): StoredPeer[];
 }
 
-// The claim is one Lua script, so it is atomic in Redis: a room keeps its owner while
-// that owner is alive; otherwise the first caller's candidate wins and everyone follows.
-// KEYS[1] room key; ARGV[1] candidate node id; ARGV[2] ttl ms; ARGV[3] node key prefix.
+// The claim is one Lua script, so it is atomic in Redis: it sets the candidate only if the
+// owner is still what the caller saw (and, having checked the signed registry, found not
+// live), so when nodes race for a room the first claim wins and every other node follows.
+// KEYS[1] room key; ARGV[1] candidate node id; ARGV[2] ttl ms; ARGV[3] the owner the caller saw, '' for none.
 const CLAIM = `
 local owner = redis.call('GET', KEYS[1])
-if owner and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return owner end
+if owner and owner ~= ARGV[3] then return owner end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]`;
 
@@ -51,7 +53,7 @@ if raw and cjson.decode(raw).nodeId == ARGV[2] then return redis.call('HDEL', KE
 return 0`;
 
 type StoreRedis = Redis & {
-  claimRoom(key: string, nodeId: string, ttlMs: number, prefix: string): Promise<string>;
+  claimRoom(key: string, nodeId: string, ttlMs: number, seen: string): Promise<string>;
   refreshRoom(key: string, nodeId: string, ttlMs: number, held: '0' | '1'): Promise<number>;
   deleteOwnPeer(key: string, peerId: string, nodeId: string): Promise<number>;
 };
@@ -64,7 +66,7 @@ type StoreRedis = Redis & {
 export class RoomStore {
   private readonly redis: StoreRedis;
 
-  constructor(redis: Redis, private readonly nodeId: string, private readonly roomTtlMs: number) {
+  constructor(redis: Redis, private readonly nodeId: string, private readonly signer: Signer, private readonly roomTtlMs: number) {
     redis.defineCommand('claimRoom', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('refreshRoom', { numberOfKeys: 1, lua: REFRESH });
     redis.defineCommand('deleteOwnPeer', { numberOfKeys: 1, lua: DELETE_OWN_PEER });
@@ -75,14 +77,31 @@ export class RoomStore {
     return this.redis.get(keys.room(roomId));
   }
 
-  /** Claims the room for `candidate` unless a live node owns it; returns the owner. */
-  claim(roomId: string, candidate: string): Promise<string> {
-    return this.redis.claimRoom(keys.room(roomId), candidate, this.roomTtlMs, keys.nodePrefix);
+  /** Claims the room for `candidate` if its owner is still `seen` (none: ''); returns the owner now. */
+  claim(roomId: string, candidate: string, seen: string): Promise<string> {
+    return this.redis.claimRoom(keys.room(roomId), candidate, this.roomTtlMs, seen);
+  }
+
+  /** A peer's entry as stored: signed for this room and this peer, so it cannot be copied to another. */
+  private encode(roomId: string, peer: StoredPeer) {
+    const body = JSON.stringify({ nodeId: peer.nodeId, info: peer.info, joinedAt: peer.joinedAt });
+    return JSON.stringify({ ...peer, sig: this.signer.sign(`peer:${roomId}:${peer.info.id}`, body) });
+  }
+
+  private decode(roomId: string, peerId: string, raw: string): StoredPeer | undefined {
+    try {
+      const { sig, ...entry } = JSON.parse(raw);
+      if (!storedPeerCheck.Check(entry) || entry.info.id !== peerId) return undefined;
+      const body = JSON.stringify({ nodeId: entry.nodeId, info: entry.info, joinedAt: entry.joinedAt });
+      return this.signer.verify(`peer:${roomId}:${peerId}`, body, sig) ? entry : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async putPeer(roomId: string, peerId: string, peer: StoredPeer) {
     await this.redis.multi()
-      .hset(keys.roomPeers(roomId), peerId, JSON.stringify(peer))
+      .hset(keys.roomPeers(roomId), peerId, this.encode(roomId, peer))
       .pexpire(keys.roomPeers(roomId), this.roomTtlMs)
       .exec();
   }
@@ -91,19 +110,10 @@ export class RoomStore {
     await this.redis.deleteOwnPeer(keys.roomPeers(roomId), peerId, this.nodeId);
   }
 
-  /** Every stored peer of the room; entries that do not parse are skipped. */
+  /** Every stored peer of the room; entries that do not parse or verify are skipped. */
   async peers(roomId: string): Promise<StoredPeer[]> {
     const stored = await this.redis.hgetall(keys.roomPeers(roomId));
-    const out: StoredPeer[] = [];
-    for (const raw of Object.values(stored)) {
-      try {
-        const entry = JSON.parse(raw);
-        if (storedPeerCheck.Check(entry)) out.push(entry);
-      } catch {
-        // not ours to trust
-      }
-    }
-    return out;
+    return Object.entries(stored).map(([peerId, raw]) => this.decode(roomId, peerId, raw)).filter((p): p is StoredPeer => Boolean(p));
   }
 
   /**
@@ -133,7 +143,7 @@ export class RoomStore {
       const peers = local[i];
       if (present === 0 && peers.length > 0) {
         lost++;
-        rewrite.hset(keys.roomPeers(room.roomId), Object.fromEntries(peers.map((p) => [p.info.id, JSON.stringify(p)])));
+        rewrite.hset(keys.roomPeers(room.roomId), Object.fromEntries(peers.map((p) => [p.info.id, this.encode(room.roomId, p)])));
         rewrite.pexpire(keys.roomPeers(room.roomId), this.roomTtlMs);
       }
     });

@@ -6,7 +6,10 @@ import { Value } from '@sinclair/typebox/value';
 import { ConfigSchema, type Config } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../config/default.json');
-const DEV_MARKER = 'dev-only-';
+/** The built-in development values, in any spelling (padded, upper-cased, inside a longer string). */
+const isDevelopmentValue = (value: string) => /dev-only|change-me/i.test(value);
+/** Secrets shorter than this are refused in production (HMAC keys want at least 256 bits). */
+export const MIN_SECRET_BYTES = 32;
 
 export class ConfigError extends Error {}
 
@@ -98,20 +101,30 @@ export function validateConfig(raw: unknown): Config {
   if (config.cluster.nodeTtlMs <= config.cluster.heartbeatMs) {
     throw new ConfigError('config cluster.nodeTtlMs (CLUSTER_NODE_TTL_MS): must exceed cluster.heartbeatMs, or live nodes expire between heartbeats');
   }
-  if (config.env === 'production') {
-    if (config.cluster.redisUrl && config.cluster.secret.startsWith(DEV_MARKER)) {
-      throw new ConfigError('config cluster.secret (CLUSTER_SECRET): the development secret is refused in production');
-    }
-    if (config.auth.hs256Secret.startsWith(DEV_MARKER)) {
-      throw new ConfigError('config auth.hs256Secret (AUTH_HS256_SECRET): the development secret is refused in production');
-    }
-    if (config.auth.apiKeys.some((k) => k.startsWith(DEV_MARKER))) {
-      throw new ConfigError('config auth.apiKeys (AUTH_API_KEYS): the development API key is refused in production');
-    }
-  }
+  if (config.env === 'production') checkProductionSecrets(config);
   return config;
 }
 
+/** Production refuses the development values, weak secrets and the open demo token route. */
+function checkProductionSecrets(config: Config) {
+  const secrets: Array<[string, string, string[]]> = [
+    ['auth.hs256Secret (AUTH_HS256_SECRET)', 'secret', config.auth.hs256Secret ? [config.auth.hs256Secret] : []],
+    ['auth.apiKeys (AUTH_API_KEYS)', 'API key', config.auth.apiKeys],
+    ...(config.cluster.redisUrl ? [['cluster.secret (CLUSTER_SECRET)', 'secret', [config.cluster.secret]] as [string, string, string[]]] : []),
+  ];
+  for (const [key, what, values] of secrets) {
+    for (const value of values) {
+      if (isDevelopmentValue(value)) throw new ConfigError(`config ${key}: the development ${what} is refused in production`);
+      if (Buffer.byteLength(value.trim()) < MIN_SECRET_BYTES) {
+        throw new ConfigError(`config ${key}: a ${what} of fewer than ${MIN_SECRET_BYTES} bytes is refused in production`);
+      }
+    }
+  }
+  if (config.demo.devTokens === 'on') {
+    throw new ConfigError('config demo.devTokens (DEMO_DEV_TOKENS): the open token route is refused in production');
+  }
+}
+
 export const usesDevelopmentSecrets = (config: Config) =>
-  config.auth.hs256Secret.startsWith(DEV_MARKER) || config.auth.apiKeys.some((k) => k.startsWith(DEV_MARKER))
-  || Boolean(config.cluster.redisUrl && config.cluster.secret.startsWith(DEV_MARKER));
+  isDevelopmentValue(config.auth.hs256Secret) || config.auth.apiKeys.some(isDevelopmentValue)
+  || Boolean(config.cluster.redisUrl && isDevelopmentValue(config.cluster.secret));

@@ -20,6 +20,10 @@ export const ConfigSchema = Type.Object({
   server: Type.Object({
     host: env('HOST', Type.String({ minLength: 1, description: 'Address the HTTP/WebSocket server binds.' })),
     port: env('PORT', Type.Integer({ minimum: 0, maximum: 65535, description: 'HTTP/WebSocket port (0 picks a free one).' })),
+    allowedOrigins: env('SERVER_ALLOWED_ORIGINS', Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Web origins allowed to open signaling sockets from a browser and to load the SDK cross-origin: exact origins (https://shop.example.com), *.domain wildcards (https://*.example.com), or * for any. Sockets without an Origin header (native clients) are always allowed.',
+    })),
+    trustProxy: env('SERVER_TRUST_PROXY', Type.Boolean({ description: 'Behind a reverse proxy: take the client address from X-Forwarded-For (per-IP limits need the real address).' })),
   }),
   log: Type.Object({
     level: env('LOG_LEVEL', literals(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -57,6 +61,26 @@ export const ConfigSchema = Type.Object({
       minimum: 100, description: 'A socket that has not joined a room this long after connecting is closed (code 4408).',
     })),
     requestTimeoutMs: env('SIGNALING_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'A request still running after this fails with REQUEST_TIMEOUT.' })),
+    maxBufferedBytes: env('SIGNALING_MAX_BUFFERED_BYTES', Type.Integer({
+      minimum: 65536, description: 'A client that stops reading is disconnected (close code 4413) once this much waits to be sent to it.',
+    })),
+    reconnectGraceMs: env('SIGNALING_RECONNECT_GRACE_MS', Type.Integer({
+      minimum: 0, description: 'A participant whose socket drops stays in the room this long (the others see no leave) and may resume with join { resume: true }. 0: leave at once.',
+    })),
+  }),
+  limits: Type.Object({
+    peersPerRoom: env('LIMIT_PEERS_PER_ROOM', Type.Integer({ minimum: 1, description: 'Participants in one room on this node; one more is refused with ROOM_FULL.' })),
+    roomsPerNode: env('LIMIT_ROOMS_PER_NODE', Type.Integer({ minimum: 1, description: 'Rooms this node hosts at once; a new one is refused with NODE_FULL.' })),
+    connectionsPerIpPerMinute: env('LIMIT_CONNECTIONS_PER_IP_PER_MINUTE', Type.Integer({
+      minimum: 0, description: 'Signaling sockets one client address may open per minute (a burst of this many, refilled evenly); more get HTTP 429. 0: no limit.',
+    })),
+    joinsPerIpPerMinute: env('LIMIT_JOINS_PER_IP_PER_MINUTE', Type.Integer({
+      minimum: 0, description: 'join requests from one client address per minute (burst, refilled evenly); more are refused with RATE_LIMITED. 0: no limit.',
+    })),
+    transportsPerPeer: env('LIMIT_TRANSPORTS_PER_PEER', Type.Integer({ minimum: 2, maximum: 64, description: 'WebRTC transports one participant may have open.' })),
+    producersPerPeer: env('LIMIT_PRODUCERS_PER_PEER', Type.Integer({ minimum: 1, maximum: 256, description: 'Producers and data producers one participant may have open.' })),
+    appDataBytes: env('LIMIT_APPDATA_BYTES', Type.Integer({ minimum: 64, maximum: 65536, description: 'Largest appData a client may attach, as JSON; larger is refused with APPDATA_TOO_LARGE.' })),
+    appDataDepth: env('LIMIT_APPDATA_DEPTH', Type.Integer({ minimum: 1, maximum: 32, description: 'Deepest nesting of objects and arrays in appData; deeper is refused with APPDATA_TOO_LARGE.' })),
   }),
   cluster: Type.Object({
     redisUrl: env('REDIS_URL', Type.String({ description: 'Redis URL (redis://host:6379/0). Empty: this node runs alone, with no Redis.' })),

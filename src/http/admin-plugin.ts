@@ -23,7 +23,7 @@ export interface AdminDeps {
  * POST /v1/admin/drain stops new rooms here, lets calls finish, then exits.
  */
 export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { auth, allocator, drain }) => {
-  app.addHook('preHandler', requireApiKey(auth));
+  app.addHook('onRequest', requireApiKey(auth));
 
   app.post<{ Body: Static<typeof CreateRoom> }>('/v1/rooms', { schema: { body: CreateRoom } }, async (req, reply) => {
     const { node } = await allocator.allocate(req.body.room, req.body.region);

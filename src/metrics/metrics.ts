@@ -119,10 +119,13 @@ export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, cluster?: C
   const messages = new Counter({ name: 'sfu_signaling_requests_total', help: 'Signaling requests by method.', labelNames: ['method'], registers: [registry] });
   const errors = new Counter({ name: 'sfu_signaling_errors_total', help: 'Signaling error responses by method and error code.', labelNames: ['method', 'code'], registers: [registry] });
 
+  const slowReaders = new Counter({ name: 'sfu_signaling_slow_readers_total', help: 'Sockets closed (4413) because their client stopped reading.', registers: [registry] });
+
   const signaling: SignalingObserver = {
     request: (method) => messages.inc({ method }),
     error: (method, code) => errors.inc({ method, code }),
     joined: (seconds) => joinDuration.observe(seconds),
+    slowReader: () => slowReaders.inc(),
   };
 
   return {

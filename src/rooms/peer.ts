@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RouterEntry } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
 import type { NotificationData, NotificationMethod, RequestData, ResponseData } from '../signaling/protocol.js';
+import { exceedsBounds } from '../signaling/validation.js';
 
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
@@ -12,6 +13,7 @@ export type TransportAppData = { direction: Direction; connected: boolean };
 export type PeerInfo = ResponseData<'join'>['peers'][number];
 export type ProducerInfo = PeerInfo['producers'][number];
 export type ConsumerParams = ResponseData<'consume'>;
+export type DataConsumerParams = NotificationData<'newDataConsumer'>;
 
 /** What a peer needs from the connection that speaks for it (a signaling session). */
 export interface PeerSession {
@@ -23,12 +25,19 @@ export interface PeerSession {
   schedule(job: () => Promise<unknown>): void;
   /** The server removed the peer (kicked, replaced, room ended); the session returns to not-joined. */
   removed(peer: Peer, code: string, message: string, rejoin: boolean): void;
+  /** The peer's client resumed on another session: this one lets go of the peer. */
+  superseded(peer: Peer): void;
 }
+
+/** The session of a peer whose client is gone for now (reconnect grace): nothing reaches it. */
+const DETACHED: PeerSession = { notify: () => undefined, schedule: () => undefined, removed: () => undefined, superseded: () => undefined };
 
 export interface PeerLimits {
   transports: number;
   producers: number;
   initialOutgoingBitrate: number;
+  appDataBytes: number;
+  appDataDepth: number;
 }
 
 export interface PeerEvents {
@@ -85,6 +94,40 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!this.closed) this.session.notify(method, data);
   };
 
+  /** A new session speaks for this peer now (its client resumed); the old one lets go. */
+  attach(session: PeerSession) {
+    const previous = this.session;
+    this.session = session;
+    if (previous !== session) previous.superseded(this);
+  }
+
+  /** The client is gone for now: notifications and scheduled work are dropped until it resumes. */
+  detach() {
+    this.session = DETACHED;
+  }
+
+  get suspended() {
+    return this.session === DETACHED;
+  }
+
+  speaksFor(session: PeerSession) {
+    return this.session === session;
+  }
+
+  /**
+   * What this peer has on the server, for a client that resumes: it keeps these, creates the
+   * consumers it never heard of (their newConsumer may have been lost), and drops the rest.
+   */
+  inventory() {
+    return {
+      transports: [...this.owned.transport.values()].map((t) => ({ transportId: t.id, direction: t.appData.direction })),
+      producerIds: [...this.owned.producer.keys()],
+      dataProducerIds: [...this.owned.dataProducer.keys()],
+      consumers: [...this.owned.consumer.values()].map((c) => this.describe(c)),
+      dataConsumers: [...this.owned.dataConsumer.values()].map((d) => this.describeData(d)),
+    };
+  }
+
   /** Queues work behind this peer's own requests (see PeerSession.schedule). */
   schedule(job: () => Promise<unknown>) {
     this.session.schedule(async () => {
@@ -123,9 +166,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     return [...this.owned.transport.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
   }
 
-  /** Ready to receive: has a recv transport, told us its capabilities, and may subscribe. */
+  /** Ready to receive: has a recv transport, told us its capabilities, may subscribe, and is connected. */
   get canReceive() {
-    return Boolean(this.rtpCapabilities && this.recvTransport && this.claims.grants.subscribe);
+    return Boolean(this.rtpCapabilities && this.recvTransport && this.claims.grants.subscribe && !this.suspended);
   }
 
   info(): PeerInfo {
@@ -193,7 +236,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     return transport;
   }
 
+  /** appData is echoed to everyone in the room and stored in the cluster: it is bounded. */
+  private checkAppData(appData: types.AppData | undefined) {
+    const why = appData && exceedsBounds(appData, this.limits.appDataBytes, this.limits.appDataDepth);
+    if (why) throw new SignalingError('APPDATA_TOO_LARGE', `appData is ${why}`);
+  }
+
   async produce({ transportId, kind, rtpParameters, paused, appData }: RequestData<'produce'>) {
+    this.checkAppData(appData);
+    // The grant is checked by kind, so the codecs must be of that kind.
+    const foreign = rtpParameters.codecs.find((c) => !c.mimeType.toLowerCase().startsWith(`${kind}/`));
+    if (foreign) throw new SignalingError('INVALID_PARAMETERS', `codec ${foreign.mimeType} cannot be sent as ${kind}`);
     const producer = await this.sendTransport(transportId).produce({ kind, rtpParameters, paused, appData: { ...appData, peerId: this.id } });
     if (this.closed) {
       producer.close();
@@ -209,6 +262,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   async produceData({ transportId, sctpStreamParameters, label, protocol, appData }: RequestData<'produceData'>) {
+    this.checkAppData(appData);
     const transport = this.sendTransport(transportId);
     if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created with enableSctp: false');
     const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: this.id } });
@@ -234,7 +288,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!this.router.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
       throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
     }
-    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId } });
+    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId, producerAppData: appData } });
     if (this.closed) {
       consumer.close();
       throw new SignalingError('NOT_JOINED', 'the peer left while consuming');
@@ -247,22 +301,34 @@ export class Peer extends EventEmitter<PeerEvents> {
     consumer.on('producerresume', () => this.notify('consumerResumed', { consumerId: consumer.id }));
     consumer.on('score', (s) => this.notify('consumerScore', { consumerId: consumer.id, ...s }));
     consumer.on('layerschange', (layers) => this.notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
-    const params = this.describe(consumer, ownerId, appData);
+    const params = this.describe(consumer);
     this.notify('newConsumer', params);
     return params;
   }
 
-  /** A consumer as the client needs it; `appData` is the producer's. */
-  describe(consumer: types.Consumer, ownerId: string, appData: types.AppData): ConsumerParams {
+  /** A consumer as the client needs it (consume stored the owner and the producer's appData on it). */
+  describe(consumer: types.Consumer): ConsumerParams {
     return {
       consumerId: consumer.id,
       producerId: consumer.producerId,
-      peerId: ownerId,
+      peerId: consumer.appData.peerId as string,
       kind: consumer.kind,
       type: consumer.type,
       rtpParameters: consumer.rtpParameters,
       producerPaused: consumer.producerPaused,
-      appData,
+      appData: consumer.appData.producerAppData as types.AppData,
+    };
+  }
+
+  describeData(dataConsumer: types.DataConsumer): DataConsumerParams {
+    return {
+      dataConsumerId: dataConsumer.id,
+      dataProducerId: dataConsumer.dataProducerId,
+      peerId: dataConsumer.appData.peerId as string,
+      label: dataConsumer.label,
+      protocol: dataConsumer.protocol,
+      sctpStreamParameters: dataConsumer.sctpStreamParameters!,
+      appData: dataConsumer.appData.producerAppData as types.AppData,
     };
   }
 
@@ -270,7 +336,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const transport = this.recvTransport;
     // A recv transport without SCTP receives no data (createTransport with enableSctp: false).
     if (!transport?.sctpParameters) return;
-    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId } });
+    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData } });
     if (this.closed) {
       dataConsumer.close();
       return;
@@ -279,15 +345,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const gone = (reason: string) => this.notify('dataConsumerClosed', { dataConsumerId: dataConsumer.id, reason });
     dataConsumer.on('transportclose', () => gone('transport closed'));
     dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
-    this.notify('newDataConsumer', {
-      dataConsumerId: dataConsumer.id,
-      dataProducerId: dataProducer.id,
-      peerId: ownerId,
-      label: dataConsumer.label,
-      protocol: dataConsumer.protocol,
-      sctpStreamParameters: dataConsumer.sctpStreamParameters!,
-      appData: dataProducer.appData,
-    });
+    this.notify('newDataConsumer', this.describeData(dataConsumer));
   }
 
   /** Claims the right to consume `id`; false if this peer consumes it already (or is about to). */

@@ -3,13 +3,12 @@ import type { Logger } from '../logging/logger.js';
 import { RoomMedia } from '../media/room-media.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import { SignalingError } from '../signaling/errors.js';
-import type { PeerLimits } from './peer.js';
-import { Room } from './room.js';
+import { Room, type RoomLimits } from './room.js';
 
 export interface RoomRegistryOptions {
   pool: WorkerPool;
   media: Config['media'];
-  limits: PeerLimits;
+  limits: RoomLimits & { roomsPerNode: number };
   log: Logger;
   /**
    * Runs for each new room before its first peer enters. Cluster mode connects the room to
@@ -61,6 +60,7 @@ export class RoomRegistry {
     const { pool, media: mediaConfig, limits, log: nodeLog, attach } = this.options;
     if (!this.acceptingRooms) throw new SignalingError('NODE_UNAVAILABLE', 'this node is not accepting new rooms');
     if (pool.aliveCount === 0) throw new SignalingError('NODE_UNAVAILABLE', 'no live media worker');
+    if (this.rooms.size + this.creating.size >= limits.roomsPerNode) throw new SignalingError('NODE_FULL', `this node hosts ${limits.roomsPerNode} rooms already`);
     const log = nodeLog.child({ roomId });
     let room: Room | undefined;
     const media = await RoomMedia.create(pool, mediaConfig, log, (reason) => {

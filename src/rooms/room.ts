@@ -11,8 +11,16 @@ export interface RoomEvents {
   peerJoined: [peer: Peer];
   /** What others see of a peer changed: a producer started, ended, paused or resumed. */
   peerChanged: [peer: Peer];
+  /** The peer's socket dropped; it stays for the reconnect grace period. */
+  peerSuspended: [peer: Peer];
+  /** The peer's client came back on a new socket within the grace period. */
+  peerResumed: [peer: Peer];
   peerLeft: [peer: Peer, reason: string];
   closed: [];
+}
+
+export interface RoomLimits extends PeerLimits {
+  peersPerRoom: number;
 }
 
 export interface Kick {
@@ -34,12 +42,14 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly catalogue = new Catalogue();
   /** Participants hosted elsewhere, as last described to this room. */
   private readonly remote = new Map<string, PeerInfo>();
+  /** Suspended peers and when their grace runs out. */
+  private readonly graceTimers = new Map<Peer, NodeJS.Timeout>();
 
   constructor(
     readonly id: string,
     readonly media: RoomMedia,
     readonly log: Logger,
-    private readonly limits: PeerLimits,
+    private readonly limits: RoomLimits,
     private readonly onClosed: (room: Room) => void,
   ) {
     super();
@@ -63,6 +73,10 @@ export class Room extends EventEmitter<RoomEvents> {
    * is replaced (its client gets DUPLICATE_IDENTITY). Undefined when the room closed meanwhile.
    */
   async join(claims: Claims, autoSubscribe: boolean, session: PeerSession, log: Logger): Promise<Peer | undefined> {
+    const replacing = this.peers.has(claims.identity) || this.remote.has(claims.identity);
+    if (!replacing && this.peers.size + this.remote.size >= this.limits.peersPerRoom) {
+      throw new SignalingError('ROOM_FULL', `room ${this.id} has ${this.limits.peersPerRoom} participants already`);
+    }
     const entry = await this.media.assignRouter();
     if (this.closed) {
       this.media.releaseRouter(entry);
@@ -81,11 +95,45 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   /** Removes a peer. With `kick`, its session is told why and returns to the not-joined state. */
-  remove(peer: Peer, kick?: Kick) {
+  remove(peer: Peer, kick?: Kick, reason = kick?.code ?? 'left') {
     if (this.peers.get(peer.id) !== peer) return;
     this.peers.delete(peer.id);
-    this.retire(peer, kick?.code ?? 'left', kick);
+    this.retire(peer, reason, kick);
     if (this.peers.size === 0) this.close();
+  }
+
+  /**
+   * The peer's socket dropped without a leave: it stays, suspended, for `graceMs`, and the
+   * others see nothing. Its client may resume on a new socket (resume); else it leaves.
+   */
+  suspend(peer: Peer, graceMs: number) {
+    if (this.peers.get(peer.id) !== peer) return;
+    peer.detach();
+    clearTimeout(this.graceTimers.get(peer));
+    this.graceTimers.set(peer, setTimeout(() => {
+      this.graceTimers.delete(peer);
+      if (peer.suspended) this.remove(peer, undefined, 'disconnected');
+    }, graceMs).unref());
+    this.log.info({ peerId: peer.id, graceMs }, 'peer disconnected; waiting for it to resume');
+    this.emit('peerSuspended', peer);
+  }
+
+  /**
+   * A client with the same identity, role and grants takes its peer back on a new session: it
+   * keeps its transports, producers and consumers. Undefined when there is nothing to resume.
+   */
+  resume(claims: Claims, session: PeerSession): Peer | undefined {
+    const peer = this.peers.get(claims.identity);
+    if (!peer || peer.claims.role !== claims.role || JSON.stringify(peer.claims.grants) !== JSON.stringify(claims.grants)) return undefined;
+    clearTimeout(this.graceTimers.get(peer));
+    this.graceTimers.delete(peer);
+    const wasSuspended = peer.suspended;
+    peer.attach(session);
+    // Whatever was offered while it was away.
+    if (peer.canReceive) peer.schedule(() => this.subscribeAll(peer));
+    this.log.info({ peerId: peer.id, wasSuspended }, 'peer resumed');
+    this.emit('peerResumed', peer);
+    return peer;
   }
 
   /** Everyone out, with a code telling clients whether to rejoin (e.g. MEDIA_WORKER_DIED). */
@@ -160,7 +208,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private async consumeFor(peer: Peer, item: Consumable): Promise<ConsumerParams | undefined> {
     if (!peer.reserve(item.id)) {
       const existing = item.kind === 'producer' ? peer.consumerOf(item.id) : undefined;
-      if (existing) return peer.describe(existing, item.ownerId, item.info.appData);
+      if (existing) return peer.describe(existing);
       if (item.kind === 'producer') throw new SignalingError('INVALID_STATE', 'this producer is being consumed already');
       return undefined;
     }
@@ -213,6 +261,8 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** A peer leaves: its producers leave the catalogue, its objects close, the others are told. */
   private retire(peer: Peer, reason: string, kick?: Kick) {
+    clearTimeout(this.graceTimers.get(peer));
+    this.graceTimers.delete(peer);
     // A replaced peer's successor has produced nothing yet, so everything under this id is the old peer's.
     for (const item of this.catalogue.ofOwner(peer.id)) this.withdraw(item.id);
     peer.close();

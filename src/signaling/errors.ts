@@ -15,6 +15,10 @@ export const ERRORS = {
   REQUEST_TIMEOUT: 'The request took too long.',
   TOO_MANY_REQUESTS: 'Too many requests are waiting on this socket; wait for responses before sending more.',
   NODE_UNAVAILABLE: 'The node is not accepting rooms now (no live media worker, draining, or the cluster store is unreachable).',
+  NODE_FULL: 'This node hosts as many rooms as it may (limits.roomsPerNode); try again later.',
+  ROOM_FULL: 'The room has as many participants as it may (limits.peersPerRoom).',
+  RATE_LIMITED: 'Too many joins from this address (limits.joinsPerIpPerMinute); wait and try again.',
+  APPDATA_TOO_LARGE: 'appData is larger or nested deeper than limits.appDataBytes and limits.appDataDepth allow.',
   REDIRECT: 'The room is hosted on another node: connect to error.redirect.url and send join there.',
   INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
 } as const;
@@ -26,6 +30,12 @@ export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
 export const CLOSE_MESSAGE_TOO_BIG = 1009;
 /** Close code of a socket that did not join within signaling.joinTimeoutMs. */
 export const CLOSE_JOIN_TIMEOUT = 4408;
+/** Close code of a socket whose client stopped reading: more than signaling.maxBufferedBytes waited to be sent. */
+export const CLOSE_SLOW_READER = 4413;
+/** Close code of a socket whose participant resumed on another socket (join with resume: true). */
+export const CLOSE_RESUMED_ELSEWHERE = 4409;
+/** Deepest nesting of objects and arrays a frame may have, whatever it carries. */
+export const MAX_FRAME_DEPTH = 32;
 
 /** Where a REDIRECT sends the client. */
 export interface Redirect {

@@ -1,4 +1,6 @@
 import type { Grant, Grants } from '../auth/grants.js';
+import type { LogLimiter } from '../common/log-limiter.js';
+import type { RateLimiter } from '../common/rate-limiter.js';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { RoomAllocator } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
@@ -17,6 +19,10 @@ export interface SignalingDeps {
   allocator: RoomAllocator;
   metrics: SignalingObserver;
   log: Logger;
+  /** join requests per client address (limits.joinsPerIpPerMinute). */
+  joinLimiter: RateLimiter;
+  /** Logs rejected client input without letting junk flood the log. */
+  rejects: LogLimiter;
 }
 
 /** Metrics hooks; bounded labels only (method names from the protocol, error codes). */
@@ -24,16 +30,20 @@ export interface SignalingObserver {
   request(method: string): void;
   error(method: string, code: string): void;
   joined(seconds: number): void;
+  /** A socket closed because its client stopped reading. */
+  slowReader(): void;
 }
 
 /** The session as handlers see it. */
 export interface SessionContext {
   readonly deps: SignalingDeps;
   readonly log: Logger;
+  /** The client's address (for per-address limits). */
+  readonly ip: string;
   /** The session as its peer sees it: notifications, its work queue, removal. */
   readonly session: PeerSession;
-  /** The session now speaks for `peer` in `room`. */
-  enter(peer: Peer, room: Room): void;
+  /** The session now speaks for `peer` in `room`; false when its socket has closed meanwhile. */
+  enter(peer: Peer, room: Room): boolean;
   /** The session no longer speaks for a peer (it left). */
   leave(): void;
 }

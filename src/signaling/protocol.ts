@@ -14,6 +14,9 @@ import { ERROR_CODES } from './errors.js';
 export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 64 });
+/** A participant's identity: the token's `sub`, unique in the room (as long as tokens allow). */
+const PeerId = Type.String({ minLength: 1, maxLength: 128 });
+const RoomId = Type.String({ minLength: 1, maxLength: 128 });
 const AppData = Type.Record(Type.String(), Type.Unknown(), { title: 'AppData', description: 'Free-form application data, echoed to other peers.' });
 const Kind = literals(['audio', 'video']);
 const Direction = literals(['send', 'recv']);
@@ -109,7 +112,7 @@ const SctpStreamParameters = mediasoupShape<types.SctpStreamParameters>(Type.Obj
 const ProducerInfo = Type.Object({ id: Id, kind: Kind, paused: Type.Boolean(), appData: AppData }, { title: 'ProducerInfo' });
 const DataProducerInfo = Type.Object({ id: Id, label: Type.String(), protocol: Type.String(), appData: AppData }, { title: 'DataProducerInfo' });
 const PeerInfo = Type.Object({
-  id: Id,
+  id: PeerId,
   name: Type.String(),
   role: Role,
   producers: Type.Array(ProducerInfo),
@@ -122,7 +125,7 @@ const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: fals
 const ConsumerParams = Type.Object({
   consumerId: Id,
   producerId: Id,
-  peerId: Id,
+  peerId: PeerId,
   kind: Kind,
   type: Type.String({ description: 'simple, simulcast, svc or pipe.' }),
   rtpParameters: RtpParameters,
@@ -132,7 +135,7 @@ const ConsumerParams = Type.Object({
 const DataConsumerParams = Type.Object({
   dataConsumerId: Id,
   dataProducerId: Id,
-  peerId: Id,
+  peerId: PeerId,
   label: Type.String(),
   protocol: Type.String(),
   sctpStreamParameters: SctpStreamParameters,
@@ -149,14 +152,26 @@ export const requests = {
     Type.Object({
       token: Type.String({ minLength: 1, maxLength: 8192 }),
       autoSubscribe: Type.Optional(Type.Boolean({ description: 'Default true: the server consumes every producer for this peer once it has a recv transport and RTP capabilities.' })),
+      resume: Type.Optional(Type.Boolean({
+        description: 'After a dropped socket: take back the participant this identity left behind, if it is still within signaling.reconnectGraceMs (the others see no leave and join). The response then carries `resumed`. Otherwise this is an ordinary join.',
+      })),
     }, { additionalProperties: false }),
     Type.Object({
-      peerId: Id,
-      roomId: Id,
+      peerId: PeerId,
+      roomId: RoomId,
       role: Role,
       grants: Grants,
       routerRtpCapabilities: RtpCapabilities,
       peers: Type.Array(PeerInfo),
+      resumed: Type.Optional(Type.Object({
+        transports: Type.Array(Type.Object({ transportId: Id, direction: Direction })),
+        producerIds: Type.Array(Id),
+        dataProducerIds: Type.Array(Id),
+        consumers: Type.Array(ConsumerParams),
+        dataConsumers: Type.Array(DataConsumerParams),
+      }, {
+        description: 'Present when the join resumed a participant: what it still has on the server. Keep these (restart ICE on a transport that disconnected); create the consumers you have not heard of (their notification may have been lost), drop the ones you have beyond these, and produce again what is missing. `peers` is the room now.',
+      })),
     }),
   ),
   setRtpCapabilities: req(
@@ -246,7 +261,7 @@ export const requests = {
   ),
   kickPeer: req(
     'Remove another peer from the room. Needs the admin grant.',
-    Type.Object({ peerId: Id }, { additionalProperties: false }),
+    Type.Object({ peerId: PeerId }, { additionalProperties: false }),
     Empty,
   ),
   leave: req('Leave the room. The socket stays open and may join again.', Empty, Empty),
@@ -258,8 +273,8 @@ const note = <D extends TSchema>(description: string, data: D) => ({ description
 /** Server → client notifications. */
 export const notifications = {
   peerJoined: note('Another peer entered the room.', PeerInfo),
-  peerLeft: note('A peer left the room.', Type.Object({ peerId: Id })),
-  producerAdded: note('A peer started a producer (sent to every other peer, whether or not it auto-subscribes).', Type.Object({ peerId: Id, producer: ProducerInfo })),
+  peerLeft: note('A peer left the room.', Type.Object({ peerId: PeerId })),
+  producerAdded: note('A peer started a producer (sent to every other peer, whether or not it auto-subscribes).', Type.Object({ peerId: PeerId, producer: ProducerInfo })),
   producerClosed: note('One of your producers ended without a closeProducer from you (for example its transport closed).', Type.Object({ producerId: Id, reason: Type.String() })),
   producerScore: note('Send quality of one of your producers, 0-10 per encoding.', Type.Object({
     producerId: Id, score: Type.Array(Type.Object({ ssrc: Type.Integer(), rid: Type.Optional(Type.String()), score: Type.Number() })),
@@ -276,7 +291,7 @@ export const notifications = {
   })),
   newDataConsumer: note('A data consumer was created for you; open a data channel with its sctpStreamParameters.', DataConsumerParams),
   dataConsumerClosed: note('A data consumer ended.', Type.Object({ dataConsumerId: Id, reason: Type.String() })),
-  activeSpeaker: note('The dominant speaker of the room changed.', Type.Object({ peerId: Id, producerId: Id })),
+  activeSpeaker: note('The dominant speaker of the room changed.', Type.Object({ peerId: PeerId, producerId: Id })),
   disconnected: note('The server removed you from the room; the code says why (for example MEDIA_WORKER_DIED: rejoin). The socket stays open and may join again.', Type.Object({
     code: Type.String(), message: Type.String(), rejoin: Type.Boolean(),
   })),
@@ -299,7 +314,7 @@ export const ErrorBody = Type.Object({
 });
 
 /** Shapes other parts of the node reuse (the cluster bus carries peers and pipe parameters). */
-export const shapes = { Id, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters };
+export const shapes = { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters };
 
 /** The wire envelopes. Every frame is one JSON object of one of these shapes. */
 export const RequestEnvelope = Type.Object({

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
 import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { ERRORS, SignalingError, type ErrorCode, type Redirect } from './errors.js';
+import { CLOSE_RESUMED_ELSEWHERE, CLOSE_SLOW_READER, ERRORS, SignalingError, type ErrorCode, type Redirect } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
 import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
@@ -11,6 +11,8 @@ import { parseRequest, RequestError } from './validation.js';
 
 /** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
 export const MAX_QUEUED_REQUESTS = 64;
+/** A socket told to close is cut off this long after, whether or not its client reads the close frame. */
+const TERMINATE_AFTER_MS = 1000;
 
 /**
  * One WebSocket connection. Its work runs one job at a time, in order: the client's requests,
@@ -21,10 +23,12 @@ export class SignalingSession implements SessionContext, PeerSession {
   peer?: Peer;
   room?: Room;
   everJoined = false;
+  /** The socket has closed (or is closing): nothing more is sent, and no peer may enter. */
+  closed = false;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
 
-  constructor(private readonly socket: WebSocket, readonly deps: SignalingDeps, readonly log: Logger) {}
+  constructor(private readonly socket: WebSocket, readonly deps: SignalingDeps, readonly log: Logger, readonly ip: string) {}
 
   get session(): PeerSession {
     return this;
@@ -50,10 +54,18 @@ export class SignalingSession implements SessionContext, PeerSession {
     this.notify('disconnected', { code, message, rejoin });
   }
 
+  superseded(peer: Peer) {
+    if (this.peer !== peer) return;
+    this.leave();
+    this.close(CLOSE_RESUMED_ELSEWHERE, 'resumed on another socket');
+  }
+
   enter(peer: Peer, room: Room) {
+    if (this.closed) return false;
     this.peer = peer;
     this.room = room;
     this.everJoined = true;
+    return true;
   }
 
   leave() {
@@ -81,13 +93,26 @@ export class SignalingSession implements SessionContext, PeerSession {
     this.send({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
   }
 
-  /** The socket closed: the peer leaves its room. */
+  /**
+   * The socket closed without a leave: the peer stays for the reconnect grace period (its
+   * client may resume), then leaves. A peer that resumed elsewhere is not this session's now.
+   */
   onClose() {
+    this.closed = true;
     const { peer, room } = this;
-    if (peer && room) {
-      this.leave();
-      room.remove(peer);
-    }
+    this.leave();
+    if (!peer || !room || !peer.speaksFor(this)) return;
+    const grace = this.deps.config.signaling.reconnectGraceMs;
+    if (grace > 0) room.suspend(peer, grace);
+    else room.remove(peer);
+  }
+
+  /** Closes the socket with `code`, and cuts it off shortly after if the client does not read. */
+  close(code: number, reason: string) {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), TERMINATE_AFTER_MS).unref();
   }
 
   private async handle(text: string) {
@@ -116,6 +141,7 @@ export class SignalingSession implements SessionContext, PeerSession {
     const ctx: JoinedContext = {
       deps: this.deps,
       log: peer.log,
+      ip: this.ip,
       session: this,
       enter: (p, r) => this.enter(p, r),
       leave: () => this.leave(),
@@ -153,7 +179,13 @@ export class SignalingSession implements SessionContext, PeerSession {
   }
 
   private send(message: ServerResponse | { type: 'notification'; method: string; data: unknown }) {
-    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     this.socket.send(JSON.stringify(message));
+    // A client that stops reading would make the node hold everything sent to it.
+    if (this.socket.bufferedAmount > this.deps.config.signaling.maxBufferedBytes) {
+      this.deps.metrics.slowReader();
+      this.deps.rejects.warn('slow-reader', { ip: this.ip, buffered: this.socket.bufferedAmount }, 'closing a socket whose client stopped reading');
+      this.close(CLOSE_SLOW_READER, 'not reading');
+    }
   }
 }

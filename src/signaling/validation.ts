@@ -1,6 +1,6 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { SignalingError } from './errors.js';
+import { MAX_FRAME_DEPTH, SignalingError } from './errors.js';
 import { RequestEnvelope, requests, type ClientRequest, type RequestMethod } from './protocol.js';
 
 const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
@@ -31,6 +31,8 @@ export function parseRequest(text: string): ClientRequest {
   }
   const rawId = (frame as { id?: unknown }).id;
   const id = Number.isSafeInteger(rawId) && (rawId as number) >= 0 ? (rawId as number) : null;
+  // Nothing deeper than this is ever kept, echoed or serialised again.
+  if (nestingDepth(text) > MAX_FRAME_DEPTH) throw new RequestError(id, 'BAD_REQUEST', `the frame is nested deeper than ${MAX_FRAME_DEPTH} levels`);
   if (!envelopeCheck.Check(frame)) throw new RequestError(id, 'BAD_REQUEST', describe(envelopeCheck, frame, 'envelope'));
   if (!isMethod(frame.method)) throw new RequestError(id, 'UNKNOWN_METHOD', `unknown method ${JSON.stringify(frame.method)}`);
   const data = frame.data ?? {};
@@ -43,4 +45,36 @@ export class RequestError extends SignalingError {
   constructor(readonly requestId: number | null, code: SignalingError['code'], message: string) {
     super(code, message);
   }
+}
+
+/** How deeply objects and arrays nest in a JSON text (strings are skipped). */
+export function nestingDepth(json: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) max = Math.max(max, ++depth);
+    else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return max;
+}
+
+/** Why `value` exceeds the bounds, or undefined when it does not (bounded recursion: frames are at most MAX_FRAME_DEPTH deep). */
+export function exceedsBounds(value: unknown, maxBytes: number, maxDepth: number): string | undefined {
+  const depthOf = (v: unknown): number => {
+    if (typeof v !== 'object' || v === null) return 0;
+    let d = 0;
+    for (const child of Object.values(v)) d = Math.max(d, depthOf(child));
+    return d + 1;
+  };
+  const depth = depthOf(value);
+  if (depth > maxDepth) return `nested ${depth} deep; at most ${maxDepth}`;
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > maxBytes) return `${bytes} bytes of JSON; at most ${maxBytes}`;
+  return undefined;
 }

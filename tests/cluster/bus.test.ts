@@ -1,17 +1,19 @@
-import { createHmac } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RoomMessage } from '../../src/cluster/bus-messages.js';
 import { ClusterBus } from '../../src/cluster/cluster-bus.js';
 import { keys } from '../../src/cluster/keys.js';
+import { Signer } from '../../src/cluster/signer.js';
+import { LogLimiter } from '../../src/common/log-limiter.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/werift-peer.js';
 
 const SECRET = 'shared-cluster-secret';
-const signed = (envelope: object, secret = SECRET) => {
+/** A message as a cluster member would sign it for `channel`. */
+const signed = (channel: string, envelope: object) => {
   const body = JSON.stringify(envelope);
-  return JSON.stringify({ body, sig: createHmac('sha256', secret).update(body).digest('base64url') });
+  return JSON.stringify({ body, sig: new Signer(SECRET).sign(channel, body) });
 };
 
 describe('node-to-node messages are authenticated and typed', () => {
@@ -21,7 +23,7 @@ describe('node-to-node messages are authenticated and typed', () => {
   const bus = (id: string, secret = SECRET) => {
     const [pub, sub] = [redis.client(), redis.client()];
     conns.push(pub, sub);
-    return new ClusterBus(pub, sub, id, secret, log);
+    return new ClusterBus(pub, sub, id, new Signer(secret), new LogLimiter(log));
   };
 
   beforeAll(async () => {
@@ -41,15 +43,17 @@ describe('node-to-node messages are authenticated and typed', () => {
     await a.publish('room-x', { type: 'peerLeft', data: { peerId: 'buyer' } });
     await mallory.publish('room-x', { type: 'peerLeft', data: { peerId: 'intruder' } });
     // A correctly signed message replayed long after it was sent.
-    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now() - 120_000, type: 'peerLeft', data: { peerId: 'replayed' } }));
+    await conns[0].publish('room-x', signed('room-x', { from: 'a', ts: Date.now() - 120_000, type: 'peerLeft', data: { peerId: 'replayed' } }));
     await conns[0].publish('room-x', 'not json at all');
+    // A message signed for another room's channel, replayed onto this one.
+    await conns[0].publish('room-x', signed('room-y', { from: 'a', ts: Date.now(), type: 'peerLeft', data: { peerId: 'from-room-y' } }));
     // Correctly signed, but not a message of the protocol: unknown type, wrong data, no envelope.
-    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now(), type: 'takeOver', data: {} }));
-    await conns[0].publish('room-x', signed({ from: 'a', ts: Date.now(), type: 'peer', data: { info: { id: 'x' }, joinedAt: 'soon' } }));
-    await conns[0].publish('room-x', signed(['not', 'an', 'envelope']));
+    await conns[0].publish('room-x', signed('room-x', { from: 'a', ts: Date.now(), type: 'takeOver', data: {} }));
+    await conns[0].publish('room-x', signed('room-x', { from: 'a', ts: Date.now(), type: 'peer', data: { info: { id: 'x' }, joinedAt: 'soon' } }));
+    await conns[0].publish('room-x', signed('room-x', ['not', 'an', 'envelope']));
 
-    await waitFor(() => b.dropped.unauthenticated >= 2 && b.dropped.stale >= 1 && b.dropped.malformed >= 3, 'every bad message counted');
-    expect(b.dropped).toEqual({ unauthenticated: 2, stale: 1, malformed: 3 });
+    await waitFor(() => b.dropped.unauthenticated >= 3 && b.dropped.stale >= 1 && b.dropped.malformed >= 3, 'every bad message counted');
+    expect(b.dropped).toEqual({ unauthenticated: 3, stale: 1, malformed: 3 });
     expect(got).toEqual([[{ type: 'peerLeft', data: { peerId: 'buyer' } }, 'a']]);
     for (const x of [a, b, mallory]) x.close();
   });
@@ -65,7 +69,7 @@ describe('node-to-node messages are authenticated and typed', () => {
 
     // A request whose data does not match its schema is dropped, never handed to the handler.
     const before = b.dropped.malformed;
-    await conns[0].publish(keys.nodeRpc('b2'), signed({ from: 'a2', ts: Date.now(), type: 'pipe.close', data: { roomId: 42 }, id: 'x', replyTo: keys.nodeRpc('a2') }));
+    await conns[0].publish(keys.nodeRpc('b2'), signed(keys.nodeRpc('b2'), { from: 'a2', ts: Date.now(), type: 'pipe.close', data: { roomId: 42 }, id: 'x', replyTo: keys.nodeRpc('a2') }));
     await waitFor(() => b.dropped.malformed > before, 'the malformed request counted');
 
     // A reply that does not match the method's response schema rejects the caller.

@@ -65,17 +65,43 @@ describe('two Chromium peers on the demo page', () => {
     expect(low.find((x) => x.kind === 'video')!.frameWidth).toBe(320);
   });
 
-  it('a browser whose WebSocket is cut reconnects and gets media again', async () => {
+  it('a browser whose WebSocket is cut resumes: same tracks, media on, and the other side sees no leave', async () => {
     const states: string[] = [];
     await buyer.exposeFunction('recordState', (s: string) => states.push(s));
     await buyer.evaluate(() => (window as any).demo.call.on('connectionState', (s: string) => (window as any).recordState(s)));
+    await seller.evaluate(() => {
+      (window as any).left = [];
+      (window as any).demo.call.on('participantLeft', (p: any) => (window as any).left.push(p.id));
+    });
+    const tracksBefore = await buyer.evaluate(() => [...(window as any).demo.call.remoteTracks.keys()].sort());
     const cut = buyerSockets.at(-1)!;
     await cut.close({ code: 4000, reason: 'network drop' });
     await buyer.waitForFunction(() => (window as any).demo.call.state === 'connected' && (window as any).demo.call.remoteTracks.size >= 2, undefined, { timeout: 20_000 });
-    expect(states).toContain('reconnecting');
+    expect(states).toEqual(['reconnecting', 'connected']);
     expect(buyerSockets.length).toBeGreaterThan(1);
-    await waitForStats(buyer, 'video after the rejoin', (s) => videoFrames(s, sellerId) > 5);
-    await waitForStats(seller, 'the buyer’s video after its rejoin', (s) => videoFrames(s) > 5);
+    expect(await buyer.evaluate(() => [...(window as any).demo.call.remoteTracks.keys()].sort())).toEqual(tracksBefore);
+    const frames = videoFrames(await waitForStats(buyer, 'video after the resume', (s) => videoFrames(s, sellerId) > 5), sellerId);
+    await waitForStats(buyer, 'video still rising', (s) => videoFrames(s, sellerId) > frames + 5);
+    await waitForStats(seller, 'the buyer’s video after its resume', (s) => videoFrames(s) > 5);
+    expect(await seller.evaluate(() => (window as any).left)).toEqual([]);
+  });
+
+  it('a cut WebSocket and a cut media path together: ICE restarts through the resumed socket, nobody leaves', async () => {
+    const cutMedia = await blockNodeUdp(t.node, ['udp', 'tcp']);
+    try {
+      await buyerSockets.at(-1)!.close({ code: 4000, reason: 'network switch' });
+      await buyer.waitForFunction(() => (window as any).demo.call.state === 'reconnecting', undefined, { timeout: 10_000 });
+      await buyer.waitForTimeout(3000);
+    } finally {
+      cutMedia();
+    }
+    await buyer.waitForFunction(() => (window as any).demo.call.state === 'connected', undefined, { timeout: 30_000 });
+    for (const [page, from] of [[buyer, sellerId], [seller, buyerId]] as const) {
+      const base = videoFrames(await waitForStats(page, 'video after the cut', (s) => videoFrames(s, from) > 0), from);
+      await waitForStats(page, `video from ${from} rising again`, (s) => videoFrames(s, from) > base + 10);
+    }
+    expect(await seller.evaluate(() => (window as any).left)).toEqual([]);
+    expect(t.node.rooms.get('ticket-e2e')!.peers.size).toBe(2);
   });
 
   it('when one peer leaves, the other is told and its tile goes away', async () => {

@@ -31,6 +31,8 @@ export class ClusterNode {
         MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', MEDIA_NUM_WORKERS: '1', DEMO_ENABLED: 'false',
         REDIS_URL: redisUrl, REGION: region, NODE_ID: id,
         CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500', CLUSTER_ROOM_TTL_MS: '3000', DRAIN_TIMEOUT_MS: '30000',
+        // A closed socket leaves at once here: these tests count peers and capacity (resume has its own tests).
+        SIGNALING_RECONNECT_GRACE_MS: '0',
         ...env,
       },
     });

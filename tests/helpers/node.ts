@@ -21,7 +21,7 @@ export type ConfigOverrides = { [K in keyof Config]?: Partial<Config[K]> };
 export async function startTestNode(overrides: ConfigOverrides = {}): Promise<TestNode> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
     ...overrides,
-    server: { host: '127.0.0.1', port: 0 },
+    server: { ...overrides.server, host: '127.0.0.1', port: 0 },
     media: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0, ...overrides.media },
   });
   const node = await createNode(config, createLogger(config));

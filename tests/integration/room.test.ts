@@ -16,6 +16,7 @@ class HeldSession implements PeerSession {
     this.held.push(job);
   }
   removed() {}
+  superseded() {}
   async release() {
     while (this.held.length) await this.held.shift()!();
   }
@@ -32,7 +33,10 @@ describe('Room', () => {
 
   beforeAll(async () => {
     pool = await WorkerPool.create(config.media, log);
-    rooms = new RoomRegistry({ pool, media: config.media, limits: { transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000 }, log });
+    rooms = new RoomRegistry({
+      pool, media: config.media, log,
+      limits: { transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
+    });
   });
   afterAll(() => pool.close());
 

@@ -32,6 +32,7 @@ describe('the node process', () => {
       // Structured logs carry the room and peer they are about.
       const client = await SignalingClient.connect(signalingUrl(listening.url));
       await client.request('join', { token: mintToken(loadConfig({}).auth, { room: 'log-room', identity: 'log-peer' }).token });
+      await client.request('leave', {});
       client.close();
       const deadline2 = Date.now() + 5000;
       while (!out.includes('"peer left"') && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 50));

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 
+const STRONG = 'a-real-production-secret-of-32-bytes-or-more';
+const PROD = { NODE_ENV: 'production', AUTH_HS256_SECRET: STRONG, AUTH_API_KEYS: 'prod-api-key-0123456789-abcdefghijklmnop' };
+
 describe('configuration', () => {
   it('starts from config/default.json with no environment', () => {
     const config = loadConfig({});
@@ -29,15 +32,23 @@ describe('configuration', () => {
     [{ AUTH_PUBLIC_KEYS: '[{"alg":"HS256","pem":"x"}]' }, /auth\.publicKeys/],
     [{ MEDIA_RTC_MIN_PORT: '50000', MEDIA_RTC_MAX_PORT: '40000' }, /media\.rtcMinPort/],
     [{ NODE_ENV: 'production' }, /auth\.hs256Secret \(AUTH_HS256_SECRET\): the development secret is refused/],
-    [{ NODE_ENV: 'production', AUTH_HS256_SECRET: 'a-real-production-secret' }, /auth\.apiKeys \(AUTH_API_KEYS\)/],
+    [{ NODE_ENV: 'production', AUTH_HS256_SECRET: STRONG }, /auth\.apiKeys \(AUTH_API_KEYS\)/],
     [{ AUTH_HS256_SECRET: '' }, /auth\.hs256Secret/],
+    // The production check has no gaps: weak secrets, any spelling of the development values, the open token route.
+    [{ ...PROD, AUTH_HS256_SECRET: 'x' }, /auth\.hs256Secret \(AUTH_HS256_SECRET\): a secret of fewer than 32 bytes/],
+    [{ ...PROD, AUTH_HS256_SECRET: ' dev-only-secret-change-me' }, /auth\.hs256Secret.*development secret is refused/],
+    [{ ...PROD, AUTH_HS256_SECRET: 'DEV-ONLY-SECRET-CHANGE-ME-0123456789abcdef' }, /auth\.hs256Secret.*development secret is refused/],
+    [{ ...PROD, AUTH_API_KEYS: 'short-api-key-0123' }, /auth\.apiKeys.*fewer than 32 bytes/],
+    [{ ...PROD, REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: '' }, /cluster\.secret \(CLUSTER_SECRET\): a secret of fewer than 32 bytes/],
+    [{ ...PROD, REDIS_URL: 'redis://127.0.0.1:6379' }, /cluster\.secret.*development secret is refused/],
+    [{ ...PROD, DEMO_DEV_TOKENS: 'on' }, /demo\.devTokens \(DEMO_DEV_TOKENS\): the open token route is refused/],
   ])('refuses %j, naming the key', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('accepts a production setup with real secrets', () => {
-    const config = loadConfig({ NODE_ENV: 'production', AUTH_HS256_SECRET: 'a-real-production-secret', AUTH_API_KEYS: 'prod-api-key-0123456789' });
-    expect(config.env).toBe('production');
+    expect(loadConfig(PROD).env).toBe('production');
+    expect(loadConfig({ ...PROD, REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: STRONG }).cluster.redisUrl).toBeTruthy();
   });
 });

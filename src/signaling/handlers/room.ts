@@ -6,8 +6,9 @@ const JOIN_ATTEMPTS = 3;
 
 export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer' | 'leave'> = {
   join: {
-    async run(ctx, { token, autoSubscribe }) {
+    async run(ctx, { token, autoSubscribe, resume }) {
       const started = performance.now();
+      if (!ctx.deps.joinLimiter.take(ctx.ip)) throw new SignalingError('RATE_LIMITED', 'too many joins from this address; wait and try again');
       let claims;
       try {
         claims = ctx.deps.verifier.verify(token);
@@ -24,10 +25,15 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
       // A room can close between lookup and entry (its last peer left): try again.
       for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
         const room = await ctx.deps.rooms.getOrCreate(claims.room);
+        const resumed = resume ? room.resume(claims, ctx.session) : undefined;
         const log = ctx.log.child({ roomId: room.id, peerId: claims.identity });
-        const peer = await room.join(claims, autoSubscribe ?? true, ctx.session, log);
+        const peer = resumed ?? (await room.join(claims, autoSubscribe ?? true, ctx.session, log));
         if (!peer) continue;
-        ctx.enter(peer, room);
+        // The socket died while joining: nothing of this join may stay behind.
+        if (!ctx.enter(peer, room)) {
+          room.remove(peer, undefined, 'socket closed while joining');
+          throw new SignalingError('NOT_JOINED', 'the socket closed while joining');
+        }
         ctx.deps.metrics.joined((performance.now() - started) / 1000);
         return {
           peerId: peer.id,
@@ -36,6 +42,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           grants: claims.grants,
           routerRtpCapabilities: room.media.rtpCapabilities,
           peers: room.participants(peer),
+          ...(resumed ? { resumed: resumed.inventory() } : {}),
         };
       }
       throw new SignalingError('NODE_UNAVAILABLE', 'the room kept closing while joining');
