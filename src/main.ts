@@ -20,8 +20,15 @@ if (usesDevelopmentSecrets(config)) {
 const node = await createNode(config, log);
 const port = await node.listen();
 log.info({ port, url: node.self.url, signaling: SIGNALING_PATH, workers: node.pool.slots.length }, 'media node listening');
-// A parent process that started this node over IPC (tests, supervisors) learns where it listens.
+// A parent process that started this node over IPC (tests, supervisors) learns where it
+// listens, and may ask for a memory report (after a full collection when run with --expose-gc).
 process.send?.({ type: 'listening', port, url: node.self.url, nodeId: node.self.id });
+process.on('message', (m: { type?: string; collect?: boolean }) => {
+  if (m?.type !== 'memory') return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (m.collect && gc) gc();
+  process.send?.({ type: 'memory', collected: Boolean(m.collect && gc), memory: process.memoryUsage() });
+});
 
 // First SIGTERM/SIGINT: drain (no new rooms, calls finish or time out). A second one: stop now.
 let signals = 0;

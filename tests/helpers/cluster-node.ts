@@ -9,7 +9,7 @@ export const API_KEY = auth.apiKeys[0];
 /** Every node shares the development secret, so one minted token works everywhere. */
 export const token = (req: MintRequest) => mintToken(auth, req).token;
 
-/** A real node process (src/main.ts) in cluster mode, on loopback, with fast heartbeats. */
+/** A real node process (src/main.ts), on loopback: in cluster mode with fast heartbeats, or alone when redisUrl is ''. */
 export class ClusterNode {
   logs = '';
   url = '';
@@ -21,8 +21,8 @@ export class ClusterNode {
     return signalingUrl(this.url);
   }
 
-  static async start(id: string, region: string, redisUrl: string, env: Record<string, string> = {}): Promise<ClusterNode> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  static async start(id: string, region: string, redisUrl: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<ClusterNode> {
+    const proc = spawn(process.execPath, [...execArgv, '--import', 'tsx', 'src/main.ts'], {
       // The IPC channel is how the node tells us where it listens (src/main.ts).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
@@ -74,6 +74,19 @@ export class ClusterNode {
 
   exited() {
     return this.exitCode!;
+  }
+
+  /** The node's memory, after a full collection when it runs with --expose-gc (src/main.ts answers over IPC). */
+  memory(): Promise<NodeJS.MemoryUsage & { collected: boolean }> {
+    return new Promise((resolve) => {
+      const listener = (m: { type?: string; memory?: NodeJS.MemoryUsage; collected?: boolean }) => {
+        if (m.type !== 'memory') return;
+        this.proc.off('message', listener);
+        resolve({ ...m.memory!, collected: Boolean(m.collected) });
+      };
+      this.proc.on('message', listener);
+      this.proc.send({ type: 'memory', collect: true });
+    });
   }
 
   async stop(signal: NodeJS.Signals = 'SIGKILL') {
