@@ -29,6 +29,8 @@ process.on('message', (m: { type?: string; collect?: boolean }) => {
   if (m.collect && gc) gc();
   process.send?.({ type: 'memory', collected: Boolean(m.collect && gc), memory: process.memoryUsage() });
 });
+// Listening for those must not keep a node that has closed (after a drain) from exiting.
+process.channel?.unref();
 
 // First SIGTERM/SIGINT: drain (no new rooms, calls finish or time out). A second one: stop now.
 let signals = 0;
