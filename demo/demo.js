@@ -41,9 +41,10 @@ function removeTile(id) {
   tiles.delete(id);
 }
 
-function addChat(who, text, mine = false) {
+function addChat(who, text, mine = false, system = false) {
   const li = document.createElement('li');
   li.classList.toggle('mine', mine);
+  li.classList.toggle('system', system);
   const whoEl = document.createElement('span');
   whoEl.className = 'who';
   whoEl.textContent = who;
@@ -102,6 +103,13 @@ async function join(accessToken) {
     warning.timer = setTimeout(() => (warning.hidden = true), 5000);
   });
   call.on('chat', ({ participantId, text }) => addChat(names.get(participantId) ?? participantId, text));
+  // Messages the platform sends into the call ("refund approved"), marked as such.
+  call.on('systemMessage', ({ text, from }) => addChat(from, text, false, true));
+  call.on('mutedByPlatform', ({ source, muted }) => {
+    const button = source === 'microphone' ? $('#toggle-mic') : source === 'camera' ? $('#toggle-cam') : undefined;
+    if (button) setToggle(button, muted);
+    addChat('system', `the platform ${muted ? 'muted' : 'unmuted'} your ${source}`, false, true);
+  });
   call.on('error', (err) => addChat('system', `${err.code}: ${err.message}`));
 
   form.hidden = true;
@@ -115,6 +123,7 @@ async function join(accessToken) {
   }
   const me = call.self;
   names.set(me.peerId, form.name.value);
+  showMetadata(call.metadata);
   const local = tile(me.peerId, { name: form.name.value, role: me.role, local: true });
   try {
     const video = await call.publishCamera();
@@ -163,16 +172,34 @@ $('#chat-form').addEventListener('submit', async (ev) => {
   await call.sendChat(text);
 });
 
-function toggle(button, source, onLabel, offLabel) {
+/** The room's business data from the platform (order, ticket, languages), if it set any. */
+function showMetadata(metadata) {
+  const entries = Object.entries(metadata ?? {});
+  $('#ticket').hidden = entries.length === 0;
+  const rows = entries.map(([k, v]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = k;
+    const dd = document.createElement('dd');
+    dd.textContent = String(v);
+    return [dt, dd];
+  });
+  $('#ticket dl').replaceChildren(...rows.flat());
+}
+
+const labels = { 'toggle-mic': ['Mute mic', 'Unmute mic'], 'toggle-cam': ['Stop camera', 'Start camera'] };
+function setToggle(button, muted) {
+  button.setAttribute('aria-pressed', String(muted));
+  button.textContent = labels[button.id][muted ? 1 : 0];
+}
+function toggle(button, source) {
   button.addEventListener('click', async () => {
     const muted = button.getAttribute('aria-pressed') !== 'true';
     await call.setMuted(source, muted);
-    button.setAttribute('aria-pressed', String(muted));
-    button.textContent = muted ? offLabel : onLabel;
+    setToggle(button, muted);
   });
 }
-toggle($('#toggle-mic'), 'microphone', 'Mute mic', 'Unmute mic');
-toggle($('#toggle-cam'), 'camera', 'Stop camera', 'Start camera');
+toggle($('#toggle-mic'), 'microphone');
+toggle($('#toggle-cam'), 'camera');
 $('#switch-cam').addEventListener('click', async () => {
   const track = await call.switchCamera();
   tiles.get(call.self.peerId).querySelector('video').srcObject = new MediaStream([track]);

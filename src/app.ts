@@ -14,7 +14,12 @@ import { demoPlugin } from './http/demo-plugin.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installHttpErrors } from './http/errors.js';
 import { sdkPlugin } from './http/sdk-plugin.js';
-import { tokenPlugin } from './http/token-plugin.js';
+import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
+import { createPlatform } from './platform/platform.js';
+import { RoomService } from './platform/room-service.js';
+import { SignalingError } from './signaling/errors.js';
+import { Tenants } from './tenants/tenants.js';
+import { Registry } from 'prom-client';
 import type { Logger } from './logging/logger.js';
 import { announcedAddress, WorkerPool } from './media/worker-pool.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -63,6 +68,9 @@ export async function createNode(config: Config, log: Logger) {
     throw err;
   }
   const allocator = cluster?.allocator ?? new LocalAllocator(self);
+  const tenants = new Tenants(config);
+  const registry = new Registry();
+  const platform = createPlatform({ config, tenants, cluster, self, registry, log: nodeLog });
   const rooms = new RoomRegistry({
     pool,
     media: config.media,
@@ -77,24 +85,35 @@ export async function createNode(config: Config, log: Logger) {
     },
     log: nodeLog,
     attach: cluster && ((room) => cluster.attach(room)),
+    settingsFor: cluster && ((roomId, fresh) => cluster.settingsFor(roomId, fresh)),
+    admit: async (settings) => {
+      const limit = tenants.get(settings.tenant)!.limits.rooms;
+      if (cluster) return cluster.admit(settings, limit);
+      if (rooms.ofTenant(settings.tenant).length >= limit) throw new SignalingError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
+    },
+    observe: (room) => platform.observe(room),
   });
-  const metrics = createMetrics(pool, rooms, cluster);
+  const metrics = createMetrics(registry, pool, rooms, cluster);
+  const service = new RoomService(rooms, allocator, config, self, cluster, nodeLog);
 
   const app = Fastify({
     loggerInstance: nodeLog as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: config.server.trustProxy,
+    // Unknown fields are refused, not silently dropped: bad input gets a clear error.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   installHttpErrors(app);
+  await app.register(openApiPlugin);
   await app.register(healthPlugin, { pool, rooms, metrics });
-  await app.register(tokenPlugin, { auth: config.auth });
-  await app.register(adminPlugin, { auth: config.auth, allocator, drain: () => startDrain() });
+  await app.register(apiPlugin, { tenants, deps: { config, service, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
+  await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin);
   if (config.demo.enabled) await app.register(demoPlugin, { config });
   await app.register(signalingPlugin, {
     deps: {
-      config, rooms, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog,
+      config, rooms, tenants, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog,
       joinLimiter: new RateLimiter(config.limits.joinsPerIpPerMinute),
       rejects: new LogLimiter(nodeLog),
     },
@@ -107,19 +126,20 @@ export async function createNode(config: Config, log: Logger) {
       rooms.acceptingRooms = false;
       rooms.closeAll('NODE_SHUTDOWN', 'this media node is shutting down; join again');
       await app.close();
+      await platform.stop();
       await cluster?.stop();
       pool.close();
     })();
     return closing;
   };
-  /** No new rooms; calls go on until they end or drainTimeoutMs passes; then close. */
+  /** No new rooms; calls go on until they end or drainTimeoutMs passes; then close. Empty rooms do not hold a drain. */
   const drain = () => {
     draining ??= (async () => {
       rooms.acceptingRooms = false;
       await cluster?.drain();
-      nodeLog.info({ rooms: rooms.size, timeoutMs: config.cluster.drainTimeoutMs }, 'draining');
+      nodeLog.info({ rooms: rooms.size, peers: rooms.peerCount, timeoutMs: config.cluster.drainTimeoutMs }, 'draining');
       const deadline = Date.now() + config.cluster.drainTimeoutMs;
-      while (rooms.size > 0 && Date.now() < deadline) await sleep(250);
+      while (rooms.peerCount > 0 && Date.now() < deadline) await sleep(250);
       await close();
     })();
     return draining;
@@ -130,11 +150,12 @@ export async function createNode(config: Config, log: Logger) {
   };
 
   return {
-    app, pool, rooms, metrics, self, cluster, port,
+    app, pool, rooms, metrics, self, cluster, port, platform, tenants,
     /** Binds the server, then (cluster mode) shows this node to the others. */
     async listen() {
       await app.listen({ host: config.server.host, port });
       await cluster?.start();
+      platform.start();
       return port;
     },
     drain,

@@ -1,7 +1,9 @@
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Config } from '../config/schema.js';
+import { DEFAULT_TENANT } from '../tenants/tenants.js';
 import { DEFAULT_GRANTS, Grants, Role } from './grants.js';
 
 /** Claims of an access token. `exp` is required: tokens without an expiry are refused. */
@@ -12,6 +14,7 @@ export const TokenClaims = Type.Object({
   role: Role,
   grants: Type.Optional(Type.Partial(Grants)),
   region: Type.Optional(Type.String({ maxLength: 64, description: 'Region hint for placing the room (cluster mode).' })),
+  tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$', description: 'The tenant whose room this is (set by the node when it mints). Default: "default".' })),
   exp: Type.Integer(),
 }, { additionalProperties: true });
 export type TokenClaims = Static<typeof TokenClaims>;
@@ -20,6 +23,7 @@ const claimsCheck = TypeCompiler.Compile(TokenClaims);
 
 /** What a verified access token grants: who (identity) may do what (role, grants) in which room. */
 export interface Claims {
+  tenant: string;
   room: string;
   identity: string;
   name: string;
@@ -41,7 +45,15 @@ export class TokenError extends Error {
  * key, never from the token, so `alg: none` and algorithm-confusion tokens are refused.
  */
 export class TokenVerifier {
-  constructor(private readonly auth: Config['auth']) {}
+  // KeyObjects built once: given a string, jsonwebtoken tries createPublicKey() on every call
+  // before it falls back to a secret key, which was a third of the node's time per join.
+  private readonly secret?: KeyObject;
+  private readonly publicKeys: Array<{ kid?: string; alg: 'RS256' | 'ES256'; key: KeyObject; tenant?: string }>;
+
+  constructor(private readonly auth: Config['auth']) {
+    this.secret = auth.hs256Secret ? createSecretKey(Buffer.from(auth.hs256Secret)) : undefined;
+    this.publicKeys = auth.publicKeys.map((k) => ({ kid: k.kid, alg: k.alg, key: createPublicKey(k.pem), tenant: k.tenant }));
+  }
 
   verify(token: string): Claims {
     const decoded = jwt.decode(token, { complete: true });
@@ -52,16 +64,16 @@ export class TokenVerifier {
       ...(this.auth.issuer ? { issuer: this.auth.issuer } : {}),
       ...(this.auth.audience ? { audience: this.auth.audience } : {}),
     };
-    const keys: Array<{ key: string; alg: jwt.Algorithm }> = alg === 'HS256' && this.auth.hs256Secret
-      ? [{ key: this.auth.hs256Secret, alg: 'HS256' }]
-      : this.auth.publicKeys.filter((k) => k.alg === alg && (!kid || !k.kid || k.kid === kid)).map((k) => ({ key: k.pem, alg: k.alg }));
+    const keys: Array<{ key: KeyObject; alg: jwt.Algorithm; tenant?: string }> = alg === 'HS256' && this.secret
+      ? [{ key: this.secret, alg: 'HS256' }]
+      : this.publicKeys.filter((k) => k.alg === alg && (!kid || !k.kid || k.kid === kid));
     if (keys.length === 0) throw new TokenError('TOKEN_INVALID', `token algorithm ${JSON.stringify(alg)} is not accepted`);
 
     let lastError: unknown;
-    for (const { key, alg: pinned } of keys) {
+    for (const { key, alg: pinned, tenant } of keys) {
       try {
         const payload = jwt.verify(token, key, { ...options, algorithms: [pinned] });
-        return toClaims(payload);
+        return toClaims(payload, tenant);
       } catch (err) {
         if (err instanceof jwt.TokenExpiredError) throw new TokenError('TOKEN_EXPIRED', 'token has expired');
         if (err instanceof TokenError) throw err;
@@ -72,12 +84,15 @@ export class TokenVerifier {
   }
 }
 
-function toClaims(payload: unknown): Claims {
+/** A key bound to a tenant (auth.publicKeys[].tenant) decides the tenant; a token may not claim another. */
+function toClaims(payload: unknown, keyTenant?: string): Claims {
   if (!claimsCheck.Check(payload)) {
     const e = claimsCheck.Errors(payload).First();
     throw new TokenError('TOKEN_INVALID', `token claims invalid at ${e?.path || '/'}: ${e?.message}`);
   }
+  if (keyTenant && payload.tenant && payload.tenant !== keyTenant) throw new TokenError('TOKEN_INVALID', `this key signs for tenant ${keyTenant} only`);
   return {
+    tenant: keyTenant ?? payload.tenant ?? DEFAULT_TENANT,
     room: payload.room,
     identity: payload.sub,
     name: payload.name ?? payload.sub,
@@ -100,7 +115,7 @@ export const MintRequest = Type.Object({
 export type MintRequest = Static<typeof MintRequest>;
 
 /** Signs HS256 tokens with the node's shared secret (the integrator's backend may sign its own instead). */
-export function mintToken(auth: Config['auth'], req: MintRequest): { token: string; expiresAt: number } {
+export function mintToken(auth: Config['auth'], req: MintRequest, tenant = DEFAULT_TENANT): { token: string; expiresAt: number } {
   if (!auth.hs256Secret) throw new Error('auth.hs256Secret is empty: this node cannot mint tokens');
   const ttl = Math.min(req.ttlSeconds ?? auth.defaultTokenTtlSeconds, auth.maxTokenTtlSeconds);
   const expiresAt = Math.floor(Date.now() / 1000) + ttl;
@@ -112,6 +127,7 @@ export function mintToken(auth: Config['auth'], req: MintRequest): { token: stri
     ...(req.name ? { name: req.name } : {}),
     ...(req.grants ? { grants: req.grants } : {}),
     ...(req.region ? { region: req.region } : {}),
+    ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
   };
   const token = jwt.sign(
     { ...claims, ...(auth.issuer ? { iss: auth.issuer } : {}), ...(auth.audience ? { aud: auth.audience } : {}) },

@@ -5,6 +5,7 @@ import type { CallEvents, ConnectionState, Participant, RemoteTrack, Source, Vid
 import { Messaging } from './messaging.js';
 import { NodeConnection } from './node-connection.js';
 import { getUserMedia, Publisher } from './publisher.js';
+import { QualityReporter } from './quality-reporter.js';
 import { Recovery } from './recovery.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 import { Subscriber } from './subscriber.js';
@@ -32,6 +33,8 @@ export interface CallOptions {
    * at once). Keep it under the node's signaling.reconnectGraceMs (15 s by default).
    */
   resumeWindowMs?: number;
+  /** How often to report receive quality to the node (ms, default 5000; 0: never). */
+  reportIntervalMs?: number;
 }
 
 /**
@@ -51,6 +54,8 @@ export class Call extends Emitter<CallEvents> {
   private readonly subscriber = new Subscriber(() => this.connection, (e, p) => this.emit(e, p));
   private readonly messaging = new Messaging(() => this.connection, (e, p) => this.emit(e, p));
   private readonly sampler = new StatsSampler();
+  private readonly reporter = new QualityReporter();
+  private reportTimer?: ReturnType<typeof setInterval>;
   private readonly recovery: Recovery;
 
   constructor(private readonly url: string, private token: string, private readonly options: CallOptions = {}) {
@@ -101,6 +106,26 @@ export class Call extends Emitter<CallEvents> {
     this.setState('connecting');
     await this.join();
     this.setState('connected');
+    const every = this.options.reportIntervalMs ?? 5000;
+    if (every > 0) this.reportTimer = setInterval(() => void this.reportQuality(), every);
+  }
+
+  /** The room's business metadata (order id, ticket id, languages), as the platform set it. */
+  get metadata(): Record<string, unknown> {
+    return this.connection?.joined.metadata ?? {};
+  }
+
+  private async reportQuality() {
+    const connection = this.connection;
+    if (!connection?.open || this.state !== 'connected') return;
+    try {
+      const report = await this.reporter.sample(connection.recvTransport);
+      if (!report) return;
+      this.emit('quality', report);
+      await connection.signaling.request('reportQuality', report);
+    } catch {
+      // the next interval tries again
+    }
   }
 
   // ---- publishing -------------------------------------------------------------------------
@@ -202,6 +227,7 @@ export class Call extends Emitter<CallEvents> {
     this.left = true;
     if (this.connection?.open) await this.connection.signaling.request('leave', {}).catch(() => undefined);
     this.teardown();
+    clearInterval(this.reportTimer);
     this.publisher.stopAll();
     this.setState('disconnected');
   }
@@ -270,6 +296,11 @@ export class Call extends Emitter<CallEvents> {
       dataConsumerClosed: (d) => this.messaging.dataConsumerClosed(d.dataConsumerId),
       activeSpeaker: (d) => this.emit('activeSpeaker', { participantId: d.peerId }),
       producerClosed: (d) => this.publisher.producerClosed(d.producerId),
+      producerMuted: (d) => {
+        const source = this.publisher.mutedByServer(d.producerId, d.muted);
+        if (source) this.emit('mutedByPlatform', { source, muted: d.muted });
+      },
+      systemMessage: (d) => this.emit('systemMessage', d),
       disconnected: (d) => {
         if (d.rejoin) void this.recovery.recover(d.code);
         else {
@@ -290,6 +321,7 @@ export class Call extends Emitter<CallEvents> {
    */
   private teardown() {
     this.recovery.stop();
+    this.reporter.reset();
     this.subscriber.clear();
     this.messaging.clear();
     this.connection?.close();
@@ -304,6 +336,7 @@ export class Call extends Emitter<CallEvents> {
   private setState(state: ConnectionState) {
     if (this.state === state) return;
     this.state = state;
+    if (state === 'disconnected' && this.left) clearInterval(this.reportTimer);
     this.emit('connectionState', state);
   }
 }

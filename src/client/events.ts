@@ -39,6 +39,12 @@ export interface CallEvents {
   qualityWarning: QualityWarning;
   data: { participantId: string; label: string; message: string };
   chat: { participantId: string; text: string; at: number };
+  /** A message the platform sent into the call (for example "refund approved"). */
+  systemMessage: { text: string; from: string; at: number };
+  /** The platform muted or unmuted one of this participant's sources. */
+  mutedByPlatform: { source: Source; muted: boolean };
+  /** What this participant receives, as reported to the node (every reportIntervalMs). */
+  quality: { rttMs?: number; lossRate?: number; bitrateBps?: number; frozenRatio?: number; concealedRatio?: number };
   error: SfuError;
 }
 

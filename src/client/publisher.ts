@@ -98,6 +98,17 @@ export class Publisher {
     }
   }
 
+  /** The platform muted or unmuted one of our producers on the server: mirror it here. Returns its source. */
+  mutedByServer(producerId: string, muted: boolean): Source | undefined {
+    const local = this.byProducer(producerId);
+    if (!local?.producer) return undefined;
+    local.muted = muted;
+    local.track.enabled = !muted;
+    if (muted) local.producer.pause();
+    else local.producer.resume();
+    return local.source;
+  }
+
   /** The server ended one of our producers (its transport closed): it is produced again on the next rejoin. */
   producerClosed(producerId: string) {
     const local = this.byProducer(producerId);

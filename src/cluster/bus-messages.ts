@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
+import { Metadata, ParticipantRecord, ParticipantView } from '../platform/records.js';
 import { shapes } from '../signaling/protocol.js';
 
 const { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
@@ -12,6 +13,10 @@ const SrtpParameters = Type.Unsafe<types.SrtpParameters>(Type.Object({
   cryptoSuite: Type.String({ maxLength: 64 }),
   keyBase64: Type.String({ maxLength: 256 }),
 }));
+const RoomSettingsShape = Type.Object({
+  tenant: Type.String({ maxLength: 32 }), name: Type.String({ maxLength: 128 }), callId: Type.String({ maxLength: 64 }), metadata: Metadata,
+  maxParticipants: Type.Integer({ minimum: 1 }), emptyTimeoutMs: Type.Integer({ minimum: 0 }), createdAt: Type.Integer(),
+});
 /** One end of a pipe between two nodes. */
 const PipeTuple = Type.Object({ ip: Type.String({ maxLength: 64 }), port: Type.Integer({ minimum: 1, maximum: 65535 }), srtpParameters: SrtpParameters });
 
@@ -19,7 +24,8 @@ const PipeTuple = Type.Object({ ip: Type.String({ maxLength: 64 }), port: Type.I
 export const roomMessages = {
   /** A peer's full current view: every change sends it whole, so a lost message heals with the next. */
   peer: Type.Object({ info: PeerInfo, joinedAt: Type.Integer({ minimum: 0 }) }),
-  peerLeft: Type.Object({ peerId: PeerId }),
+  /** A peer left; its host sends its record along, for the call record the room's owner keeps. */
+  peerLeft: Type.Object({ peerId: PeerId, record: Type.Optional(ParticipantRecord) }),
 };
 
 /** Requests to one node, each with its answer. */
@@ -37,6 +43,18 @@ export const nodeRequests = {
   },
   /** This node's part of the room ended: close the pipes to it. */
   'pipe.close': { request: Type.Object({ roomId: RoomId }), response: Type.Null() },
+  /** To a room's owner: open your part of the room (a participant joined its part elsewhere first). */
+  'room.open': { request: Type.Object({ roomId: RoomId }), response: Type.Null() },
+  // The platform API, forwarded to the nodes that host (part of) a room.
+  'api.createRoom': { request: Type.Object({ roomId: RoomId, settings: RoomSettingsShape }), response: Type.Object({ created: Type.Boolean() }) },
+  'api.describeRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ participants: Type.Array(ParticipantView) }) },
+  'api.endRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ ended: Type.Integer() }) },
+  'api.removeParticipant': { request: Type.Object({ roomId: RoomId, identity: PeerId }), response: Type.Object({ removed: Type.Boolean() }) },
+  'api.mute': {
+    request: Type.Object({ roomId: RoomId, identity: PeerId, trackId: Type.Optional(Id), kind: Type.Optional(Kind), muted: Type.Boolean() }),
+    response: Type.Object({ tracks: Type.Array(Id) }),
+  },
+  'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }) }), response: Type.Object({ delivered: Type.Integer() }) },
 } satisfies Record<string, { request: TSchema; response: TSchema }>;
 
 export type RoomMessageType = keyof typeof roomMessages;

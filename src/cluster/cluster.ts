@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import { LogLimiter } from '../common/log-limiter.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import type { Room } from '../rooms/room.js';
+import type { Room, RoomSettings } from '../rooms/room.js';
+import { SignalingError } from '../signaling/errors.js';
 import { ClusterAllocator } from './cluster-allocator.js';
 import { ClusterBus } from './cluster-bus.js';
 import { NodePipes } from './node-pipes.js';
@@ -22,15 +23,18 @@ import { Signer } from './signer.js';
 export class Cluster {
   readonly allocator: ClusterAllocator;
   readonly pipes: NodePipes;
+  readonly store: RoomStore;
   private readonly registry: NodeRegistry;
-  private readonly store: RoomStore;
   private readonly spans = new Map<string, RoomSpan>();
+  /** Every room's span, even once closed, so its owner can still be asked about it. */
+  private readonly spanOf = new WeakMap<Room, RoomSpan>();
   private draining = false;
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
 
   private constructor(
-    private readonly redis: Redis,
+    /** The command connection (the platform's store and outbox use it too). */
+    readonly redis: Redis,
     private readonly sub: Redis,
     readonly bus: ClusterBus,
     signer: Signer,
@@ -75,6 +79,33 @@ export class Cluster {
       if (this.spans.get(closed.roomId) === closed) this.spans.delete(closed.roomId);
     });
     this.spans.set(room.id, span);
+    this.spanOf.set(room, span);
+  }
+
+  /** Whether this node keeps `room`'s call record: it held the placement (last it knew). */
+  owns(room: Room) {
+    return this.spanOf.get(room)?.owner ?? false;
+  }
+
+  /**
+   * The settings a new part of a room takes (RoomRegistry's settingsFor): those its owner
+   * published. When the owner has no part yet (a participant reached another region first),
+   * it is asked to open one, so the call has one id and one record.
+   */
+  async settingsFor(roomId: string, fresh: RoomSettings): Promise<RoomSettings> {
+    const published = await this.store.settings(roomId);
+    if (published) return published;
+    const owner = await this.store.owner(roomId);
+    if (!owner || owner === this.bus.nodeId) return fresh;
+    await this.bus.rpc(owner, 'room.open', { roomId }, 2000).catch((err) => this.log.warn({ roomId, owner, err: (err as Error).message }, 'the room\'s owner did not open it'));
+    return (await this.store.settings(roomId)) ?? fresh;
+  }
+
+  /** A new call of `tenant` within its limit of rooms, across the cluster (RoomRegistry's admit). */
+  async admit(settings: RoomSettings, limit: number) {
+    if ((await this.store.tenantRoomCount(settings.tenant)) >= limit) {
+      throw new SignalingError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
+    }
   }
 
   /** Registers this node and keeps it registered, with its rooms, every heartbeat. */

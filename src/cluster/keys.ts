@@ -1,5 +1,6 @@
 /**
- * Every Redis key and channel the cluster uses (docs/cluster.md explains each).
+ * Every Redis key and channel the cluster uses (docs/cluster.md explains each), the platform's
+ * records, usage and webhook outbox included.
  * Room ids are restricted by the token schema to [A-Za-z0-9._:-], so they are safe in keys.
  */
 export const keys = {
@@ -15,4 +16,22 @@ export const keys = {
   roomBus: (roomId: string) => `sfu:bus:room:${roomId}`,
   /** Pub/sub: signed requests and replies addressed to one node. */
   nodeRpc: (id: string) => `sfu:bus:node:${id}`,
+  /** STRING: a room's settings as JSON (tenant, name, callId, metadata, limits, createdAt), by its owner. PX roomTtlMs. */
+  roomInfo: (roomId: string) => `sfu:room:${roomId}:info`,
+  /** ZSET: a tenant's rooms now, room name scored by creation time (the owner adds and removes). */
+  tenantRooms: (tenant: string) => `sfu:tenant:${tenant}:rooms`,
+  /** STRING: one call record (JSON). PX store.retentionDays. */
+  call: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}`,
+  /** ZSET: a tenant's call ids scored by start time. */
+  tenantCalls: (tenant: string) => `sfu:tenant:${tenant}:calls`,
+  /** ZSET: a tenant's usage rows (JSON) scored by their end time. */
+  tenantUsage: (tenant: string) => `sfu:tenant:${tenant}:usage`,
+  /** STREAM with consumer group `deliverers`: webhook events waiting to be delivered. */
+  webhooks: 'sfu:webhooks',
+  /** STRING: the node that delivers webhooks now (a lease, PX a few heartbeats). */
+  webhookLeader: 'sfu:webhooks:leader',
+  /** HASH: stream entry id → { attempts, nextAt } of deliveries being retried. */
+  webhookAttempts: 'sfu:webhooks:attempts',
+  /** LIST: a tenant's deliveries that failed for good (newest first, capped). */
+  webhookFailures: (tenant: string) => `sfu:tenant:${tenant}:webhook-failures`,
 };

@@ -33,22 +33,41 @@ export interface SpanDeps {
  */
 export class RoomSpan implements HostedRoom {
   readonly roomId: string;
-  /** This node holds the room's placement (kept current by the heartbeat). */
-  owner = false;
+  private isOwner = false;
   private readonly channel: string;
   private readonly remote = new Map<string, RemotePeer>();
   private closed = false;
+  /** While this node owns the room and others host participants, its part stays open (it keeps the call record). */
+  private release?: () => void;
 
   private constructor(readonly room: Room, private readonly deps: SpanDeps, private readonly onClosed: (span: RoomSpan) => void) {
     this.roomId = room.id;
     this.channel = keys.roomBus(room.id);
   }
 
+  /** This node holds the room's placement (kept current by the heartbeat). */
+  get owner() {
+    return this.isOwner;
+  }
+
+  set owner(owner: boolean) {
+    if (owner && !this.isOwner) void this.deps.store.putSettings(this.roomId, this.room.settings).catch(() => undefined);
+    this.isOwner = owner;
+    this.holdWhileShared();
+  }
+
+  get settings() {
+    return this.room.settings;
+  }
+
   static async open(room: Room, deps: SpanDeps, onClosed: (span: RoomSpan) => void): Promise<RoomSpan> {
     const span = new RoomSpan(room, deps, onClosed);
     await deps.bus.subscribe(span.channel, (message, from) => span.onMessage(message, from));
     const [stored, nodes, owner] = await Promise.all([deps.store.peers(room.id), deps.registry.list(), deps.store.owner(room.id)]);
-    span.owner = owner === deps.bus.nodeId;
+    if (owner === deps.bus.nodeId) {
+      span.isOwner = true;
+      await deps.store.putSettings(room.id, room.settings);
+    }
     const live = new Set(nodes.map((n) => n.id));
     for (const { nodeId, info, joinedAt } of stored) {
       if (nodeId !== deps.bus.nodeId && live.has(nodeId)) span.apply(nodeId, info, joinedAt);
@@ -59,9 +78,21 @@ export class RoomSpan implements HostedRoom {
       span.publish(peer);
     });
     room.on('peerChanged', (peer) => span.publish(peer));
-    room.on('peerLeft', (peer) => span.send({ type: 'peerLeft', data: { peerId: peer.id } }, () => deps.store.deletePeer(room.id, peer.id)));
+    room.on('peerLeft', (peer, reason) => {
+      const record = peer.record({ region: deps.registry.self.region, node: deps.bus.nodeId }, reason, Date.now());
+      span.send({ type: 'peerLeft', data: { peerId: peer.id, record } }, () => deps.store.deletePeer(room.id, peer.id));
+    });
     room.on('closed', () => span.close());
     return span;
+  }
+
+  private holdWhileShared() {
+    if (this.isOwner && this.remote.size > 0 && !this.closed) this.release ??= this.room.hold();
+    else {
+      const release = this.release;
+      this.release = undefined;
+      release?.();
+    }
   }
 
   /** This node's peers as the room's peers hash stores them. */
@@ -88,7 +119,7 @@ export class RoomSpan implements HostedRoom {
   private onMessage(message: RoomMessage, from: string) {
     if (message.type === 'peer') this.apply(from, message.data.info, message.data.joinedAt);
     // Only the node the peer is on may say it left (it may have moved to another node since).
-    else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId);
+    else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId, message.data.record);
   }
 
   /** A node died: its peers are gone from this room. */
@@ -114,6 +145,7 @@ export class RoomSpan implements HostedRoom {
     const room = this.room;
     this.remote.set(info.id, { nodeId, joinedAt, info });
     room.setRemote(info);
+    this.holdWhileShared();
 
     const before = new Map(previous?.info.producers.map((p) => [p.id, p]));
     const now = new Set(info.producers.map((p) => p.id));
@@ -150,18 +182,20 @@ export class RoomSpan implements HostedRoom {
   }
 
   /** A peer on another node is gone (it left, its node died, or it joined here instead). */
-  private forget(peerId: string) {
+  private forget(peerId: string, record?: unknown) {
     const remote = this.remote.get(peerId);
     if (!remote) return;
     this.remote.delete(peerId);
     for (const p of remote.info.producers) this.deps.pipes.drop(p.id);
     for (const d of remote.info.dataProducers) this.deps.pipes.drop(d.id);
-    if (!this.closed) this.room.removeRemote(peerId);
+    if (!this.closed) this.room.removeRemote(peerId, record);
+    this.holdWhileShared();
   }
 
   private close() {
     if (this.closed) return;
     this.closed = true;
+    if (this.isOwner) void this.deps.store.removeSettings(this.roomId, this.room.settings).catch(() => undefined);
     this.deps.registry.off('nodeGone', this.onNodeGone);
     void this.deps.bus.unsubscribe(this.channel);
     for (const peerId of [...this.remote.keys()]) this.forget(peerId);

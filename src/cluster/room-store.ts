@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
 import { shapes } from '../signaling/protocol.js';
+import type { RoomSettings } from '../rooms/room.js';
 import { keys } from './keys.js';
 import type { Signer } from './signer.js';
 
@@ -22,7 +23,14 @@ export interface HostedRoom {
   owner: boolean;
   /** This node's peers in the room, as they would be stored. */
   peers(): StoredPeer[];
+  /** The room's settings, which its owner keeps in Redis for the other nodes and the API. */
+  settings: RoomSettings;
 }
+
+const settingsCheck = TypeCompiler.Compile(Type.Object({
+  tenant: Type.String(), name: Type.String(), callId: Type.String(), metadata: Type.Record(Type.String(), Type.Unknown()),
+  maxParticipants: Type.Integer(), emptyTimeoutMs: Type.Integer(), createdAt: Type.Integer(),
+}));
 
 // The claim is one Lua script, so it is atomic in Redis: it sets the candidate only if the
 // owner is still what the caller saw (and, having checked the signed registry, found not
@@ -99,6 +107,59 @@ export class RoomStore {
     }
   }
 
+  // ---- room settings and the tenant's room list ----------------------------------------------
+
+  /** The owner publishes a room's settings and lists it under its tenant. */
+  async putSettings(roomId: string, settings: RoomSettings) {
+    await this.redis.multi()
+      .set(keys.roomInfo(roomId), JSON.stringify(settings), 'PX', this.roomTtlMs)
+      .zadd(keys.tenantRooms(settings.tenant), settings.createdAt, settings.name)
+      .exec();
+  }
+
+  async settings(roomId: string): Promise<RoomSettings | undefined> {
+    return parseSettings(await this.redis.get(keys.roomInfo(roomId)));
+  }
+
+  /** The owner's part closed: the room is gone from its tenant's list. */
+  async removeSettings(roomId: string, settings: RoomSettings) {
+    await this.redis.multi().del(keys.roomInfo(roomId)).zrem(keys.tenantRooms(settings.tenant), settings.name).exec();
+  }
+
+  /**
+   * A page of a tenant's rooms, newest first, with their settings. Entries whose owner died
+   * (their settings expired) are dropped from the list as they are met.
+   */
+  async tenantRooms(tenant: string, offset: number, limit: number): Promise<{ rooms: RoomSettings[]; total: number }> {
+    const names = await this.redis.zrevrange(keys.tenantRooms(tenant), offset, offset + limit - 1);
+    const raws = names.length ? await this.redis.mget(names.map((n) => keys.roomInfo(`${tenant}/${n}`))) : [];
+    const rooms: RoomSettings[] = [];
+    const gone: string[] = [];
+    raws.forEach((raw, i) => {
+      const s = parseSettings(raw);
+      if (s) rooms.push(s);
+      else gone.push(names[i]);
+    });
+    if (gone.length) await this.redis.zrem(keys.tenantRooms(tenant), ...gone);
+    return { rooms, total: await this.redis.zcard(keys.tenantRooms(tenant)) };
+  }
+
+  /** How many rooms a tenant has now, across the cluster (stale entries are swept first). */
+  async tenantRoomCount(tenant: string): Promise<number> {
+    const names = await this.redis.zrange(keys.tenantRooms(tenant), 0, -1);
+    if (names.length === 0) return 0;
+    const exists = await this.redis.mget(names.map((n) => keys.roomInfo(`${tenant}/${n}`)));
+    const gone = names.filter((_, i) => !exists[i]);
+    if (gone.length) await this.redis.zrem(keys.tenantRooms(tenant), ...gone);
+    return names.length - gone.length;
+  }
+
+  /** The nodes that host part of a room: its owner and every node with a peer in it. */
+  async hosts(roomId: string): Promise<string[]> {
+    const [owner, peers] = await Promise.all([this.owner(roomId), this.peers(roomId)]);
+    return [...new Set([...(owner ? [owner] : []), ...peers.map((p) => p.nodeId)])];
+  }
+
   async putPeer(roomId: string, peerId: string, peer: StoredPeer) {
     await this.redis.multi()
       .hset(keys.roomPeers(roomId), peerId, this.encode(roomId, peer))
@@ -118,8 +179,9 @@ export class RoomStore {
 
   /**
    * The heartbeat's share for rooms: extends every placement this node holds and every peers
-   * hash, in one round trip (three commands a room, whatever its size), and a second only for
-   * rooms whose entries Redis no longer has. Returns, per room, whether this node owns it now.
+   * hash, in one round trip (three commands a room whatever its size, five for the rooms it
+   * owns), and a second only for rooms whose entries Redis no longer has. Returns, per room,
+   * whether this node owns it now.
    */
   async refresh(rooms: readonly HostedRoom[]): Promise<Map<string, boolean>> {
     const owned = new Map<string, boolean>();
@@ -131,13 +193,20 @@ export class RoomStore {
       tx.pexpire(keys.roomPeers(room.roomId), this.roomTtlMs);
       // One of our entries stands for all of them: gone means Redis lost what we wrote.
       tx.hexists(keys.roomPeers(room.roomId), local[i][0]?.info.id ?? '');
+      // The owner keeps the room's settings (and its place in the tenant's list) alive.
+      if (room.owner) {
+        tx.set(keys.roomInfo(room.roomId), JSON.stringify(room.settings), 'PX', this.roomTtlMs);
+        tx.zadd(keys.tenantRooms(room.settings.tenant), room.settings.createdAt, room.settings.name);
+      }
     });
     const results = (await tx.exec()) ?? [];
+    const offsets: number[] = [];
+    rooms.reduce((at, room) => (offsets.push(at), at + (room.owner ? 5 : 3)), 0);
     const rewrite = this.redis.multi();
     let lost = 0;
     rooms.forEach((room, i) => {
-      const [ownErr, own] = results[3 * i];
-      const [, present] = results[3 * i + 2];
+      const [ownErr, own] = results[offsets[i]];
+      const [, present] = results[offsets[i] + 2];
       if (ownErr) throw ownErr;
       owned.set(room.roomId, own === 1);
       const peers = local[i];
@@ -149,5 +218,15 @@ export class RoomStore {
     });
     if (lost > 0) await rewrite.exec();
     return owned;
+  }
+}
+
+function parseSettings(raw: string | null): RoomSettings | undefined {
+  if (!raw) return undefined;
+  try {
+    const value = JSON.parse(raw);
+    return settingsCheck.Check(value) ? (value as RoomSettings) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +102,18 @@ export function validateConfig(raw: unknown): Config {
   if (config.cluster.nodeTtlMs <= config.cluster.heartbeatMs) {
     throw new ConfigError('config cluster.nodeTtlMs (CLUSTER_NODE_TTL_MS): must exceed cluster.heartbeatMs, or live nodes expire between heartbeats');
   }
+  for (const [i, k] of config.auth.publicKeys.entries()) {
+    try {
+      createPublicKey(k.pem);
+    } catch (err) {
+      throw new ConfigError(`config auth.publicKeys (AUTH_PUBLIC_KEYS): key ${k.kid ?? i} is not a usable public key: ${(err as Error).message}`);
+    }
+  }
+  const ids = config.tenants.map((t) => t.id);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new ConfigError(`config tenants (TENANTS): the tenant id ${dup} appears twice`);
+  const keys = [...config.auth.apiKeys, ...config.tenants.flatMap((t) => t.apiKeys ?? [])];
+  if (new Set(keys).size !== keys.length) throw new ConfigError('config tenants (TENANTS): an API key belongs to two tenants');
   if (config.env === 'production') checkProductionSecrets(config);
   return config;
 }
@@ -110,6 +123,7 @@ function checkProductionSecrets(config: Config) {
   const secrets: Array<[string, string, string[]]> = [
     ['auth.hs256Secret (AUTH_HS256_SECRET)', 'secret', config.auth.hs256Secret ? [config.auth.hs256Secret] : []],
     ['auth.apiKeys (AUTH_API_KEYS)', 'API key', config.auth.apiKeys],
+    ['tenants (TENANTS)', 'API key', config.tenants.flatMap((t) => t.apiKeys ?? [])],
     ...(config.cluster.redisUrl ? [['cluster.secret (CLUSTER_SECRET)', 'secret', [config.cluster.secret]] as [string, string, string[]]] : []),
   ];
   for (const [key, what, values] of secrets) {

@@ -11,7 +11,22 @@ const PublicKey = Type.Object({
   kid: Type.Optional(Type.String({ description: 'Key id; a token whose header names a kid only tries that key.' })),
   alg: Type.Union([Type.Literal('RS256'), Type.Literal('ES256')]),
   pem: Type.String({ minLength: 1, description: 'SPKI public key in PEM form.' }),
+  tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, description: 'Tokens this key signs belong to this tenant (a platform that signs its own tokens).' })),
 });
+
+const TenantId = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$' });
+const Tenant = Type.Object({
+  id: TenantId,
+  apiKeys: Type.Optional(Type.Array(Type.String({ minLength: 16 }), { description: 'Keys for this tenant\'s server API and token minting.' })),
+  webhook: Type.Optional(Type.Object({
+    url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (Standard Webhooks).' }),
+    secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]{24,}$', description: 'Standard Webhooks signing secret (whsec_ + base64).' }),
+  })),
+  limits: Type.Optional(Type.Object({
+    rooms: Type.Optional(Type.Integer({ minimum: 1, description: 'Rooms this tenant may have at once (TENANT_LIMIT beyond).' })),
+    participantsPerRoom: Type.Optional(Type.Integer({ minimum: 1, description: 'Participants in one of its rooms (ROOM_FULL beyond).' })),
+  })),
+}, { title: 'Tenant' });
 
 export const ConfigSchema = Type.Object({
   env: env('NODE_ENV', literals(['development', 'production', 'test'], {
@@ -81,6 +96,27 @@ export const ConfigSchema = Type.Object({
     producersPerPeer: env('LIMIT_PRODUCERS_PER_PEER', Type.Integer({ minimum: 1, maximum: 256, description: 'Producers and data producers one participant may have open.' })),
     appDataBytes: env('LIMIT_APPDATA_BYTES', Type.Integer({ minimum: 64, maximum: 65536, description: 'Largest appData a client may attach, as JSON; larger is refused with APPDATA_TOO_LARGE.' })),
     appDataDepth: env('LIMIT_APPDATA_DEPTH', Type.Integer({ minimum: 1, maximum: 32, description: 'Deepest nesting of objects and arrays in appData; deeper is refused with APPDATA_TOO_LARGE.' })),
+    roomsPerTenant: env('LIMIT_ROOMS_PER_TENANT', Type.Integer({ minimum: 1, description: 'Rooms one tenant may have at once, unless its own entry says otherwise (TENANT_LIMIT).' })),
+    metadataBytes: env('LIMIT_METADATA_BYTES', Type.Integer({ minimum: 256, maximum: 65536, description: 'Largest room metadata (JSON) the server API accepts.' })),
+  }),
+  tenants: env('TENANTS', Type.Array(Tenant, {
+    description: 'The platforms and shop systems this node serves (JSON array). auth.apiKeys form the tenant "default"; an entry with id "default" adds its webhook and limits.',
+  })),
+  rooms: Type.Object({
+    emptyTimeoutSeconds: env('ROOM_EMPTY_TIMEOUT_SECONDS', Type.Integer({
+      minimum: 0, description: 'A room created with POST /v1/rooms stays open this long before its first participant and after its last, unless the request names its own.',
+    })),
+  }),
+  store: Type.Object({
+    path: env('STORE_PATH', Type.String({ minLength: 1, description: 'SQLite file for call records, usage and the webhook outbox (single node; cluster mode keeps them in Redis).' })),
+    retentionDays: env('STORE_RETENTION_DAYS', Type.Integer({ minimum: 1, description: 'Call records and usage are kept this long.' })),
+  }),
+  webhooks: Type.Object({
+    timeoutMs: env('WEBHOOK_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'One delivery attempt may take this long.' })),
+    retryDelaysMs: env('WEBHOOK_RETRY_DELAYS_MS', Type.Array(Type.Integer({ minimum: 1 }), {
+      minItems: 1, description: 'Wait before each retry of a failed delivery (JSON array); after the last, the delivery has failed for good.',
+    })),
+    concurrency: env('WEBHOOK_CONCURRENCY', Type.Integer({ minimum: 1, maximum: 64, description: 'Deliveries in flight at once (events of one room go one at a time, in order).' })),
   }),
   cluster: Type.Object({
     redisUrl: env('REDIS_URL', Type.String({ description: 'Redis URL (redis://host:6379/0). Empty: this node runs alone, with no Redis.' })),

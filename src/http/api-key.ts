@@ -1,6 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config/schema.js';
+import type { Tenant, Tenants } from '../tenants/tenants.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant whose API key the request carried (set by requireTenant). */
+    tenant: Tenant;
+  }
+}
 
 function presentedKey(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
@@ -9,16 +15,13 @@ function presentedKey(req: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' ? apiKey : undefined;
 }
 
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
-
-/** preHandler for the integrator-facing API: `Authorization: Bearer <key>` or `x-api-key`. */
-export const requireApiKey = (auth: Config['auth']) => async (req: FastifyRequest, reply: FastifyReply) => {
+/**
+ * onRequest hook of the server API: `Authorization: Bearer <key>` or `x-api-key` names the
+ * tenant. It runs before the body is read, so a caller without a key learns nothing.
+ */
+export const requireTenant = (tenants: Tenants) => async (req: FastifyRequest, reply: FastifyReply) => {
   const key = presentedKey(req);
-  if (!key || !auth.apiKeys.some((k) => sameSecret(k, key))) {
-    return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'a valid API key is required (Authorization: Bearer <key>)' } });
-  }
+  const tenant = key ? tenants.byApiKey(key) : undefined;
+  if (!tenant) return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'a valid API key is required (Authorization: Bearer <key>)' } });
+  req.tenant = tenant;
 };

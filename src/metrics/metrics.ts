@@ -19,8 +19,7 @@ function residentBytes(pid: number): number | undefined {
  * All Prometheus metrics of one node, in a registry of its own (nothing global).
  * Labels are bounded: worker index, media kind, protocol method, error code.
  */
-export function createMetrics(pool: WorkerPool, rooms: RoomRegistry, cluster?: Cluster) {
-  const registry = new Registry();
+export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomRegistry, cluster?: Cluster) {
   collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
 
   // Counted once per scrape (in render), then read by every gauge below.

@@ -6,6 +6,8 @@ import type { RouterEntry } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
 import type { NotificationData, NotificationMethod, RequestData, ResponseData } from '../signaling/protocol.js';
 import { exceedsBounds } from '../signaling/validation.js';
+import { QualityTracker } from '../platform/quality.js';
+import type { ParticipantRecord, QualityReport, TrackRecord } from '../platform/records.js';
 
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
@@ -29,6 +31,10 @@ export interface PeerSession {
   superseded(peer: Peer): void;
 }
 
+/** Tracks remembered per peer for its call record; a client that republishes forever cannot grow it past this. */
+const MAX_TRACK_HISTORY = 200;
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /** The session of a peer whose client is gone for now (reconnect grace): nothing reaches it. */
 const DETACHED: PeerSession = { notify: () => undefined, schedule: () => undefined, removed: () => undefined, superseded: () => undefined };
 
@@ -47,6 +53,8 @@ export interface PeerEvents {
   dataProducerAdded: [dataProducer: types.DataProducer];
   /** A producer or data producer closed, for whatever reason. */
   producerClosed: [id: string];
+  /** Its receivers have been in poor quality for longer than 10 s (once per episode). */
+  degraded: [];
   /** What others see of the peer changed (a producer paused or resumed). */
   changed: [];
 }
@@ -72,6 +80,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly joinedAt = Date.now();
   rtpCapabilities?: types.RtpCapabilities;
   closed = false;
+  /** What its client reports of what it receives (reportQuality). */
+  readonly quality = new QualityTracker();
+  private lastReportAt = this.joinedAt;
+  /** Every track it published in this session, for the call record. */
+  private readonly trackHistory: TrackRecord[] = [];
   private readonly owned: { [K in OwnedKind]: Map<string, Kinds[K]> } = {
     transport: new Map(), producer: new Map(), consumer: new Map(), dataProducer: new Map(), dataConsumer: new Map(),
   };
@@ -253,6 +266,9 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw new SignalingError('NOT_JOINED', 'the peer left while producing');
     }
     this.own('producer', producer);
+    const record: TrackRecord = { id: producer.id, kind: producer.kind, source: (appData?.source as string | undefined) ?? null, publishedAt: iso(Date.now()), unpublishedAt: null };
+    if (this.trackHistory.length < MAX_TRACK_HISTORY) this.trackHistory.push(record);
+    producer.observer.once('close', () => (record.unpublishedAt = iso(Date.now())));
     producer.on('score', (score) => this.notify('producerScore', { producerId: producer.id, score }));
     producer.on('transportclose', () => this.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' }));
     producer.observer.on('pause', () => this.emit('changed'));
@@ -346,6 +362,33 @@ export class Peer extends EventEmitter<PeerEvents> {
     dataConsumer.on('transportclose', () => gone('transport closed'));
     dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
     this.notify('newDataConsumer', this.describeData(dataConsumer));
+  }
+
+  /**
+   * A quality report from the client. It covers at most the time since the last one, so a
+   * client cannot claim more time than it spent here.
+   */
+  reportQuality(report: QualityReport, now = Date.now()) {
+    const intervalMs = Math.max(0, Math.min(report.intervalMs, now - this.lastReportAt));
+    this.lastReportAt = now;
+    if (intervalMs === 0) return;
+    if (this.quality.add({ ...report, intervalMs }, now)) this.emit('degraded');
+  }
+
+  /** Its stay in the room, for the call record (`leftAt` null while it is still here). */
+  record(where: { region: string; node: string }, reason: string | null, leftAt: number | null): ParticipantRecord {
+    return {
+      identity: this.id,
+      name: this.claims.name,
+      role: this.claims.role,
+      region: where.region,
+      node: where.node,
+      joinedAt: iso(this.joinedAt),
+      leftAt: leftAt === null ? null : iso(leftAt),
+      leaveReason: reason,
+      tracks: this.trackHistory.map((t) => ({ ...t })),
+      quality: this.quality.summary(),
+    };
   }
 
   /** Claims the right to consume `id`; false if this peer consumes it already (or is about to). */

@@ -5,6 +5,7 @@ import type { RoomMedia } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
 import type { NotificationData, NotificationMethod } from '../signaling/protocol.js';
 import { Catalogue, type Consumable } from './catalogue.js';
+import type { Metadata } from '../platform/records.js';
 import { Peer, type ConsumerParams, type PeerInfo, type PeerLimits, type PeerSession } from './peer.js';
 
 export interface RoomEvents {
@@ -16,7 +17,27 @@ export interface RoomEvents {
   /** The peer's client came back on a new socket within the grace period. */
   peerResumed: [peer: Peer];
   peerLeft: [peer: Peer, reason: string];
+  /** A participant hosted elsewhere appeared; `detail` is what its host said of it. */
+  remoteJoined: [info: PeerInfo];
+  /** A participant hosted elsewhere left; `detail` is what its host sent along (its record). */
+  remoteLeft: [peerId: string, detail: unknown];
+  /** A message from the platform into the call's chat. */
+  message: [text: string, from: string];
   closed: [];
+}
+
+/** What a room is for, and how long it lives: set when it is created (by a join, or by the API). */
+export interface RoomSettings {
+  tenant: string;
+  /** The room's name in its tenant (what clients see as roomId). */
+  name: string;
+  /** One life of the room: a new call id each time the room is created. */
+  callId: string;
+  metadata: Metadata;
+  maxParticipants: number;
+  /** Empty (no participant here, nothing holding it) this long, the room closes. 0: at once. */
+  emptyTimeoutMs: number;
+  createdAt: number;
 }
 
 export interface RoomLimits extends PeerLimits {
@@ -44,9 +65,13 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly remote = new Map<string, PeerInfo>();
   /** Suspended peers and when their grace runs out. */
   private readonly graceTimers = new Map<Peer, NodeJS.Timeout>();
+  /** Reasons to stay open with no participant here (see hold). */
+  private holds = 0;
+  private emptyTimer?: NodeJS.Timeout;
 
   constructor(
     readonly id: string,
+    readonly settings: RoomSettings,
     readonly media: RoomMedia,
     readonly log: Logger,
     private readonly limits: RoomLimits,
@@ -74,8 +99,9 @@ export class Room extends EventEmitter<RoomEvents> {
    */
   async join(claims: Claims, autoSubscribe: boolean, session: PeerSession, log: Logger): Promise<Peer | undefined> {
     const replacing = this.peers.has(claims.identity) || this.remote.has(claims.identity);
-    if (!replacing && this.peers.size + this.remote.size >= this.limits.peersPerRoom) {
-      throw new SignalingError('ROOM_FULL', `room ${this.id} has ${this.limits.peersPerRoom} participants already`);
+    const max = Math.min(this.limits.peersPerRoom, this.settings.maxParticipants);
+    if (!replacing && this.peers.size + this.remote.size >= max) {
+      throw new SignalingError('ROOM_FULL', `room ${this.settings.name} has ${max} participants already`);
     }
     const entry = await this.media.assignRouter();
     if (this.closed) {
@@ -86,6 +112,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const previous = this.peers.get(peer.id);
     if (this.remote.has(peer.id)) this.removeRemote(peer.id);
     this.peers.set(peer.id, peer);
+    clearTimeout(this.emptyTimer);
     if (previous) this.retire(previous, 'replaced', { code: 'DUPLICATE_IDENTITY', message: 'the same identity joined again elsewhere', rejoin: false });
     this.wire(peer);
     this.broadcast('peerJoined', peer.info(), peer);
@@ -99,7 +126,39 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.peers.get(peer.id) !== peer) return;
     this.peers.delete(peer.id);
     this.retire(peer, reason, kick);
-    if (this.peers.size === 0) this.close();
+    this.closeIfEmpty();
+  }
+
+  /**
+   * Keeps the room open with no participant here until the returned function is called (a
+   * room created ahead of time; in a cluster, the owner's part while others host participants).
+   */
+  hold(): () => void {
+    this.holds++;
+    clearTimeout(this.emptyTimer);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.closeIfEmpty();
+    };
+  }
+
+  /** Closes the room once it has stayed empty for its empty timeout (at once when that is 0). */
+  closeIfEmpty() {
+    if (this.closed || this.peers.size > 0 || this.holds > 0) return;
+    clearTimeout(this.emptyTimer);
+    if (this.settings.emptyTimeoutMs === 0) return this.close();
+    this.emptyTimer = setTimeout(() => {
+      if (this.peers.size === 0 && this.holds === 0) this.close();
+    }, this.settings.emptyTimeoutMs).unref();
+  }
+
+  /** A message from the platform to everyone in the room (here; other nodes deliver their own). */
+  sendMessage(text: string, from: string) {
+    this.broadcast('systemMessage', { text, from, at: Date.now() });
+    this.emit('message', text, from);
   }
 
   /**
@@ -136,15 +195,16 @@ export class Room extends EventEmitter<RoomEvents> {
     return peer;
   }
 
-  /** Everyone out, with a code telling clients whether to rejoin (e.g. MEDIA_WORKER_DIED). */
-  closeWithPeers(code: string, message: string) {
-    for (const peer of [...this.peers.values()]) this.remove(peer, { code, message, rejoin: true });
+  /** Everyone out, with a code telling clients whether to rejoin (e.g. MEDIA_WORKER_DIED), and the room closes. */
+  closeWithPeers(code: string, message: string, rejoin = true) {
+    for (const peer of [...this.peers.values()]) this.remove(peer, { code, message, rejoin });
     this.close();
   }
 
   close() {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.emptyTimer);
     this.media.close();
     this.emit('closed');
     this.removeAllListeners();
@@ -157,13 +217,22 @@ export class Room extends EventEmitter<RoomEvents> {
   setRemote(info: PeerInfo) {
     const known = this.remote.has(info.id);
     this.remote.set(info.id, info);
-    if (!known) this.broadcast('peerJoined', info);
+    if (known) return;
+    this.broadcast('peerJoined', info);
+    this.emit('remoteJoined', info);
   }
 
-  removeRemote(peerId: string) {
+  /** A participant hosted elsewhere left; `detail` is whatever its host sent along. */
+  removeRemote(peerId: string, detail?: unknown) {
     if (!this.remote.delete(peerId)) return;
     for (const item of this.catalogue.ofOwner(peerId)) this.withdraw(item.id);
     this.broadcast('peerLeft', { peerId });
+    this.emit('remoteLeft', peerId, detail);
+  }
+
+  /** How many participants are hosted elsewhere. */
+  get remoteCount() {
+    return this.remote.size;
   }
 
   // ---- who consumes what -----------------------------------------------------------------

@@ -8,12 +8,14 @@ import type { Logger } from '../logging/logger.js';
 import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { Tenants } from '../tenants/tenants.js';
 import type { RequestData, RequestMethod, ResponseData } from './protocol.js';
 
 /** What the signaling layer needs from the rest of the node, given to the plugin at construction. */
 export interface SignalingDeps {
   config: Config;
   rooms: RoomRegistry;
+  tenants: Tenants;
   verifier: TokenVerifier;
   /** Which node hosts a room: this one alone, or the cluster's choice. */
   allocator: RoomAllocator;

@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
+import { Metadata, QualityReport } from '../platform/records.js';
 import { ERROR_CODES } from './errors.js';
 
 export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
@@ -163,6 +164,7 @@ export const requests = {
       grants: Grants,
       routerRtpCapabilities: RtpCapabilities,
       peers: Type.Array(PeerInfo),
+      metadata: Type.Optional(Metadata),
       resumed: Type.Optional(Type.Object({
         transports: Type.Array(Type.Object({ transportId: Id, direction: Direction })),
         producerIds: Type.Array(Id),
@@ -259,6 +261,11 @@ export const requests = {
     }, { additionalProperties: false }),
     Type.Object({ stats: mediasoupShape<MediasoupStat[]>(Type.Array(Type.Record(Type.String(), Type.Unknown()))) }),
   ),
+  reportQuality: req(
+    'Report what this client receives, every few seconds (the SDK sends one every 5 s): round-trip time, loss, bitrate, and the shares of frozen video and concealed audio its browser measured. The node aggregates them into the call record and tells the platform when a participant stays in poor quality.',
+    QualityReport,
+    Empty,
+  ),
   kickPeer: req(
     'Remove another peer from the room. Needs the admin grant.',
     Type.Object({ peerId: PeerId }, { additionalProperties: false }),
@@ -292,7 +299,13 @@ export const notifications = {
   newDataConsumer: note('A data consumer was created for you; open a data channel with its sctpStreamParameters.', DataConsumerParams),
   dataConsumerClosed: note('A data consumer ended.', Type.Object({ dataConsumerId: Id, reason: Type.String() })),
   activeSpeaker: note('The dominant speaker of the room changed.', Type.Object({ peerId: PeerId, producerId: Id })),
-  disconnected: note('The server removed you from the room; the code says why (for example MEDIA_WORKER_DIED: rejoin). The socket stays open and may join again.', Type.Object({
+  systemMessage: note('A message from the platform into the call\'s chat (POST /v1/rooms/:room/messages), for example "refund approved".', Type.Object({
+    text: Type.String(), from: Type.String({ description: 'Who the platform says it is from; "system" by default.' }), at: Type.Integer({ description: 'Epoch milliseconds.' }),
+  })),
+  producerMuted: note('The platform muted or unmuted one of your producers (POST /v1/rooms/:room/participants/:identity/mute). Show it; the SDK pauses or resumes the producer.', Type.Object({
+    producerId: Id, muted: Type.Boolean(),
+  })),
+  disconnected: note('The server removed you from the room; the code says why: MEDIA_WORKER_DIED and NODE_SHUTDOWN (rejoin: true), DUPLICATE_IDENTITY, KICKED, REMOVED (the platform removed you), ROOM_ENDED (the platform ended the call). The socket stays open and may join again.', Type.Object({
     code: Type.String(), message: Type.String(), rejoin: Type.Boolean(),
   })),
 } satisfies Record<string, NDef>;

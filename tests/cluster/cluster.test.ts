@@ -94,7 +94,7 @@ describe('regional cluster', () => {
     const owners = new Map<string, Set<string>>();
     for (const [room, id] of answers) owners.set(room, (owners.get(room) ?? new Set()).add(id));
     expect([...owners.values()].filter((s) => s.size !== 1)).toEqual([]);
-    const stored = await db.mget(rooms.map((r) => `sfu:room:${r}`));
+    const stored = await db.mget(rooms.map((r) => `sfu:room:default/${r}`));
     expect(stored).toEqual(rooms.map((r) => [...owners.get(r)!][0]));
   });
 
@@ -166,7 +166,7 @@ describe('regional cluster', () => {
     expect(watcher.notificationsOf('peerLeft').map((p) => p.peerId)).toEqual(['mover']);
     expect(moved.notificationsOf('peerLeft')).toEqual([]);
     expect(moved.notificationsOf('disconnected')).toEqual([]);
-    await waitFor(async () => JSON.parse((await db.hget('sfu:room:moving:peers', 'mover')) ?? '{}').nodeId === 'c', "mover's entry naming c");
+    await waitFor(async () => JSON.parse((await db.hget('sfu:room:default/moving:peers', 'mover')) ?? '{}').nodeId === 'c', "mover's entry naming c");
     // Leave c's capacity (2) as it was for the tests after this one.
     for (const s of [old, watcher, moved]) s.close();
     await waitFor(async () => (await db.hget('sfu:node:c', 'peers')) === cLoad, "c's load back as before");
@@ -188,8 +188,8 @@ describe('regional cluster', () => {
     db = redis.client();
     await waitFor(async () => (await liveNodes()).length === 3, 'every node registered again', 10_000);
     expect(await liveNodes()).toEqual(['a', 'b', 'c']);
-    await waitFor(async () => (await db.get('sfu:room:redis-1')) === owner.id, 'the owner re-claiming its room');
-    expect(Object.keys(await db.hgetall('sfu:room:redis-1:peers')).sort()).toEqual(['redis-1-buyer', 'redis-1-seller']);
+    await waitFor(async () => (await db.get('sfu:room:default/redis-1')) === owner.id, 'the owner re-claiming its room');
+    expect(Object.keys(await db.hgetall('sfu:room:default/redis-1:peers')).sort()).toEqual(['redis-1-buyer', 'redis-1-seller']);
     const after = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > after + 30, 'media after the restart');
   });

@@ -50,12 +50,12 @@ describe('the cluster trusts only what cluster members signed', () => {
   it('a fake node entry (unsigned or badly signed) is never a placement or a redirect target', async () => {
     await fakeNode('evil');
     await fakeNode('forged', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
-    await db.set('sfu:room:trap', 'evil', 'PX', 600_000);
-    await db.set('sfu:room:trap2', 'forged', 'PX', 600_000);
+    await db.set('sfu:room:default/trap', 'evil', 'PX', 600_000);
+    await db.set('sfu:room:default/trap2', 'forged', 'PX', 600_000);
     for (const room of ['trap', 'trap2']) {
       // Served here or redirected to b: never to evil.example.
       expect((await join(a, room, `victim-${room}`)).roomId).toBe(room);
-      const owner = await db.get(`sfu:room:${room}`);
+      const owner = await db.get(`sfu:room:default/${room}`);
       expect(['ta', 'tb']).toContain(owner);
     }
     // Placement through the API skips them too, even though they claim far more capacity.
@@ -63,16 +63,16 @@ describe('the cluster trusts only what cluster members signed', () => {
   });
 
   it('a garbage owner does not make its room unavailable', async () => {
-    await db.set('sfu:room:garbage', '{{{not a node', 'PX', 600_000);
+    await db.set('sfu:room:default/garbage', '{{{not a node', 'PX', 600_000);
     expect((await join(b, 'garbage', 'g1')).roomId).toBe('garbage');
-    expect(['ta', 'tb']).toContain(await db.get('sfu:room:garbage'));
+    expect(['ta', 'tb']).toContain(await db.get('sfu:room:default/garbage'));
   });
 
   it('garbage and replayed peer entries are not shown to anyone', async () => {
     await join(a, 'honest', 'real-peer');
-    const stored = await db.hgetall('sfu:room:honest:peers');
+    const stored = await db.hgetall('sfu:room:default/honest:peers');
     // The real, signed entry copied into another room and under another id; and junk.
-    await db.hset('sfu:room:copied:peers', 'real-peer', stored['real-peer'], 'impostor', stored['real-peer'], 'junk', 'not json', 'ghost', JSON.stringify({ nodeId: 'ta', info: { id: 'ghost', name: 'g', role: 'buyer', producers: [], dataProducers: [] }, joinedAt: 1 }));
+    await db.hset('sfu:room:default/copied:peers', 'real-peer', stored['real-peer'], 'impostor', stored['real-peer'], 'junk', 'not json', 'ghost', JSON.stringify({ nodeId: 'ta', info: { id: 'ghost', name: 'g', role: 'buyer', producers: [], dataProducers: [] }, joinedAt: 1 }));
     // A newcomer, whose node's span reads the stored peers when the room opens there.
     expect((await join(a, 'copied', 'newcomer')).peers).toEqual([]);
   });

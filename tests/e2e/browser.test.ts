@@ -101,7 +101,7 @@ describe('two Chromium peers on the demo page', () => {
       await waitForStats(page, `video from ${from} rising again`, (s) => videoFrames(s, from) > base + 10);
     }
     expect(await seller.evaluate(() => (window as any).left)).toEqual([]);
-    expect(t.node.rooms.get('ticket-e2e')!.peers.size).toBe(2);
+    expect(t.node.rooms.get('default/ticket-e2e')!.peers.size).toBe(2);
   });
 
   it('when one peer leaves, the other is told and its tile goes away', async () => {
@@ -147,7 +147,7 @@ describe('VP9 SVC', () => {
       const [sender, receiver] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
       await sdkCall(sender, t.http, t.token({ room: 'svc', identity: 'seller', role: 'seller' }), "await call.publishCamera({ codec: 'VP9' });");
       await sdkCall(receiver, t.http, t.token({ room: 'svc', identity: 'buyer', role: 'buyer' }));
-      const room = t.node.rooms.get('svc')!;
+      const room = t.node.rooms.get('default/svc')!;
       await waitForStats(receiver, 'VP9 at full size', (s) => s.some((x) => x.kind === 'video' && x.frameWidth === 1280));
       const consumer = [...room.peers.get('buyer')!.all('consumer')].find((c) => c.kind === 'video')!;
       expect(consumer.type).toBe('svc');

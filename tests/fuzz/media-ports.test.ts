@@ -116,7 +116,7 @@ describe(`media ports fuzz: ${PACKETS} packets per target (seed ${SEED})`, () =>
     const udpPort = server.udpSockets[0].port;
     const tcpPort = server.tcpServers[0].port;
     const ufrag = server.localIceUsernameFragments[0]?.localIceUsernameFragment ?? 'x';
-    const router = t.node.rooms.get('ports')!.media.routers[0].router;
+    const router = t.node.rooms.get('default/ports')!.media.routers[0].router;
     // 1111 is the plain pipe's producer: its packets are parsed and routed, not just dropped.
     const ssrcs = [1111, 2222, r.int(0xffffffff)];
 

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { createNode, type MediaNode } from '../../src/app.js';
 import { mintToken, type MintRequest } from '../../src/auth/tokens.js';
@@ -21,6 +24,8 @@ export type ConfigOverrides = { [K in keyof Config]?: Partial<Config[K]> };
 export async function startTestNode(overrides: ConfigOverrides = {}): Promise<TestNode> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
     ...overrides,
+    // Each test node its own store, unless the test names one (to restart on it).
+    store: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-store-')), 'sfu.sqlite'), ...overrides.store },
     server: { ...overrides.server, host: '127.0.0.1', port: 0 },
     media: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0, ...overrides.media },
   });

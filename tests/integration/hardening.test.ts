@@ -91,7 +91,7 @@ describe('hardening', () => {
       await attacker.until(() => attacker.closeCode !== undefined, 'the attacker socket to close', 5000);
       expect([4413, 1006]).toContain(attacker.closeCode);
       // The attacker is gone from the room; the publisher is fine.
-      await waitFor(() => !small.node.rooms.get('slow')!.peers.has('attacker'), 'the slow reader to leave');
+      await waitFor(() => !small.node.rooms.get('default/slow')!.peers.has('attacker'), 'the slow reader to leave');
       expect(await big.request('getStats', { target: 'transport', id: send.transportId })).toBeTruthy();
     } finally {
       await small.close();
@@ -99,7 +99,7 @@ describe('hardening', () => {
   });
 
   it('3. a socket that dies while its join is in flight leaves no ghost peer, room or router', async () => {
-    const rooms = () => [...t.node.rooms.values()].filter((r) => r.id.startsWith('ghost-'));
+    const rooms = () => [...t.node.rooms.values()].filter((r) => r.settings.name.startsWith('ghost-'));
     for (let i = 0; i < 50; i++) {
       const ws = new WebSocket(t.ws);
       await new Promise((r) => ws.once('open', r));
@@ -113,7 +113,7 @@ describe('hardening', () => {
   it('4. requests that finish after their peer left undo what they created; nothing is announced for a departed peer', async () => {
     const observer = await join('outlive', 'observer', 'agent');
     await observer.request('createTransport', { direction: 'recv' });
-    const router = () => t.node.rooms.get('outlive')!.media.routers[0].router;
+    const router = () => t.node.rooms.get('default/outlive')!.media.routers[0].router;
     for (let i = 0; i < 50; i++) {
       const doomed = await join('outlive', `doomed-${i}`);
       const send = await doomed.request('createTransport', { direction: 'send' });
@@ -121,7 +121,7 @@ describe('hardening', () => {
       for (let j = 0; j < 60; j++) doomed.ws.send(frame(1000 + j, 'createTransport', { direction: 'send' }));
       doomed.ws.terminate();
     }
-    await waitFor(() => t.node.rooms.get('outlive')!.peers.size === 1, 'only the observer left');
+    await waitFor(() => t.node.rooms.get('default/outlive')!.peers.size === 1, 'only the observer left');
     await sleep(300);
     // Only the observer's recv transport remains; every doomed transport and producer was undone.
     expect((await router().dump()).transportIds).toHaveLength(1);

@@ -48,7 +48,7 @@ describe('media through one node', () => {
       const a = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'a', role: 'seller' }));
       const b = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'b' }));
       peers.push(a, b);
-      const routers = wide.node.rooms.get('wide')!.media.routers;
+      const routers = wide.node.rooms.get('default/wide')!.media.routers;
       expect(routers.map((r) => r.slot.index).sort()).toEqual([0, 1]);
       await b.publish({ data: true, video: false });
       await a.publish({ data: true });

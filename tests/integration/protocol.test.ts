@@ -122,6 +122,22 @@ describe('protocol v1, request by request', () => {
     await waitFor(() => buyer.received.audio.packets > paused + 5, 'audio again');
   });
 
+  it('reportQuality feeds the participant\'s quality; the platform\'s messages and mutes arrive as systemMessage and producerMuted', async () => {
+    await buyer.client.request('reportQuality', { intervalMs: 1000, rttMs: 80, lossRate: 0.01, frozenRatio: 0, concealedRatio: 0 });
+    const api = (path: string, body: object) => fetch(`${t.http}${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const described = await (await fetch(`${t.http}/v1/rooms/${room}`, { headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}` } })).json();
+    expect(described.participants.find((p: { identity: string }) => p.identity === 'buyer').quality.latest).toMatchObject({ rttMs: 80 });
+    expect((await api(`/v1/rooms/${room}/messages`, { text: 'refund approved' })).status).toBe(202);
+    expect(await buyer.client.notification('systemMessage')).toMatchObject({ text: 'refund approved', from: 'system' });
+    expect((await api(`/v1/rooms/${room}/participants/seller/mute`, { trackId: seller.producers.audio })).status).toBe(200);
+    expect(await seller.client.notification('producerMuted')).toEqual({ producerId: seller.producers.audio, muted: true });
+    expect(await buyer.client.notification('consumerPaused')).toBeTruthy();
+    expect((await api(`/v1/rooms/${room}/participants/seller/mute`, { trackId: seller.producers.audio, muted: false })).status).toBe(200);
+    used.add('request:reportQuality');
+  });
+
   it('restartIce returns fresh ICE credentials', async () => {
     const { iceParameters } = await buyer.client.request('restartIce', { transportId: buyer.recvTransportId! });
     expect(iceParameters.usernameFragment).toBeTruthy();

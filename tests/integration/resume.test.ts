@@ -40,7 +40,7 @@ describe('resuming after a dropped socket', () => {
   it('a dropped socket resumes on a new one: same transports and consumers, media never stops, the others see nothing', async () => {
     const consumerIds = buyer.client.notificationsOf('newConsumer').map((c) => c.consumerId).sort();
     buyer.client.ws.terminate();
-    await waitFor(() => t.node.rooms.get(room)!.peers.get(buyerId)?.suspended === true, 'the buyer suspended');
+    await waitFor(() => t.node.rooms.get(`default/${room}`)!.peers.get(buyerId)?.suspended === true, 'the buyer suspended');
     const during = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > during + 20, 'media while the socket is down');
 
@@ -78,7 +78,7 @@ describe('resuming after a dropped socket', () => {
     await sleep(GRACE_MS / 2);
     expect(sellerSaw('peerLeft')).toHaveLength(leftBefore);
     await waitFor(() => sellerSaw('peerLeft').length === leftBefore + 1, 'the buyer to leave after the grace period', GRACE_MS * 3);
-    expect(t.node.rooms.get(room)!.peers.has(buyerId)).toBe(false);
+    expect(t.node.rooms.get(`default/${room}`)!.peers.has(buyerId)).toBe(false);
   });
 
   it('resume with nothing to resume is an ordinary join', async () => {

@@ -22,7 +22,8 @@ class HeldSession implements PeerSession {
   }
 }
 
-const claims = (identity: string): Claims => ({ room: 'fanout', identity, name: identity, role: 'buyer', grants: DEFAULT_GRANTS.buyer, expiresAt: 0 });
+const settings = (name: string) => () => ({ tenant: 'default', name, callId: name, metadata: {}, maxParticipants: 50, emptyTimeoutMs: 0, createdAt: Date.now() });
+const claims = (identity: string): Claims => ({ tenant: 'default', room: 'fanout', identity, name: identity, role: 'buyer', grants: DEFAULT_GRANTS.buyer, expiresAt: 0 });
 const opus = { codecs: [{ mimeType: 'audio/opus' as const, payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
 
 describe('Room', () => {
@@ -41,7 +42,7 @@ describe('Room', () => {
   afterAll(() => pool.close());
 
   it("fans a new producer out in each subscriber's own queue: the producer never waits on a stuck subscriber", async () => {
-    const room = await rooms.getOrCreate('fanout');
+    const { room } = await rooms.getOrCreate('default/fanout', settings('fanout'));
     const subscriberSession = new HeldSession();
     const subscriber = (await room.join(claims('subscriber'), true, subscriberSession, log)) as Peer;
     await subscriber.createTransport({ direction: 'recv' });
@@ -67,7 +68,7 @@ describe('Room', () => {
   });
 
   it('a peer that leaves while its transport is being created leaves nothing behind', async () => {
-    const room = await rooms.getOrCreate('leaver');
+    const { room } = await rooms.getOrCreate('default/leaver', settings('leaver'));
     const peer = (await room.join(claims('leaver'), true, new HeldSession(), log)) as Peer;
     const stay = await room.join(claims('stayer'), true, new HeldSession(), log);
     const creating = peer.createTransport({ direction: 'recv' });

@@ -38,8 +38,8 @@ describe('the node process', () => {
       while (!out.includes('"peer left"') && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
       const lines = out.trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.some((l) => l.msg === 'media worker ready' && l.worker === 0)).toBe(true);
-      expect(lines.find((l) => l.msg === 'peer joined')).toMatchObject({ level: 30, roomId: 'log-room', peerId: 'log-peer', role: 'buyer' });
-      expect(lines.find((l) => l.msg === 'peer left')).toMatchObject({ roomId: 'log-room', peerId: 'log-peer' });
+      expect(lines.find((l) => l.msg === 'peer joined')).toMatchObject({ level: 30, roomId: 'default/log-room', peerId: 'log-peer', role: 'buyer' });
+      expect(lines.find((l) => l.msg === 'peer left')).toMatchObject({ roomId: 'default/log-room', peerId: 'log-peer' });
       const exited = new Promise<number | null>((r) => child.once('exit', r));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

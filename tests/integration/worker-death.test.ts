@@ -24,8 +24,8 @@ describe('a media worker dies mid-call', () => {
     const doomed = await call('doomed');
     const healthy = await call('healthy');
     const slots = t.node.pool.slots;
-    const doomedSlot = t.node.rooms.get('doomed')!.media.routers[0].slot;
-    expect(t.node.rooms.get('healthy')!.media.routers[0].slot).not.toBe(doomedSlot); // least-loaded placement
+    const doomedSlot = t.node.rooms.get('default/doomed')!.media.routers[0].slot;
+    expect(t.node.rooms.get('default/healthy')!.media.routers[0].slot).not.toBe(doomedSlot); // least-loaded placement
     const oldPid = doomedSlot.worker.pid;
 
     const replaced = new Promise((r) => t.node.pool.once('workerReplaced', r));

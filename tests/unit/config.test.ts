@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 
+const EC_PUBLIC_KEY = '-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqPPJMZ0cOYTYAU0x0c7rjvnhyfGL\nu4pJTo9JZopftnmjinjCLx/IUCtCJmeCuItO06RpmH2IzfvV/i44MAlMZA==\n-----END PUBLIC KEY-----';
 const STRONG = 'a-real-production-secret-of-32-bytes-or-more';
 const PROD = { NODE_ENV: 'production', AUTH_HS256_SECRET: STRONG, AUTH_API_KEYS: 'prod-api-key-0123456789-abcdefghijklmnop' };
 
@@ -14,7 +15,7 @@ describe('configuration', () => {
   it('takes environment overrides, typed by the schema', () => {
     const config = loadConfig({
       PORT: '9000', MEDIA_NUM_WORKERS: '3', AUTH_API_KEYS: 'aaaaaaaaaaaaaaaa1, bbbbbbbbbbbbbbbb2',
-      AUTH_PUBLIC_KEYS: '[{"alg":"ES256","pem":"-----BEGIN PUBLIC KEY-----"}]', LOG_LEVEL: 'debug',
+      AUTH_PUBLIC_KEYS: JSON.stringify([{ alg: 'ES256', pem: EC_PUBLIC_KEY }]), LOG_LEVEL: 'debug',
     });
     expect(config.server.port).toBe(9000);
     expect(config.media.numWorkers).toBe(3);
@@ -30,6 +31,10 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, /log\.level \(LOG_LEVEL\)/],
     [{ AUTH_PUBLIC_KEYS: 'not json' }, /auth\.publicKeys \(AUTH_PUBLIC_KEYS\): not valid JSON/],
     [{ AUTH_PUBLIC_KEYS: '[{"alg":"HS256","pem":"x"}]' }, /auth\.publicKeys/],
+    [{ AUTH_PUBLIC_KEYS: '[{"alg":"ES256","pem":"-----BEGIN PUBLIC KEY-----"}]' }, /auth\.publicKeys \(AUTH_PUBLIC_KEYS\): key 0 is not a usable public key/],
+    [{ TENANTS: '[{"id":"shop-a","apiKeys":["dev-only-api-key-change-me"]}]' }, /an API key belongs to two tenants/],
+    [{ TENANTS: '[{"id":"shop-a"},{"id":"shop-a"}]' }, /the tenant id shop-a appears twice/],
+    [{ TENANTS: '[{"id":"Shop A"}]' }, /tenants/],
     [{ MEDIA_RTC_MIN_PORT: '50000', MEDIA_RTC_MAX_PORT: '40000' }, /media\.rtcMinPort/],
     [{ NODE_ENV: 'production' }, /auth\.hs256Secret \(AUTH_HS256_SECRET\): the development secret is refused/],
     [{ NODE_ENV: 'production', AUTH_HS256_SECRET: STRONG }, /auth\.apiKeys \(AUTH_API_KEYS\)/],

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { TokenError } from '../../auth/tokens.js';
+import { roomKey } from '../../tenants/tenants.js';
 import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
 
@@ -16,15 +18,22 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
         if (err instanceof TokenError) throw new SignalingError(err.code, err.message);
         throw err;
       }
+      const tenant = ctx.deps.tenants.get(claims.tenant);
+      if (!tenant) throw new SignalingError('TOKEN_INVALID', `the token's tenant ${claims.tenant} is not served here`);
+      const key = roomKey(claims.tenant, claims.room);
       // Placement near the token's region, else near this node (the buyer reached the node nearest them).
-      const allocation = await ctx.deps.allocator.allocate(claims.room, claims.region);
+      const allocation = await ctx.deps.allocator.allocate(key, claims.region);
       if (allocation.kind === 'redirect') {
         const { id: nodeId, region, url } = allocation.node;
         throw new SignalingError('REDIRECT', `room ${claims.room} is hosted on node ${nodeId}`, { nodeId, region, url });
       }
       // A room can close between lookup and entry (its last peer left): try again.
       for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
-        const room = await ctx.deps.rooms.getOrCreate(claims.room);
+        // A room first joined (not created through the API) lives as long as someone is in it.
+        const { room } = await ctx.deps.rooms.getOrCreate(key, () => ({
+          tenant: tenant.id, name: claims.room, callId: randomUUID(), metadata: {},
+          maxParticipants: tenant.limits.participantsPerRoom, emptyTimeoutMs: 0, createdAt: Date.now(),
+        }));
         const resumed = resume ? room.resume(claims, ctx.session) : undefined;
         const log = ctx.log.child({ roomId: room.id, peerId: claims.identity });
         const peer = resumed ?? (await room.join(claims, autoSubscribe ?? true, ctx.session, log));
@@ -37,11 +46,12 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
         ctx.deps.metrics.joined((performance.now() - started) / 1000);
         return {
           peerId: peer.id,
-          roomId: room.id,
+          roomId: room.settings.name,
           role: claims.role,
           grants: claims.grants,
           routerRtpCapabilities: room.media.rtpCapabilities,
           peers: room.participants(peer),
+          metadata: room.settings.metadata,
           ...(resumed ? { resumed: resumed.inventory() } : {}),
         };
       }

@@ -1,0 +1,49 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyPluginAsync, RouteHandlerMethod } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Tenants } from '../tenants/tenants.js';
+import { requireTenant } from './api-key.js';
+import { apiRoutes, type ApiDeps } from './api-routes.js';
+
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+/** The OpenAPI document of the server API: registered before the routes, so it sees them all. */
+export const openApiPlugin = fp(async (app: FastifyInstance) => {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'crossborder-sfu server API', version: '1', description: 'Rooms, participants, call records, usage and webhooks, for a tenant\'s backend.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'The tenant\'s API key.' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+});
+
+/** Registers the route table; `deps` is what the handlers work with. */
+export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps | undefined) {
+  for (const r of apiRoutes) {
+    const handler: RouteHandlerMethod = async (req, reply) => {
+      if (!deps) throw new Error('the API is described, not served, here');
+      return r.handler(deps, req as never, reply);
+    };
+    app.route({
+      method: r.method,
+      url: r.url,
+      schema: {
+        summary: r.summary,
+        response: r.responses,
+        ...(r.body ? { body: r.body } : {}),
+        ...(r.querystring ? { querystring: r.querystring } : {}),
+        ...(r.params ? { params: r.params } : {}),
+      },
+      handler,
+    });
+  }
+}
+
+/** The server API (/v1, API key → tenant). */
+export const apiPlugin: FastifyPluginAsync<{ deps: ApiDeps; tenants: Tenants }> = async (app, { deps, tenants }) => {
+  app.addHook('onRequest', requireTenant(tenants));
+  registerApiRoutes(app, deps);
+};

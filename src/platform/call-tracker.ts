@@ -1,0 +1,117 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Logger } from '../logging/logger.js';
+import type { Peer } from '../rooms/peer.js';
+import type { Room } from '../rooms/room.js';
+import { ParticipantRecord, type CallRecord, type TimelineEntry, type WebhookEvent, type WebhookEventType } from './records.js';
+import type { PlatformStore } from './store.js';
+import type { UsageMeter } from './usage.js';
+import { webhookEvent } from './webhooks.js';
+
+/** A call's timeline and participants are bounded whatever happens in it. */
+const MAX_TIMELINE = 2000;
+const MAX_PARTICIPANTS = 1000;
+const isRecord = TypeCompiler.Compile(ParticipantRecord);
+const iso = (ms = Date.now()) => new Date(ms).toISOString();
+
+export interface TrackerDeps {
+  /** Queues a webhook event (fire and forget: the outbox is durable). */
+  emit(event: WebhookEvent): void;
+  store: PlatformStore;
+  usage: UsageMeter;
+  where: { node: string; region: string };
+  /** Whether this node keeps the room's call record (always, alone; the room's owner, in a cluster). */
+  isOwner(room: Room): boolean;
+  log: Logger;
+}
+
+const participant = (peer: Peer, where: TrackerDeps['where']) => ({
+  identity: peer.id, name: peer.claims.name, role: peer.claims.role, node: where.node, region: where.region, joinedAt: iso(peer.joinedAt),
+});
+
+/**
+ * Follows one room through its life (one call): webhooks for what happens to the participants
+ * hosted here, usage for them, and, on the node that keeps the call record, the timeline and
+ * every participant's record (those hosted elsewhere arrive with their leaving), saved and
+ * sent as call.record when the room ends.
+ */
+export function trackCall(room: Room, deps: TrackerDeps) {
+  const { tenant, name, callId, metadata, createdAt } = room.settings;
+  const { where } = deps;
+  const timeline: TimelineEntry[] = [];
+  const records: ParticipantRecord[] = [];
+  const nodes = new Set([where.node]);
+  const regions = new Set([where.region]);
+  const published = new Map<Peer, Set<string>>();
+  let workerDied = false;
+
+  const note = (type: TimelineEntry['type'], identity?: string, detail?: string) => {
+    if (timeline.length < MAX_TIMELINE) timeline.push({ at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) });
+  };
+  const send = (type: WebhookEventType, data: Record<string, unknown>) => deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data }));
+  const keep = (record: ParticipantRecord) => {
+    if (records.length < MAX_PARTICIPANTS) records.push(record);
+    nodes.add(record.node);
+    regions.add(record.region);
+  };
+
+  /** Tracks started and ended since the last look, as webhooks. */
+  const diffTracks = (peer: Peer) => {
+    const before = published.get(peer) ?? new Set<string>();
+    const now = new Set(peer.producers.keys());
+    for (const producer of peer.producers.values()) {
+      if (before.has(producer.id)) continue;
+      send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: producer.appData.source ?? null });
+    }
+    for (const id of before) if (!now.has(id)) send('track.unpublished', { identity: peer.id, trackId: id });
+    published.set(peer, now);
+  };
+
+  if (deps.isOwner(room)) {
+    note('room.started');
+    send('room.started', { metadata, createdAt: iso(createdAt) });
+  }
+
+  room.on('peerJoined', (peer) => {
+    note('participant.joined', peer.id);
+    deps.usage.join(room, peer);
+    send('participant.joined', participant(peer, where));
+    published.set(peer, new Set());
+    diffTracks(peer);
+    peer.on('degraded', () => send('quality.degraded', { identity: peer.id, quality: peer.quality.latest ?? null, summary: peer.quality.summary() }));
+  });
+  room.on('peerChanged', (peer) => diffTracks(peer));
+  room.on('peerSuspended', (peer) => note('participant.reconnecting', peer.id));
+  room.on('peerResumed', (peer) => note('participant.resumed', peer.id));
+  room.on('peerLeft', (peer, reason) => {
+    const leftAt = Date.now();
+    if (reason === 'MEDIA_WORKER_DIED' && !workerDied) {
+      workerDied = true;
+      note('worker.died', undefined, `on node ${where.node}`);
+    }
+    note('participant.left', peer.id, reason);
+    keep(peer.record(where, reason, leftAt));
+    for (const id of published.get(peer) ?? []) send('track.unpublished', { identity: peer.id, trackId: id });
+    published.delete(peer);
+    send('participant.left', { ...participant(peer, where), leftAt: iso(leftAt), reason });
+    void deps.usage.leave(peer, leftAt);
+  });
+  room.on('remoteJoined', (info) => note('participant.joined', info.id, 'hosted on another node'));
+  room.on('remoteLeft', (peerId, detail) => {
+    note('participant.left', peerId, isRecord.Check(detail) ? (detail.leaveReason ?? undefined) : undefined);
+    if (isRecord.Check(detail)) keep(detail);
+  });
+  room.on('message', (text, from) => note('message', from, text));
+  room.on('closed', () => {
+    if (!deps.isOwner(room)) return;
+    const endedAt = Date.now();
+    note('room.finished');
+    const record: CallRecord = {
+      callId, tenant, room: name, metadata,
+      startedAt: iso(createdAt), endedAt: iso(endedAt), durationSeconds: (endedAt - createdAt) / 1000,
+      regions: [...regions], nodes: [...nodes], timeline, participants: records,
+    };
+    send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
+    send('call.record', record);
+    deps.store.saveCall(record).catch((err) => deps.log.error({ err, callId }, 'could not store a call record'));
+  });
+}

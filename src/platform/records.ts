@@ -1,0 +1,145 @@
+/**
+ * What the platform API answers and the webhooks carry: call records, participants, quality,
+ * usage and events. One TypeBox source for validation, types, the OpenAPI document and docs/api.md.
+ */
+import '../common/formats.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Role } from '../auth/grants.js';
+import { literals } from '../common/literals.js';
+
+const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 time.' });
+const Ratio = Type.Number({ minimum: 0, maximum: 1 });
+
+export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean(), Type.Null()]), {
+  title: 'Metadata',
+  description: 'Business data for the call (order id, ticket id, the buyer\'s and seller\'s languages, ...): flat, strings, numbers and booleans, at most limits.metadataBytes as JSON.',
+});
+export type Metadata = Static<typeof Metadata>;
+
+export const QualitySummary = Type.Object({
+  rttMsP50: Type.Union([Type.Number(), Type.Null()], { description: 'Median round-trip time to the node over the session.' }),
+  rttMsP95: Type.Union([Type.Number(), Type.Null()]),
+  lossRate: Type.Union([Ratio, Type.Null()], { description: 'Share of packets lost on what the participant received (average).' }),
+  bitrateBps: Type.Union([Type.Number(), Type.Null()], { description: 'Average receive bitrate.' }),
+  poorSeconds: Type.Number({ description: 'Seconds the participant spent in poor quality (RTT over 400 ms, loss over 5 %, video frozen over 10 % or audio concealed over 5 % of a report).' }),
+  frozenRatio: Type.Union([Ratio, Type.Null()], { description: 'Share of the time the video it received was frozen, as its browser measured.' }),
+  concealedRatio: Type.Union([Ratio, Type.Null()], { description: 'Share of the audio it received that its browser had to conceal.' }),
+  reportedSeconds: Type.Number({ description: 'Seconds covered by the client\'s quality reports.' }),
+}, { title: 'QualitySummary' });
+export type QualitySummary = Static<typeof QualitySummary>;
+
+export const TrackRecord = Type.Object({
+  id: Type.String(),
+  kind: literals(['audio', 'video']),
+  source: Type.Union([Type.String(), Type.Null()]),
+  publishedAt: Iso,
+  unpublishedAt: Type.Union([Iso, Type.Null()]),
+}, { title: 'TrackRecord' });
+export type TrackRecord = Static<typeof TrackRecord>;
+
+/** One stay of a participant in a call, from join to leave (a participant who leaves and joins again has two). */
+export const ParticipantRecord = Type.Object({
+  identity: Type.String(),
+  name: Type.String(),
+  role: Role,
+  region: Type.String(),
+  node: Type.String(),
+  joinedAt: Iso,
+  leftAt: Type.Union([Iso, Type.Null()]),
+  leaveReason: Type.Union([Type.String(), Type.Null()], { description: 'left, disconnected (the grace period ran out), replaced, KICKED, REMOVED, ROOM_ENDED, MEDIA_WORKER_DIED, NODE_SHUTDOWN, ...' }),
+  tracks: Type.Array(TrackRecord),
+  quality: QualitySummary,
+}, { title: 'ParticipantRecord' });
+export type ParticipantRecord = Static<typeof ParticipantRecord>;
+
+export const TimelineEntry = Type.Object({
+  at: Iso,
+  type: literals(['room.started', 'participant.joined', 'participant.left', 'participant.reconnecting', 'participant.resumed', 'worker.died', 'message', 'room.finished']),
+  identity: Type.Optional(Type.String()),
+  detail: Type.Optional(Type.String()),
+}, { title: 'TimelineEntry' });
+export type TimelineEntry = Static<typeof TimelineEntry>;
+
+/** One call: one life of a room, from its creation to its end. */
+export const CallRecord = Type.Object({
+  callId: Type.String(),
+  tenant: Type.String(),
+  room: Type.String(),
+  metadata: Metadata,
+  startedAt: Iso,
+  endedAt: Iso,
+  durationSeconds: Type.Number(),
+  regions: Type.Array(Type.String()),
+  nodes: Type.Array(Type.String()),
+  timeline: Type.Array(TimelineEntry),
+  participants: Type.Array(ParticipantRecord),
+}, { title: 'CallRecord' });
+export type CallRecord = Static<typeof CallRecord>;
+
+/** What a participant's client reports every few seconds (the reportQuality request). */
+export const QualityReport = Type.Object({
+  intervalMs: Type.Integer({ minimum: 100, maximum: 60_000, description: 'How long this report covers.' }),
+  rttMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
+  lossRate: Type.Optional(Ratio),
+  bitrateBps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e10 })),
+  frozenRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the interval the video it received was frozen.' })),
+  concealedRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the audio it received that was concealed in the interval.' })),
+}, { additionalProperties: false, title: 'QualityReport' });
+export type QualityReport = Static<typeof QualityReport>;
+
+/** Usage, summed over a time range (one tenant, or one room of it). */
+export const Usage = Type.Object({
+  participantSeconds: Type.Record(Type.String(), Type.Number(), { description: 'By role.' }),
+  mediaSeconds: Type.Object({ audio: Type.Number(), video: Type.Number() }, { description: 'Published track time, by kind.' }),
+  bytesIn: Type.Number({ description: 'Bytes the node received from participants (transport stats).' }),
+  bytesOut: Type.Number({ description: 'Bytes the node sent to participants (transport stats).' }),
+}, { title: 'Usage' });
+export type Usage = Static<typeof Usage>;
+
+export const WEBHOOK_EVENTS = [
+  'room.started', 'room.finished', 'participant.joined', 'participant.left', 'track.published', 'track.unpublished',
+  'call.record', 'quality.degraded', 'recording.finished',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** The body of every webhook (Standard Webhooks: type, timestamp, data). */
+export interface WebhookEvent {
+  /** Unique: the webhook-id header, for idempotency. */
+  id: string;
+  tenant: string;
+  /** Events of one room are delivered in order. */
+  room: string;
+  type: WebhookEventType;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** A participant as the API shows it now. */
+export const ParticipantView = Type.Object({
+  identity: Type.String(),
+  name: Type.String(),
+  role: Role,
+  region: Type.String(),
+  node: Type.String(),
+  joinedAt: Iso,
+  state: literals(['active', 'reconnecting'], { description: 'reconnecting: its socket dropped; it has signaling.reconnectGraceMs to resume.' }),
+  tracks: Type.Array(Type.Object({ id: Type.String(), kind: literals(['audio', 'video']), source: Type.Union([Type.String(), Type.Null()]), muted: Type.Boolean() })),
+  quality: Type.Object({
+    latest: Type.Union([QualityReport, Type.Null()], { description: 'The client\'s last report.' }),
+    poor: Type.Boolean({ description: 'The last report was poor quality.' }),
+    summary: QualitySummary,
+  }),
+}, { title: 'ParticipantView' });
+export type ParticipantView = Static<typeof ParticipantView>;
+
+/** A room as the API shows it. */
+export const RoomView = Type.Object({
+  room: Type.String(),
+  callId: Type.String(),
+  createdAt: Iso,
+  metadata: Metadata,
+  maxParticipants: Type.Integer(),
+  emptyTimeoutSeconds: Type.Number(),
+  participants: Type.Optional(Type.Array(ParticipantView, { description: 'In GET /v1/rooms/:room only.' })),
+}, { title: 'RoomView' });
+export type RoomView = Static<typeof RoomView>;

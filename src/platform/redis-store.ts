@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { keys } from '../cluster/keys.js';
+import type { CallRecord } from './records.js';
+import { decodeCursor, encodeCursor, metadataMatches, type CallPage, type CallQuery, type PlatformStore, type UsageRow } from './store.js';
+
+const MAX_SCAN = 5000;
+
+/**
+ * Cluster mode's store: call records and usage in Redis, kept for store.retentionDays. The
+ * call.record webhook is the platform's durable copy; these are for the API.
+ */
+export class RedisPlatformStore implements PlatformStore {
+  constructor(private readonly redis: Redis, private readonly retentionMs: number) {}
+
+  async saveCall(r: CallRecord) {
+    await this.redis.multi()
+      .set(keys.call(r.tenant, r.callId), JSON.stringify(r), 'PX', this.retentionMs)
+      .zadd(keys.tenantCalls(r.tenant), Date.parse(r.startedAt), r.callId)
+      .exec();
+  }
+
+  async getCall(tenant: string, callId: string) {
+    const raw = await this.redis.get(keys.call(tenant, callId));
+    return raw ? (JSON.parse(raw) as CallRecord) : undefined;
+  }
+
+  async listCalls(tenant: string, q: CallQuery): Promise<CallPage> {
+    const after = decodeCursor(q.cursor);
+    const max = after ? `(${after.at + 1}` : q.to !== undefined ? `(${q.to}` : '+inf';
+    const ids = await this.redis.zrevrangebyscore(keys.tenantCalls(tenant), max, q.from ?? 0, 'LIMIT', 0, MAX_SCAN);
+    const calls: CallRecord[] = [];
+    let last: CallRecord | undefined;
+    for (let i = 0; i < ids.length && calls.length < q.limit; i += 100) {
+      const chunk = ids.slice(i, i + 100);
+      const raws = await this.redis.mget(chunk.map((id) => keys.call(tenant, id)));
+      for (const raw of raws) {
+        if (!raw) continue;
+        const r = JSON.parse(raw) as CallRecord;
+        // The cursor's own start time can hold several calls: skip up to and including it.
+        if (after && (Date.parse(r.startedAt) > after.at || (Date.parse(r.startedAt) === after.at && r.callId >= after.callId))) continue;
+        if (q.to !== undefined && Date.parse(r.startedAt) >= q.to) continue;
+        last = r;
+        if (!metadataMatches(r.metadata, q.metadata)) continue;
+        calls.push(r);
+        if (calls.length === q.limit) break;
+      }
+    }
+    const more = calls.length === q.limit || ids.length === MAX_SCAN;
+    return { calls, nextCursor: more && last ? encodeCursor(last) : null };
+  }
+
+  async addUsage(rows: UsageRow[]) {
+    if (rows.length === 0) return;
+    const tx = this.redis.multi();
+    // The id keeps two identical rows apart in the set.
+    for (const r of rows) tx.zadd(keys.tenantUsage(r.tenant), r.endAt, JSON.stringify({ id: randomUUID(), ...r }));
+    await tx.exec();
+  }
+
+  async usage(tenant: string, from: number, to: number) {
+    // Rows that end after `from`; those that start after `to` are dropped here.
+    const raws = await this.redis.zrangebyscore(keys.tenantUsage(tenant), `(${from}`, '+inf');
+    return raws.map((raw) => JSON.parse(raw) as UsageRow).filter((r) => r.startAt < to);
+  }
+
+  async prune(now = Date.now()) {
+    // Index entries whose records expired; usage older than the retention period.
+    const before = now - this.retentionMs;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', 'sfu:tenant:*:calls', 'COUNT', 100);
+      cursor = next;
+      for (const key of found) await this.redis.zremrangebyscore(key, '-inf', before);
+    } while (cursor !== '0');
+    cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', 'sfu:tenant:*:usage', 'COUNT', 100);
+      cursor = next;
+      for (const key of found) await this.redis.zremrangebyscore(key, '-inf', before);
+    } while (cursor !== '0');
+  }
+
+  close() {}
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { CallRecord, WebhookEvent } from './records.js';
+import {
+  decodeCursor, encodeCursor, metadataMatches,
+  type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type UsageRow,
+} from './store.js';
+
+/** Calls scanned per page at most while filtering by metadata: a page costs a bounded amount. */
+const MAX_SCAN = 5000;
+
+const SCHEMA = `
+create table if not exists calls (
+  call_id text primary key, tenant text not null, room text not null,
+  started_at integer not null, ended_at integer not null, record text not null);
+create index if not exists calls_by_tenant on calls (tenant, started_at desc, call_id desc);
+create table if not exists usage (
+  id integer primary key, tenant text not null, room text not null, call_id text not null, kind text not null,
+  role text, start_at integer not null, end_at integer not null, bytes_in integer not null, bytes_out integer not null);
+create index if not exists usage_by_tenant on usage (tenant, end_at);
+create table if not exists outbox (
+  seq integer primary key autoincrement, id text not null unique, tenant text not null, room text not null,
+  body text not null, attempts integer not null default 0, next_at integer not null, last_error text);
+create index if not exists outbox_by_room on outbox (tenant, room, seq);
+create table if not exists webhook_failures (
+  id text primary key, tenant text not null, body text not null, attempts integer not null,
+  last_error text not null, failed_at integer not null);
+create index if not exists failures_by_tenant on webhook_failures (tenant, failed_at desc);
+`;
+
+/**
+ * The single node's durable store (Node's built-in SQLite): call records, usage, and the
+ * webhook outbox, in one file. Writes are synchronous and small; WAL keeps readers unblocked.
+ */
+export class SqliteStore implements PlatformStore, Outbox {
+  private readonly db: DatabaseSync;
+
+  constructor(file: string, private readonly retentionMs: number) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new DatabaseSync(file);
+    this.db.exec('pragma journal_mode = wal; pragma synchronous = normal; pragma busy_timeout = 5000;');
+    this.db.exec(SCHEMA);
+  }
+
+  // ---- call records -------------------------------------------------------------------------
+
+  async saveCall(r: CallRecord) {
+    this.db.prepare('insert or replace into calls (call_id, tenant, room, started_at, ended_at, record) values (?, ?, ?, ?, ?, ?)')
+      .run(r.callId, r.tenant, r.room, Date.parse(r.startedAt), Date.parse(r.endedAt), JSON.stringify(r));
+  }
+
+  async getCall(tenant: string, callId: string) {
+    const row = this.db.prepare('select record from calls where tenant = ? and call_id = ?').get(tenant, callId) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as CallRecord) : undefined;
+  }
+
+  async listCalls(tenant: string, q: CallQuery): Promise<CallPage> {
+    const after = decodeCursor(q.cursor);
+    const rows = this.db.prepare(`
+      select record from calls
+      where tenant = ? and started_at >= ? and started_at < ?
+        and (? is null or started_at < ? or (started_at = ? and call_id < ?))
+      order by started_at desc, call_id desc limit ?`)
+      .all(tenant, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, after?.at ?? null, after?.at ?? 0, after?.at ?? 0, after?.callId ?? '', MAX_SCAN) as Array<{ record: string }>;
+    const calls: CallRecord[] = [];
+    let last: CallRecord | undefined;
+    for (const { record } of rows) {
+      last = JSON.parse(record) as CallRecord;
+      if (!metadataMatches(last.metadata, q.metadata)) continue;
+      calls.push(last);
+      if (calls.length === q.limit) break;
+    }
+    const more = calls.length === q.limit || rows.length === MAX_SCAN;
+    return { calls, nextCursor: more && last ? encodeCursor(last) : null };
+  }
+
+  // ---- usage --------------------------------------------------------------------------------
+
+  async addUsage(rows: UsageRow[]) {
+    const insert = this.db.prepare('insert into usage (tenant, room, call_id, kind, role, start_at, end_at, bytes_in, bytes_out) values (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.db.exec('begin');
+    try {
+      for (const r of rows) insert.run(r.tenant, r.room, r.callId, r.kind, r.role, r.startAt, r.endAt, r.bytesIn, r.bytesOut);
+      this.db.exec('commit');
+    } catch (err) {
+      this.db.exec('rollback');
+      throw err;
+    }
+  }
+
+  async usage(tenant: string, from: number, to: number) {
+    const rows = this.db.prepare('select * from usage where tenant = ? and end_at > ? and start_at < ?').all(tenant, from, to) as Array<Record<string, unknown>>;
+    return rows.map((r): UsageRow => ({
+      tenant: r.tenant as string, room: r.room as string, callId: r.call_id as string, kind: r.kind as UsageRow['kind'],
+      role: (r.role as UsageRow['role']) ?? null, startAt: Number(r.start_at), endAt: Number(r.end_at),
+      bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out),
+    }));
+  }
+
+  async prune(now = Date.now()) {
+    const before = now - this.retentionMs;
+    this.db.prepare('delete from calls where ended_at < ?').run(before);
+    this.db.prepare('delete from usage where end_at < ?').run(before);
+    this.db.prepare('delete from webhook_failures where failed_at < ?').run(before);
+  }
+
+  // ---- webhook outbox -----------------------------------------------------------------------
+
+  async add(event: WebhookEvent) {
+    this.db.prepare('insert or ignore into outbox (id, tenant, room, body, next_at) values (?, ?, ?, ?, ?)')
+      .run(event.id, event.tenant, event.room, JSON.stringify(event), Date.now());
+  }
+
+  async due(now: number, limit: number): Promise<OutboxEntry[]> {
+    // The head of each room's queue, when it is due.
+    const rows = this.db.prepare(`
+      select o.seq, o.body, o.attempts, o.next_at from outbox o
+      join (select min(seq) as seq from outbox group by tenant, room) heads on heads.seq = o.seq
+      where o.next_at <= ? order by o.next_at limit ?`).all(now, limit) as Array<{ seq: number; body: string; attempts: number; next_at: number }>;
+    return rows.map((r) => ({ ref: String(r.seq), event: JSON.parse(r.body), attempts: r.attempts, nextAt: r.next_at }));
+  }
+
+  async delivered(entry: OutboxEntry) {
+    this.db.prepare('delete from outbox where seq = ?').run(Number(entry.ref));
+  }
+
+  async retry(entry: OutboxEntry, nextAt: number, error: string) {
+    this.db.prepare('update outbox set attempts = attempts + 1, next_at = ?, last_error = ? where seq = ?').run(nextAt, error, Number(entry.ref));
+  }
+
+  async fail(entry: OutboxEntry, error: string) {
+    this.db.exec('begin');
+    try {
+      this.db.prepare('insert or replace into webhook_failures (id, tenant, body, attempts, last_error, failed_at) values (?, ?, ?, ?, ?, ?)')
+        .run(entry.event.id, entry.event.tenant, JSON.stringify(entry.event), entry.attempts + 1, error, Date.now());
+      this.db.prepare('delete from outbox where seq = ?').run(Number(entry.ref));
+      this.db.exec('commit');
+    } catch (err) {
+      this.db.exec('rollback');
+      throw err;
+    }
+  }
+
+  async failures(tenant: string, limit: number): Promise<FailedDelivery[]> {
+    const rows = this.db.prepare('select body, attempts, last_error, failed_at from webhook_failures where tenant = ? order by failed_at desc limit ?')
+      .all(tenant, limit) as Array<{ body: string; attempts: number; last_error: string; failed_at: number }>;
+    return rows.map((r) => ({ event: JSON.parse(r.body), attempts: r.attempts, lastError: r.last_error, failedAt: new Date(r.failed_at).toISOString() }));
+  }
+
+  async pending(): Promise<number> {
+    return Number((this.db.prepare('select count(*) as n from outbox').get() as { n: number }).n);
+  }
+
+  close() {
+    this.db.close();
+  }
+}

@@ -1,0 +1,114 @@
+import type { Role } from '../auth/grants.js';
+import type { CallRecord, Usage, WebhookEvent } from './records.js';
+
+/** One span of use: a participant's stay (kind participant, by role) or a published track (by kind). */
+export interface UsageRow {
+  tenant: string;
+  room: string;
+  callId: string;
+  kind: 'participant' | 'audio' | 'video';
+  role: Role | null;
+  startAt: number;
+  endAt: number;
+  /** Transport bytes of a participant's stay (0 for tracks). */
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface CallQuery {
+  /** Calls that started at or after this (epoch ms). */
+  from?: number;
+  /** Calls that started before this. */
+  to?: number;
+  /** Every key must match the record's metadata (as strings). */
+  metadata?: Record<string, string>;
+  limit: number;
+  /** From a previous answer's nextCursor. */
+  cursor?: string;
+}
+
+export interface CallPage {
+  calls: CallRecord[];
+  nextCursor: string | null;
+}
+
+/** Where call records and usage live: SQLite on a single node, Redis in a cluster. */
+export interface PlatformStore {
+  saveCall(record: CallRecord): Promise<void>;
+  getCall(tenant: string, callId: string): Promise<CallRecord | undefined>;
+  listCalls(tenant: string, query: CallQuery): Promise<CallPage>;
+  addUsage(rows: UsageRow[]): Promise<void>;
+  /** Rows of `tenant` that overlap [from, to). */
+  usage(tenant: string, from: number, to: number): Promise<UsageRow[]>;
+  /** Drops what is older than the retention period. */
+  prune(now?: number): Promise<void>;
+  close(): void;
+}
+
+/** A delivery waiting in the outbox. `ref` is the outbox's own handle. */
+export interface OutboxEntry {
+  ref: string;
+  event: WebhookEvent;
+  attempts: number;
+  nextAt: number;
+}
+
+export interface FailedDelivery {
+  event: WebhookEvent;
+  attempts: number;
+  lastError: string;
+  failedAt: string;
+}
+
+/**
+ * Webhook events waiting to be delivered, durably: a restart loses none. Events of one room
+ * come out in order, one at a time: the next is due only once the one before it is settled.
+ */
+export interface Outbox {
+  add(event: WebhookEvent): Promise<void>;
+  /** For each room with undelivered events, its oldest one, if it is due by `now`. */
+  due(now: number, limit: number): Promise<OutboxEntry[]>;
+  delivered(entry: OutboxEntry): Promise<void>;
+  retry(entry: OutboxEntry, nextAt: number, error: string): Promise<void>;
+  /** Gives up on an event: it is kept, listable, and the room's next event may go. */
+  fail(entry: OutboxEntry, error: string): Promise<void>;
+  failures(tenant: string, limit: number): Promise<FailedDelivery[]>;
+  /** Events not delivered yet (for /metrics). */
+  pending(): Promise<number>;
+}
+
+/** Sums rows over [from, to): time by overlap, and a stay's bytes in proportion to its overlap. */
+export function sumUsage(rows: readonly UsageRow[], from: number, to: number): Usage {
+  const usage: Usage = { participantSeconds: {}, mediaSeconds: { audio: 0, video: 0 }, bytesIn: 0, bytesOut: 0 };
+  for (const r of rows) {
+    const overlap = Math.max(0, Math.min(r.endAt, to) - Math.max(r.startAt, from));
+    if (overlap === 0) continue;
+    const seconds = overlap / 1000;
+    if (r.kind === 'participant') {
+      const role = r.role ?? 'unknown';
+      usage.participantSeconds[role] = (usage.participantSeconds[role] ?? 0) + seconds;
+      const share = r.endAt > r.startAt ? overlap / (r.endAt - r.startAt) : 1;
+      usage.bytesIn += Math.round(r.bytesIn * share);
+      usage.bytesOut += Math.round(r.bytesOut * share);
+    } else {
+      usage.mediaSeconds[r.kind] += seconds;
+    }
+  }
+  for (const role of Object.keys(usage.participantSeconds)) usage.participantSeconds[role] = Number(usage.participantSeconds[role].toFixed(3));
+  usage.mediaSeconds.audio = Number(usage.mediaSeconds.audio.toFixed(3));
+  usage.mediaSeconds.video = Number(usage.mediaSeconds.video.toFixed(3));
+  return usage;
+}
+
+/** Whether every key of `want` is in `metadata` with the same value, compared as strings. */
+export const metadataMatches = (metadata: Record<string, unknown>, want: Record<string, string> = {}) =>
+  Object.entries(want).every(([k, v]) => metadata[k] !== undefined && metadata[k] !== null && String(metadata[k]) === v);
+
+/** Cursors page from the newest call to the oldest: "<startedAt>:<callId>". */
+export const encodeCursor = (r: CallRecord) => `${Date.parse(r.startedAt)}:${r.callId}`;
+export function decodeCursor(cursor: string | undefined): { at: number; callId: string } | undefined {
+  if (!cursor) return undefined;
+  const i = cursor.indexOf(':');
+  const at = Number(cursor.slice(0, i));
+  return Number.isFinite(at) && i > 0 ? { at, callId: cursor.slice(i + 1) } : undefined;
+}

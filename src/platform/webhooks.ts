@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Tenants } from '../tenants/tenants.js';
+import type { WebhookEvent, WebhookEventType } from './records.js';
+import type { Outbox, OutboxEntry } from './store.js';
+
+const POLL_MS = 200;
+
+export type DeliveryOutcome = 'delivered' | 'retried' | 'failed';
+
+/** Builds an event for the outbox: a fresh id (the webhook-id receivers deduplicate on). */
+export const webhookEvent = (tenant: string, room: string, type: WebhookEventType, data: Record<string, unknown>): WebhookEvent =>
+  ({ id: `evt_${randomUUID().replace(/-/g, '')}`, tenant, room, type, timestamp: new Date().toISOString(), data });
+
+/**
+ * Delivers the outbox to each tenant's webhook URL, signed the Standard Webhooks way
+ * (webhook-id, webhook-timestamp, webhook-signature over the raw body). At least once: an
+ * event leaves the outbox only after a 2xx, or after the last retry of webhooks.retryDelaysMs
+ * (then it is kept as a failure the API lists). A room's events go one at a time, in order.
+ */
+export class WebhookDeliverer {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly signers = new Map<string, Webhook>();
+  /** Events being written to the outbox: stop() waits for them. */
+  private readonly adding = new Set<Promise<void>>();
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly tenants: Tenants,
+    private readonly config: Config['webhooks'],
+    private readonly log: Logger,
+    private readonly observe: (tenant: string, outcome: DeliveryOutcome) => void = () => undefined,
+  ) {
+    for (const t of tenants.all()) if (t.webhook) this.signers.set(t.id, new Webhook(t.webhook.secret));
+  }
+
+  /** Queues an event, if its tenant has a webhook. Never throws: a failure is logged. */
+  emit(event: WebhookEvent) {
+    if (!this.signers.has(event.tenant)) return;
+    const adding = this.outbox.add(event).then(
+      () => this.kick(),
+      (err) => this.log.error({ err: (err as Error).message, event: event.id, type: event.type }, 'could not queue a webhook event'),
+    );
+    this.adding.add(adding);
+    void adding.finally(() => this.adding.delete(adding));
+  }
+
+  start() {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Runs one round now (after an emit), unless one is running. */
+  kick() {
+    if (this.stopped) return;
+    this.running ??= this.round().catch((err) => this.log.warn({ err: (err as Error).message }, 'webhook round failed; will retry')).finally(() => (this.running = undefined));
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await Promise.all(this.adding);
+    await this.running;
+  }
+
+  private async round() {
+    const due = await this.outbox.due(Date.now(), this.config.concurrency);
+    await Promise.all(due.map((entry) => this.attempt(entry)));
+  }
+
+  private async attempt(entry: OutboxEntry) {
+    const { event } = entry;
+    const tenant = this.tenants.get(event.tenant);
+    const signer = this.signers.get(event.tenant);
+    if (!tenant?.webhook || !signer) {
+      // The tenant lost its webhook (config changed): nothing to deliver to.
+      await this.outbox.fail(entry, 'the tenant has no webhook configured');
+      this.observe(event.tenant, 'failed');
+      return;
+    }
+    const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
+    const sentAt = new Date();
+    let error: string;
+    try {
+      const res = await fetch(tenant.webhook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+          'webhook-signature': signer.sign(event.id, sentAt, body),
+          'user-agent': 'crossborder-sfu-webhooks/1',
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        await this.outbox.delivered(entry);
+        this.observe(event.tenant, 'delivered');
+        return;
+      }
+      error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as Error).name === 'TimeoutError' ? `no answer within ${this.config.timeoutMs} ms` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    }
+    const delays = this.config.retryDelaysMs;
+    if (entry.attempts >= delays.length) {
+      this.log.warn({ tenant: event.tenant, event: event.id, type: event.type, attempts: entry.attempts + 1, error }, 'webhook delivery failed for good');
+      await this.outbox.fail(entry, error);
+      this.observe(event.tenant, 'failed');
+      return;
+    }
+    await this.outbox.retry(entry, Date.now() + delays[entry.attempts], error);
+    this.observe(event.tenant, 'retried');
+  }
+}

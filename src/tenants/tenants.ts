@@ -1,0 +1,64 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+
+export const DEFAULT_TENANT = 'default';
+
+/** One platform or shop system: its keys, where its events go, and what it may use. */
+export interface Tenant {
+  id: string;
+  apiKeys: string[];
+  webhook?: { url: string; secret: string };
+  limits: { rooms: number; participantsPerRoom: number };
+}
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * The tenants of this node, from config: auth.apiKeys form the tenant "default" (merged with a
+ * configured entry of that id), so a single node works with no tenant config at all.
+ */
+export class Tenants {
+  private readonly byId = new Map<string, Tenant>();
+
+  constructor(config: Pick<Config, 'tenants' | 'auth' | 'limits'>) {
+    const entries = config.tenants.some((t) => t.id === DEFAULT_TENANT) ? config.tenants : [{ id: DEFAULT_TENANT }, ...config.tenants];
+    for (const entry of entries) {
+      const isDefault = entry.id === DEFAULT_TENANT;
+      this.byId.set(entry.id, {
+        id: entry.id,
+        apiKeys: [...(isDefault ? config.auth.apiKeys : []), ...(entry.apiKeys ?? [])],
+        webhook: entry.webhook,
+        limits: {
+          rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,
+          participantsPerRoom: Math.min(entry.limits?.participantsPerRoom ?? config.limits.peersPerRoom, config.limits.peersPerRoom),
+        },
+      });
+    }
+  }
+
+  get(id: string): Tenant | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): Tenant[] {
+    return [...this.byId.values()];
+  }
+
+  /** The tenant an API key belongs to. Every key is compared in constant time. */
+  byApiKey(key: string): Tenant | undefined {
+    let found: Tenant | undefined;
+    for (const tenant of this.byId.values()) for (const k of tenant.apiKeys) if (sameSecret(k, key)) found ??= tenant;
+    return found;
+  }
+}
+
+/** A room's id inside the node: room names are per tenant ("/" cannot occur in either part). */
+export const roomKey = (tenant: string, room: string) => `${tenant}/${room}`;
+export const splitRoomKey = (key: string) => {
+  const i = key.indexOf('/');
+  return { tenant: key.slice(0, i), room: key.slice(i + 1) };
+};
