@@ -40,7 +40,7 @@ const CreateRoomBody = Type.Object({
   region: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Where the buyer is (their shipping country\'s region): the room goes to the nearest node with capacity.' })),
   metadata: Type.Optional(Metadata),
   maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  emptyTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'How long the room waits for its first participant, and after its last (default rooms.emptyTimeoutSeconds).' })),
+  emptyTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'How long the room waits for its first participant, and after its last (default rooms.emptyTimeoutSeconds).' })),
   participants: Type.Optional(Type.Array(Type.Object({
     identity: Identity,
     name: TokenClaims.properties.name,

@@ -1,0 +1,112 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterNode } from '../helpers/cluster-node.js';
+import { RedisServer } from '../helpers/redis-server.js';
+import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+const KEY = 'shop-cluster-api-key-0123456789abc';
+
+/**
+ * The platform API in a cluster: a room that spans two regions is driven from either node,
+ * gives one call record assembled by its owner, and its webhooks survive the death of the
+ * node that was delivering them.
+ */
+describe('the platform API across a cluster', () => {
+  let redis: RedisServer;
+  let db: Redis;
+  let a: ClusterNode;
+  let c: ClusterNode;
+  const receiver = new WebhookReceiver(newWebhookSecret());
+  const peers: WeriftPeer[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    db = redis.client();
+    receiver.port = await WebhookReceiver.reservePort();
+    const env = {
+      TENANTS: JSON.stringify([{ id: 'shop', apiKeys: [KEY], webhook: { url: receiver.url, secret: receiver.secret } }]),
+      WEBHOOK_RETRY_DELAYS_MS: JSON.stringify([200, 300, 500, 800, 1000, 1000, 2000, 3000, 5000]),
+      WEBHOOK_TIMEOUT_MS: '1000',
+    };
+    [a, c] = await Promise.all([ClusterNode.start('pa', 'us-west', redis.url, env), ClusterNode.start('pc', 'cn-south', redis.url, env)]);
+  }, 90_000);
+  afterAll(async () => {
+    await Promise.all(peers.map((p) => p.close()));
+    await Promise.all([a, c].map((n) => n?.stop()));
+    await receiver.stop();
+    db?.disconnect();
+    await redis?.down();
+  });
+
+  const api = async (node: ClusterNode, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${node.url}${path}`, {
+      method, headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+  };
+
+  it('a spanning room is driven from either node, and gives one call record assembled by its owner', async () => {
+    const created = await api(a, 'POST', '/v1/rooms', {
+      room: 'span-api', region: 'cn-south', emptyTimeoutSeconds: 1, metadata: { orderId: 'X-7' },
+      participants: [{ identity: 'seller', role: 'seller' }, { identity: 'buyer', role: 'buyer' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.node.id).toBe('pc');
+    const seller = await WeriftPeer.connect(c.ws, created.body.tokens[0].token);
+    // The buyer reaches the us-west node and stays there: the room spans both.
+    // (Its token, minted with the room, names the buyer's region cn-south, as the room does.)
+    const buyer = await WeriftPeer.connect(a.ws, created.body.tokens[1].token);
+    peers.push(seller, buyer);
+    await seller.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 20, 'media across the nodes');
+
+    for (const node of [a, c]) {
+      const room = await api(node, 'GET', '/v1/rooms/span-api');
+      expect(room.body.metadata).toEqual({ orderId: 'X-7' });
+      expect(room.body.participants.map((p: { identity: string; node: string; region: string }) => [p.identity, p.node, p.region]).sort()).toEqual([
+        ['buyer', 'pa', 'us-west'], ['seller', 'pc', 'cn-south'],
+      ]);
+    }
+    expect((await api(a, 'GET', '/v1/rooms')).body.rooms.map((r: { room: string }) => r.room)).toContain('span-api');
+
+    expect((await api(a, 'POST', '/v1/rooms/span-api/messages', { text: 'refund approved' })).body.delivered).toBe(2);
+    for (const p of [seller, buyer]) expect(await p.client.notification('systemMessage')).toMatchObject({ text: 'refund approved' });
+    expect((await api(a, 'POST', '/v1/rooms/span-api/participants/seller/mute', { kind: 'audio' })).status).toBe(200);
+    expect(await seller.client.notification('producerMuted')).toMatchObject({ muted: true });
+
+    expect((await api(c, 'DELETE', '/v1/rooms/span-api/participants/buyer')).status).toBe(204);
+    expect(await buyer.client.notification('disconnected')).toMatchObject({ code: 'REMOVED' });
+    expect((await api(a, 'DELETE', '/v1/rooms/span-api')).status).toBe(204);
+    expect(await seller.client.notification('disconnected')).toMatchObject({ code: 'ROOM_ENDED' });
+
+    // One record, on either node, with both participants and both regions.
+    await waitFor(async () => (await api(a, 'GET', '/v1/calls?metadata.orderId=X-7')).body.calls.length === 1, 'the call record', 10_000);
+    const [record] = (await api(c, 'GET', '/v1/calls?metadata.orderId=X-7')).body.calls;
+    expect(record.nodes.sort()).toEqual(['pa', 'pc']);
+    expect(record.regions.sort()).toEqual(['cn-south', 'us-west']);
+    expect(record.participants.map((p: { identity: string; node: string; leaveReason: string }) => [p.identity, p.node, p.leaveReason]).sort()).toEqual([
+      ['buyer', 'pa', 'REMOVED'], ['seller', 'pc', 'ROOM_ENDED'],
+    ]);
+    expect(await db.keys('sfu:call:shop:*')).toHaveLength(1);
+  });
+
+  it('webhooks from both nodes arrive once the receiver is up, even after the delivering node dies', async () => {
+    // Until now the receiver was down: the stream holds every event, the leader retries them.
+    await waitFor(async () => Boolean(await db.get('sfu:webhooks:leader')), 'a node leading deliveries');
+    const leader = (await db.get('sfu:webhooks:leader')) === 'pa' ? a : c;
+    const other = leader === a ? c : a;
+    await waitFor(async () => Number(await db.hlen('sfu:webhooks:attempts')) > 0, 'deliveries being retried');
+    await leader.stop('SIGKILL');
+    await receiver.start();
+    await waitFor(() => receiver.ofRoom('span-api').some((e) => e.type === 'call.record'), `${other.id} delivering what ${leader.id} held`, 30_000);
+    const events = receiver.ofRoom('span-api');
+    expect(receiver.badSignatures).toBe(0);
+    expect(events[0].type).toBe('room.started');
+    expect(events.at(-1)!.type).toBe('call.record');
+    // Participant events come from the node that hosted each participant.
+    expect(events.filter((e) => e.type === 'participant.joined').map((e) => [e.data.identity, e.data.node]).sort()).toEqual([['buyer', 'pa'], ['seller', 'pc']]);
+    expect(await db.get('sfu:webhooks:leader')).toBe(other.id);
+  });
+});
