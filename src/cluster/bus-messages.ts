@@ -73,5 +73,7 @@ export const Envelope = Type.Object({
   id: Type.Optional(Type.String({ maxLength: 64 })),
   replyTo: Type.Optional(Type.String({ maxLength: 256 })),
   error: Type.Optional(Type.String({ maxLength: 1024 })),
+  /** The stable code of the error a reply carries, when the handler's error had one. */
+  code: Type.Optional(Type.String({ maxLength: 64 })),
 });
 export type Envelope = Static<typeof Envelope>;

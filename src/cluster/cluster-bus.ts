@@ -34,6 +34,13 @@ interface Pending { method: NodeMethod; resolve: (v: unknown) => void; reject: (
  * counted, and logged at a bounded rate. Requests to one node (RPC) are answered on the
  * caller's own channel.
  */
+/** How another node's handler failed: its message, and its stable code when the error had one. */
+export class RemoteError extends Error {
+  constructor(readonly code: string | undefined, message: string) {
+    super(message);
+  }
+}
+
 export class ClusterBus {
   private readonly rooms = new Map<string, RoomHandler>();
   private readonly rpcHandlers = new Map<NodeMethod, RpcHandler<NodeMethod>>();
@@ -72,7 +79,7 @@ export class ClusterBus {
     this.rpcHandlers.set(method, handler as unknown as RpcHandler<NodeMethod>);
   }
 
-  /** Calls `method` on another node and waits for its answer. */
+  /** Calls `method` on another node and waits for its answer; a failed call rejects with RemoteError. */
   rpc<M extends NodeMethod>(nodeId: string, method: M, data: NodeRequest<M>, timeoutMs = 5000): Promise<NodeResponse<M>> {
     const id = randomUUID();
     return new Promise<NodeResponse<M>>((resolve, reject) => {
@@ -151,7 +158,7 @@ export class ClusterBus {
     if (!p) return;
     this.pending.delete(msg.id!);
     clearTimeout(p.timer);
-    if (msg.error !== undefined) return p.reject(new Error(msg.error));
+    if (msg.error !== undefined) return p.reject(new RemoteError(msg.code, msg.error));
     if (!responseChecks[p.method].Check(msg.data)) {
       this.drop('malformed', channel);
       return p.reject(new Error(`node ${msg.from} answered ${p.method} with a malformed reply`));
@@ -166,7 +173,11 @@ export class ClusterBus {
       if (!handler) throw new Error(`no cluster method ${method}`);
       reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: await handler(msg.data as never, msg.from) };
     } catch (err) {
-      reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null, error: (err as Error).message.slice(0, 1000) };
+      const code = (err as { code?: unknown }).code;
+      reply = {
+        from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null,
+        error: (err as Error).message.slice(0, 1000), ...(typeof code === 'string' ? { code: code.slice(0, 64) } : {}),
+      };
     }
     await this.pub.publish(msg.replyTo!, this.sign(msg.replyTo!, reply)).catch(() => undefined);
   }

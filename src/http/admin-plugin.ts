@@ -1,3 +1,4 @@
+import { errorBody } from '../platform/api-errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { DEFAULT_TENANT, type Tenants } from '../tenants/tenants.js';
 import { requireTenant } from './api-key.js';
@@ -14,7 +15,7 @@ export interface AdminDeps {
 export const adminPlugin: FastifyPluginAsync<AdminDeps> = async (app, { tenants, drain }) => {
   app.addHook('onRequest', requireTenant(tenants));
   app.addHook('onRequest', async (req, reply) => {
-    if (req.tenant.id !== DEFAULT_TENANT) return reply.code(403).send({ error: { code: 'FORBIDDEN', message: 'the admin API takes the operator\'s key (auth.apiKeys)' } });
+    if (req.tenant.id !== DEFAULT_TENANT) return reply.code(403).send(errorBody('FORBIDDEN', 'the admin API takes the operator\'s key (auth.apiKeys)'));
   });
   app.post('/v1/admin/drain', async (_req, reply) => reply.code(202).send({ draining: true, ...drain() }));
 };

@@ -1,3 +1,4 @@
+import { errorBody } from '../platform/api-errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 
@@ -22,6 +23,6 @@ function presentedKey(req: FastifyRequest): string | undefined {
 export const requireTenant = (tenants: Tenants) => async (req: FastifyRequest, reply: FastifyReply) => {
   const key = presentedKey(req);
   const tenant = key ? tenants.byApiKey(key) : undefined;
-  if (!tenant) return reply.code(401).send({ error: { code: 'UNAUTHORIZED', message: 'a valid API key is required (Authorization: Bearer <key>)' } });
+  if (!tenant) return reply.code(401).send(errorBody('UNAUTHORIZED', 'a valid API key is required (Authorization: Bearer <key>)'));
   req.tenant = tenant;
 };

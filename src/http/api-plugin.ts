@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyPluginAsync, RouteHandlerMethod } from 'fa
 import fp from 'fastify-plugin';
 import type { Tenants } from '../tenants/tenants.js';
 import { requireTenant } from './api-key.js';
-import { apiRoutes, type ApiDeps } from './api-routes.js';
+import { API_ERRORS } from '../platform/api-errors.js';
+import { apiRoutes, COMMON_ERRORS, ErrorBody, type ApiDeps, type Route } from './api-routes.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -20,19 +21,20 @@ export const openApiPlugin = fp(async (app: FastifyInstance) => {
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 });
 
+/** Status → error body, for the errors a route documents. */
+export const errorResponses = (r: Route) =>
+  Object.fromEntries([...COMMON_ERRORS, ...(r.errors ?? [])].map((code) => [API_ERRORS[code][0], ErrorBody]));
+
 /** Registers the route table; `deps` is what the handlers work with. */
-export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps | undefined) {
+function registerApiRoutes(app: FastifyInstance, deps: ApiDeps) {
   for (const r of apiRoutes) {
-    const handler: RouteHandlerMethod = async (req, reply) => {
-      if (!deps) throw new Error('the API is described, not served, here');
-      return r.handler(deps, req as never, reply);
-    };
+    const handler: RouteHandlerMethod = async (req, reply) => r.handler(deps, req as never, reply);
     app.route({
       method: r.method,
       url: r.url,
       schema: {
         summary: r.summary,
-        response: r.responses,
+        response: { ...r.responses, ...errorResponses(r) },
         ...(r.body ? { body: r.body } : {}),
         ...(r.querystring ? { querystring: r.querystring } : {}),
         ...(r.params ? { params: r.params } : {}),

@@ -10,7 +10,8 @@ import { MintRequest, mintToken, TokenClaims } from '../auth/tokens.js';
 import type { NodeRef } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
 import { CallRecord, Metadata, RoomView, Usage } from '../platform/records.js';
-import { ApiError, type RoomService } from '../platform/room-service.js';
+import { ApiError, type ApiErrorCode } from '../platform/api-errors.js';
+import type { RoomService } from '../platform/room-service.js';
 import { sumUsage, type Outbox, type PlatformStore } from '../platform/store.js';
 import type { UsageMeter } from '../platform/usage.js';
 import { signalingUrl } from '../signaling/url.js';
@@ -24,7 +25,7 @@ export interface ApiDeps {
   usage: UsageMeter;
 }
 
-const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) }, { title: 'Error' });
+export const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) }, { title: 'Error' });
 const Token = Type.Object({ identity: Type.String(), token: Type.String(), expiresAt: Type.Integer({ description: 'Epoch seconds.' }) }, { title: 'MintedToken' });
 const Node = Type.Object({ id: Type.String(), region: Type.String(), url: Type.String() }, { title: 'Node' });
 const RoomName = TokenClaims.properties.room;
@@ -56,15 +57,17 @@ const CreatedRoom = Type.Object({
   tokens: Type.Array(Token),
 }, { title: 'CreatedRoom' });
 
-interface Route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P extends TSchema = TSchema> {
+export interface Route<B extends TSchema = TSchema, Q extends TSchema = TSchema, P extends TSchema = TSchema> {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
   summary: string;
   body?: B;
   querystring?: Q;
   params?: P;
-  /** Status → schema. */
+  /** Status → schema, of the answers that succeed. */
   responses: Record<number, TSchema>;
+  /** The errors this route can answer besides COMMON_ERRORS. */
+  errors?: ApiErrorCode[];
   handler(deps: ApiDeps, req: FastifyRequest<{ Body: Static<B>; Querystring: Static<Q>; Params: Static<P> }> & { tenant: Tenant }, reply: FastifyReply): Promise<unknown>;
 }
 const route = <B extends TSchema = TSchema, Q extends TSchema = TSchema, P extends TSchema = TSchema>(r: Route<B, Q, P>) => r as unknown as Route;
@@ -72,27 +75,39 @@ const route = <B extends TSchema = TSchema, Q extends TSchema = TSchema, P exten
 const parseTime = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ApiError(400, 'BAD_REQUEST', `${name} is not an ISO 8601 time`);
+  if (Number.isNaN(ms)) throw new ApiError('BAD_REQUEST', `${name} is not an ISO 8601 time`);
   return ms;
 };
+/** Checked before anything is done, so a refused request changes nothing. */
+const canMint = (config: Config) => {
+  if (!config.auth.hs256Secret) throw new ApiError('MINTING_DISABLED', 'this node has no auth.hs256Secret to sign tokens with');
+};
 const nodeOf = (n: NodeRef) => ({ id: n.id, region: n.region, url: n.url });
+
+/** Any route can answer these. */
+export const COMMON_ERRORS: ApiErrorCode[] = ['BAD_REQUEST', 'UNAUTHORIZED', 'INTERNAL_ERROR'];
+/** Operations on a room reach every node that hosts part of it. */
+const ROOM_ERRORS: ApiErrorCode[] = ['NOT_FOUND', 'NODE_UNREACHABLE'];
 
 export const apiRoutes: Route[] = [
   route({
     method: 'POST', url: '/v1/tokens', summary: 'Mint an access token for one participant of one of your rooms.',
     body: MintRequest,
-    responses: { 201: Type.Object({ token: Type.String(), expiresAt: Type.Integer({ description: 'Epoch seconds.' }) }), 401: ErrorBody, 409: ErrorBody },
+    responses: { 201: Type.Object({ token: Type.String(), expiresAt: Type.Integer({ description: 'Epoch seconds.' }) }) },
+    errors: ['MINTING_DISABLED'],
     async handler({ config }, req, reply) {
-      if (!config.auth.hs256Secret) throw new ApiError(409, 'MINTING_DISABLED', 'this node has no auth.hs256Secret to sign tokens with');
+      canMint(config);
       return reply.code(201).send(mintToken(config.auth, req.body, req.tenant.id));
     },
   }),
   route({
     method: 'POST', url: '/v1/rooms', summary: 'Create a room before anyone joins, placed near the buyer\'s region, optionally with tokens for its participants. Creating an existing room answers 200 with it.',
     body: CreateRoomBody,
-    responses: { 201: CreatedRoom, 200: CreatedRoom, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+    responses: { 201: CreatedRoom, 200: CreatedRoom },
+    errors: ['METADATA_TOO_LARGE', 'MINTING_DISABLED', 'TENANT_LIMIT', 'NODE_FULL', 'NODE_UNAVAILABLE', 'NODE_UNREACHABLE'],
     async handler({ config, service }, req, reply) {
       const { participants = [], ...create } = req.body;
+      if (participants.length) canMint(config);
       const { view, node, created } = await service.create(req.tenant, create);
       const tokens = participants.map((p) => ({
         identity: p.identity,
@@ -115,7 +130,8 @@ export const apiRoutes: Route[] = [
   route({
     method: 'GET', url: '/v1/rooms/:room', summary: 'One room with its participants: role, region, node, join time, tracks and current quality.',
     params: RoomParams,
-    responses: { 200: RoomView, 404: ErrorBody },
+    responses: { 200: RoomView },
+    errors: ROOM_ERRORS,
     async handler({ service }, req) {
       return service.get(req.tenant, req.params.room);
     },
@@ -123,7 +139,8 @@ export const apiRoutes: Route[] = [
   route({
     method: 'DELETE', url: '/v1/rooms/:room', summary: 'End the call for everyone: each participant gets disconnected with code ROOM_ENDED.',
     params: RoomParams,
-    responses: { 204: Type.Null(), 404: ErrorBody },
+    responses: { 204: Type.Null() },
+    errors: ROOM_ERRORS,
     async handler({ service }, req, reply) {
       await service.end(req.tenant, req.params.room);
       return reply.code(204).send();
@@ -132,7 +149,8 @@ export const apiRoutes: Route[] = [
   route({
     method: 'DELETE', url: '/v1/rooms/:room/participants/:identity', summary: 'Remove one participant (disconnected, code REMOVED).',
     params: ParticipantParams,
-    responses: { 204: Type.Null(), 404: ErrorBody },
+    responses: { 204: Type.Null() },
+    errors: ROOM_ERRORS,
     async handler({ service }, req, reply) {
       await service.removeParticipant(req.tenant, req.params.room, req.params.identity);
       return reply.code(204).send();
@@ -144,9 +162,10 @@ export const apiRoutes: Route[] = [
     body: Type.Object({
       trackId: Type.Optional(Type.String({ maxLength: 64 })),
       kind: Type.Optional(Type.Union([Type.Literal('audio'), Type.Literal('video')])),
-      muted: Type.Optional(Type.Boolean({ default: true })),
+      muted: Type.Optional(Type.Boolean({ default: true, description: 'false unmutes; default true.' })),
     }, { additionalProperties: false }),
-    responses: { 200: Type.Object({ tracks: Type.Array(Type.String()) }), 404: ErrorBody },
+    responses: { 200: Type.Object({ tracks: Type.Array(Type.String(), { description: 'The tracks it muted or unmuted.' }) }) },
+    errors: ROOM_ERRORS,
     async handler({ service }, req) {
       const { trackId, kind, muted = true } = req.body ?? {};
       return { tracks: await service.mute(req.tenant, req.params.room, req.params.identity, { trackId, kind, muted }) };
@@ -156,7 +175,8 @@ export const apiRoutes: Route[] = [
     method: 'POST', url: '/v1/rooms/:room/messages', summary: 'Send a message into the call\'s chat from the platform (for example "refund approved"); clients get systemMessage.',
     params: RoomParams,
     body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }), from: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'system' })) }, { additionalProperties: false }),
-    responses: { 202: Type.Object({ delivered: Type.Integer({ description: 'Participants it reached.' }) }), 404: ErrorBody },
+    responses: { 202: Type.Object({ delivered: Type.Integer({ description: 'Participants it reached.' }) }) },
+    errors: ROOM_ERRORS,
     async handler({ service }, req, reply) {
       const delivered = await service.message(req.tenant, req.params.room, req.body.text, req.body.from ?? 'system');
       return reply.code(202).send({ delivered });
@@ -164,13 +184,17 @@ export const apiRoutes: Route[] = [
   }),
   route({
     method: 'GET', url: '/v1/calls', summary: 'Call records, newest first. Filter by start time and by metadata: metadata.orderId=A-1001 matches calls whose metadata has orderId "A-1001".',
-    querystring: Type.Object({ from: Type.Optional(Time), to: Type.Optional(Time), limit: Limit, cursor: Cursor }, { additionalProperties: Type.String({ maxLength: 1024 }) }),
-    responses: { 200: Type.Object({ calls: Type.Array(CallRecord), nextCursor: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody },
+    querystring: Type.Object({
+      from: Type.Optional(Type.String({ format: 'date-time', description: 'Calls that started at or after this time.' })),
+      to: Type.Optional(Type.String({ format: 'date-time', description: 'Calls that started before this time.' })),
+      limit: Limit, cursor: Cursor,
+    }, { additionalProperties: Type.String({ maxLength: 1024 }), description: 'Also metadata.<key>=<value>, any number of them.' }),
+    responses: { 200: Type.Object({ calls: Type.Array(CallRecord), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
     async handler({ store }, req) {
       const { from, to, limit, cursor, ...rest } = req.query as Record<string, string | number | undefined>;
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(rest)) {
-        if (!k.startsWith('metadata.')) throw new ApiError(400, 'BAD_REQUEST', `unknown query parameter ${k}`);
+        if (!k.startsWith('metadata.')) throw new ApiError('BAD_REQUEST', `unknown query parameter ${k}`);
         metadata[k.slice('metadata.'.length)] = String(v);
       }
       return store.listCalls(req.tenant.id, {
@@ -182,21 +206,22 @@ export const apiRoutes: Route[] = [
   route({
     method: 'GET', url: '/v1/calls/:callId', summary: 'One call record.',
     params: Type.Object({ callId: Type.String({ maxLength: 64 }) }),
-    responses: { 200: CallRecord, 404: ErrorBody },
+    responses: { 200: CallRecord },
+    errors: ['NOT_FOUND'],
     async handler({ store }, req) {
       const record = await store.getCall(req.tenant.id, req.params.callId);
-      if (!record) throw new ApiError(404, 'NOT_FOUND', `no call ${req.params.callId}`);
+      if (!record) throw new ApiError('NOT_FOUND', `no call ${req.params.callId}`);
       return record;
     },
   }),
   route({
     method: 'GET', url: '/v1/usage', summary: 'Your usage over a time range, in total and per room: participant time by role, track time by kind, bytes in and out.',
     querystring: Type.Object({ from: Time, to: Type.Optional(Time) }),
-    responses: { 200: Type.Object({ from: Time, to: Time, total: Usage, rooms: Type.Array(Type.Object({ room: Type.String(), usage: Usage })) }), 400: ErrorBody },
+    responses: { 200: Type.Object({ from: Time, to: Time, total: Usage, rooms: Type.Array(Type.Object({ room: Type.String(), usage: Usage })) }) },
     async handler({ store, usage }, req) {
       const from = parseTime(req.query.from, 'from')!;
       const to = parseTime(req.query.to, 'to') ?? Date.now();
-      if (to <= from) throw new ApiError(400, 'BAD_REQUEST', 'to must be after from');
+      if (to <= from) throw new ApiError('BAD_REQUEST', 'to must be after from');
       // Stays that ended, and the ones going on here now.
       const rows = [...(await store.usage(req.tenant.id, from, to)), ...(await usage.liveRows(req.tenant.id))];
       const rooms = [...new Set(rows.map((r) => r.room))].sort().map((room) => ({ room, usage: sumUsage(rows.filter((r) => r.room === room), from, to) }));

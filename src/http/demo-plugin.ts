@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { errorBody } from '../platform/api-errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { MintRequest, mintToken } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
@@ -25,7 +26,7 @@ export const demoPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { 
     app.post<{ Body: MintRequest }>('/demo/token', { schema: { body: MintRequest } }, async (req, reply) => {
       const { role } = req.body;
       if (role && role !== 'buyer' && role !== 'seller') {
-        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'the demo hands out buyer and seller tokens only' } });
+        return reply.code(400).send(errorBody('BAD_REQUEST', 'the demo hands out buyer and seller tokens only'));
       }
       return reply.code(201).send(mintToken(config.auth, { ...req.body, grants: undefined, ttlSeconds: DEMO_TOKEN_TTL_SECONDS }));
     });

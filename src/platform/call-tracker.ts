@@ -1,8 +1,9 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from '../logging/logger.js';
-import type { Peer } from '../rooms/peer.js';
+import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { ParticipantRecord, type CallRecord, type TimelineEntry, type WebhookEvent, type WebhookEventType } from './records.js';
+import { ParticipantRecord, type CallRecord, type TimelineEntry } from './records.js';
+import type { WebhookData, WebhookEvent, WebhookEventType } from './webhook-events.js';
 import type { PlatformStore } from './store.js';
 import type { UsageMeter } from './usage.js';
 import { webhookEvent } from './webhooks.js';
@@ -47,7 +48,8 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   const note = (type: TimelineEntry['type'], identity?: string, detail?: string) => {
     if (timeline.length < MAX_TIMELINE) timeline.push({ at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) });
   };
-  const send = (type: WebhookEventType, data: Record<string, unknown>) => deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data }));
+  const send = <T extends WebhookEventType>(type: T, data: Omit<WebhookData<T>, 'room' | 'callId'>) =>
+    deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data } as WebhookData<T>));
   const keep = (record: ParticipantRecord) => {
     if (records.length < MAX_PARTICIPANTS) records.push(record);
     nodes.add(record.node);
@@ -60,7 +62,7 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     const now = new Set(peer.producers.keys());
     for (const producer of peer.producers.values()) {
       if (before.has(producer.id)) continue;
-      send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: producer.appData.source ?? null });
+      send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: trackSource(producer) });
     }
     for (const id of before) if (!now.has(id)) send('track.unpublished', { identity: peer.id, trackId: id });
     published.set(peer, now);

@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
 
-const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 time.' });
+export const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 time.' });
 const Ratio = Type.Number({ minimum: 0, maximum: 1 });
 
 export const Metadata = Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean(), Type.Null()]), {
@@ -95,24 +95,6 @@ export const Usage = Type.Object({
   bytesOut: Type.Number({ description: 'Bytes the node sent to participants (transport stats).' }),
 }, { title: 'Usage' });
 export type Usage = Static<typeof Usage>;
-
-export const WEBHOOK_EVENTS = [
-  'room.started', 'room.finished', 'participant.joined', 'participant.left', 'track.published', 'track.unpublished',
-  'call.record', 'quality.degraded', 'recording.finished',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
-
-/** The body of every webhook (Standard Webhooks: type, timestamp, data). */
-export interface WebhookEvent {
-  /** Unique: the webhook-id header, for idempotency. */
-  id: string;
-  tenant: string;
-  /** Events of one room are delivered in order. */
-  room: string;
-  type: WebhookEventType;
-  timestamp: string;
-  data: Record<string, unknown>;
-}
 
 /** A participant as the API shows it now. */
 export const ParticipantView = Type.Object({

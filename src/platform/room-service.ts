@@ -2,19 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { RoomAllocator, NodeRef } from '../cluster/allocator.js';
 import type { NodeMethod, NodeRequest, NodeResponse } from '../cluster/bus-messages.js';
 import type { Cluster } from '../cluster/cluster.js';
+import { RemoteError } from '../cluster/cluster-bus.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { trackSource } from '../rooms/peer.js';
 import type { Room, RoomSettings } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { roomKey, splitRoomKey, type Tenant } from '../tenants/tenants.js';
+import { ApiError, isApiErrorCode } from './api-errors.js';
 import type { Metadata, ParticipantView, RoomView } from './records.js';
-
-/** Errors of the platform API: one shape, a stable code, an HTTP status. */
-export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
 
 export interface CreateRoom {
   room: string;
@@ -56,7 +52,7 @@ export class RoomService {
   /** Creates a room ahead of its participants, on the node placement chooses (near `region`). */
   async create(tenant: Tenant, req: CreateRoom): Promise<{ view: RoomView; node: NodeRef; created: boolean }> {
     if (req.metadata && Buffer.byteLength(JSON.stringify(req.metadata)) > this.config.limits.metadataBytes) {
-      throw new ApiError(400, 'METADATA_TOO_LARGE', `metadata is over ${this.config.limits.metadataBytes} bytes of JSON`);
+      throw new ApiError('METADATA_TOO_LARGE', `metadata is over ${this.config.limits.metadataBytes} bytes of JSON`);
     }
     const key = roomKey(tenant.id, req.room);
     const { node } = await this.allocator.allocate(key, req.region);
@@ -114,7 +110,7 @@ export class RoomService {
     const removed = await this.onHosts(key, (node) => (node === this.self.id
       ? Promise.resolve(this.removeHere(key, identity))
       : this.forward(node, 'api.removeParticipant', { roomId: key, identity }).then((r) => r.removed)));
-    if (!removed.includes(true)) throw new ApiError(404, 'NOT_FOUND', `no participant ${identity} in room ${room}`);
+    if (!removed.includes(true)) throw new ApiError('NOT_FOUND', `no participant ${identity} in room ${room}`);
   }
 
   async mute(tenant: Tenant, room: string, identity: string, what: { trackId?: string; kind?: 'audio' | 'video'; muted: boolean }) {
@@ -124,7 +120,7 @@ export class RoomService {
       ? this.muteHere(key, identity, what)
       : this.forward(node, 'api.mute', { roomId: key, identity, ...what }).then((r) => r.tracks)));
     const all = tracks.flat();
-    if (all.length === 0) throw new ApiError(404, 'NOT_FOUND', `no matching track of ${identity} in room ${room}`);
+    if (all.length === 0) throw new ApiError('NOT_FOUND', `no matching track of ${identity} in room ${room}`);
     return all;
   }
 
@@ -137,12 +133,16 @@ export class RoomService {
     return delivered.reduce((a, b) => a + b, 0);
   }
 
-  /** An operation on another node's part of a room; a node that cannot be reached is a 502. */
+  /**
+   * An operation on another node's part of a room. Its refusals keep their code (a full node is
+   * NODE_FULL wherever it is asked from); a node that cannot be reached is NODE_UNREACHABLE.
+   */
   private async forward<M extends NodeMethod>(node: string, method: M, data: NodeRequest<M>): Promise<NodeResponse<M>> {
     try {
       return await this.cluster!.bus.rpc(node, method, data);
     } catch (err) {
-      throw new ApiError(502, 'NODE_UNREACHABLE', `node ${node} did not answer ${method}: ${(err as Error).message}`);
+      if (err instanceof RemoteError && err.code && isApiErrorCode(err.code)) throw new ApiError(err.code, err.message);
+      throw new ApiError('NODE_UNREACHABLE', `node ${node} did not answer ${method}: ${(err as Error).message}`);
     }
   }
 
@@ -182,7 +182,7 @@ export class RoomService {
       node: this.self.id,
       joinedAt: iso(peer.joinedAt),
       state: peer.suspended ? 'reconnecting' : 'active',
-      tracks: [...peer.producers.values()].map((p) => ({ id: p.id, kind: p.kind, source: (p.appData.source as string | undefined) ?? null, muted: p.paused })),
+      tracks: [...peer.producers.values()].map((p) => ({ id: p.id, kind: p.kind, source: trackSource(p), muted: p.paused })),
       quality: { latest: peer.quality.latest ?? null, poor: peer.quality.poor, summary: peer.quality.summary() },
     }));
   }
@@ -229,4 +229,4 @@ export class RoomService {
   }
 }
 
-const notFound = (room: string) => new ApiError(404, 'NOT_FOUND', `no room ${room}`);
+const notFound = (room: string) => new ApiError('NOT_FOUND', `no room ${room}`);

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { CallRecord, WebhookEvent } from './records.js';
+import type { CallRecord } from './records.js';
+import type { WebhookEvent } from './webhook-events.js';
 import {
   decodeCursor, encodeCursor, metadataMatches,
   type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type UsageRow,

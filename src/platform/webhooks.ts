@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Tenants } from '../tenants/tenants.js';
-import type { WebhookEvent, WebhookEventType } from './records.js';
+import { webhookBody, type WebhookData, type WebhookEvent, type WebhookEventType } from './webhook-events.js';
 import type { Outbox, OutboxEntry } from './store.js';
 
 const POLL_MS = 200;
@@ -11,7 +11,7 @@ const POLL_MS = 200;
 export type DeliveryOutcome = 'delivered' | 'retried' | 'failed';
 
 /** Builds an event for the outbox: a fresh id (the webhook-id receivers deduplicate on). */
-export const webhookEvent = (tenant: string, room: string, type: WebhookEventType, data: Record<string, unknown>): WebhookEvent =>
+export const webhookEvent = <T extends WebhookEventType>(tenant: string, room: string, type: T, data: WebhookData<T>): WebhookEvent =>
   ({ id: `evt_${randomUUID().replace(/-/g, '')}`, tenant, room, type, timestamp: new Date().toISOString(), data });
 
 /**
@@ -83,7 +83,7 @@ export class WebhookDeliverer {
       this.observe(event.tenant, 'failed');
       return;
     }
-    const body = JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });
+    const body = webhookBody(event);
     const sentAt = new Date();
     let error: string;
     try {

@@ -75,6 +75,9 @@ const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.k
  * creates its transports, producers and consumers, wires the events that close them, and
  * tells its client about them. Which producers it consumes is the room's decision.
  */
+/** What the client said a track is (appData.source: 'camera', 'screen', ...), or null. */
+export const trackSource = (producer: types.Producer): string | null => (typeof producer.appData.source === 'string' ? producer.appData.source : null);
+
 export class Peer extends EventEmitter<PeerEvents> {
   readonly id: string;
   readonly joinedAt = Date.now();
@@ -266,7 +269,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       throw new SignalingError('NOT_JOINED', 'the peer left while producing');
     }
     this.own('producer', producer);
-    const record: TrackRecord = { id: producer.id, kind: producer.kind, source: (appData?.source as string | undefined) ?? null, publishedAt: iso(Date.now()), unpublishedAt: null };
+    const record: TrackRecord = { id: producer.id, kind: producer.kind, source: trackSource(producer), publishedAt: iso(Date.now()), unpublishedAt: null };
     if (this.trackHistory.length < MAX_TRACK_HISTORY) this.trackHistory.push(record);
     producer.observer.once('close', () => (record.unpublishedAt = iso(Date.now())));
     producer.on('score', (score) => this.notify('producerScore', { producerId: producer.id, score }));

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import { RateLimiter } from '../common/rate-limiter.js';
+import { errorBody } from '../platform/api-errors.js';
 import { originAllowed } from '../http/origins.js';
 import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG } from './errors.js';
 import type { SignalingDeps } from './handler.js';
@@ -28,7 +29,7 @@ export const signalingPlugin: FastifyPluginAsync<{ deps: SignalingDeps }> = asyn
       }
       if (!connections.take(req.ip)) {
         deps.rejects.warn('connection-rate', { ip: req.ip }, 'refused a signaling socket: too many from this address');
-        return reply.code(429).header('retry-after', '60').send({ error: { code: 'RATE_LIMITED', message: 'too many connections from this address' } });
+        return reply.code(429).header('retry-after', '60').send(errorBody('RATE_LIMITED', 'too many connections from this address'));
       }
     },
   }, (socket, req) => {

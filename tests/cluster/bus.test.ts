@@ -2,10 +2,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { RoomMessage } from '../../src/cluster/bus-messages.js';
-import { ClusterBus } from '../../src/cluster/cluster-bus.js';
+import { ClusterBus, RemoteError } from '../../src/cluster/cluster-bus.js';
 import { keys } from '../../src/cluster/keys.js';
 import { Signer } from '../../src/cluster/signer.js';
 import { LogLimiter } from '../../src/common/log-limiter.js';
+import { SignalingError } from '../../src/signaling/errors.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/werift-peer.js';
 
@@ -65,6 +66,11 @@ describe('node-to-node messages are authenticated and typed', () => {
     expect(await a.rpc('b2', 'pipe.close', { roomId: 'r1' })).toBeNull();
     await expect(a.rpc('b2', 'pipe.close', { roomId: 'r2' })).rejects.toThrow(/no room r2/);
     await expect(a.rpc('b2', 'pipe.consume', { roomId: 'r1', producerId: 'p' })).rejects.toThrow(/no cluster method pipe.consume/);
+    // A refusal with a stable code keeps it across the bus (the API answers NODE_FULL, not 502).
+    b.onRpc('api.endRoom', async () => Promise.reject(new SignalingError('NODE_FULL', 'this node hosts 2 rooms already')));
+    const refused = await a.rpc('b2', 'api.endRoom', { roomId: 'shop/r1' }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(RemoteError);
+    expect(refused).toMatchObject({ code: 'NODE_FULL', message: 'this node hosts 2 rooms already' });
     await expect(mallory.rpc('b2', 'pipe.close', { roomId: 'r1' }, 500)).rejects.toThrow(/did not answer/);
 
     // A request whose data does not match its schema is dropped, never handed to the handler.

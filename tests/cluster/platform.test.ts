@@ -103,6 +103,7 @@ describe('the platform API across a cluster', () => {
     await waitFor(() => receiver.ofRoom('span-api').some((e) => e.type === 'call.record'), `${other.id} delivering what ${leader.id} held`, 30_000);
     const events = receiver.ofRoom('span-api');
     expect(receiver.badSignatures).toBe(0);
+    expect(receiver.invalid).toEqual([]);
     expect(events[0].type).toBe('room.started');
     expect(events.at(-1)!.type).toBe('call.record');
     // Participant events come from the node that hosted each participant.

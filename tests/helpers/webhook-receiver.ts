@@ -1,13 +1,26 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Webhook } from 'standardwebhooks';
+import { WebhookBody, webhookEvents, type WebhookEventType } from '../../src/platform/webhook-events.js';
+
+const envelope = TypeCompiler.Compile(WebhookBody);
+const dataOf = Object.fromEntries(Object.entries(webhookEvents).map(([type, e]) => [type, TypeCompiler.Compile(e.data)]));
 
 export interface Received {
   id: string;
   type: string;
   timestamp: string;
   data: Record<string, any>;
+}
+
+function schemaProblem(payload: unknown): string | undefined {
+  const first = envelope.Errors(payload).First();
+  if (first) return `${first.path} ${first.message}`;
+  const data = dataOf[(payload as Received).type as WebhookEventType];
+  const error = data.Errors((payload as Received).data).First();
+  return error && `data${error.path} ${error.message}`;
 }
 
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -20,6 +33,8 @@ export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64'
 export class WebhookReceiver {
   readonly events: Received[] = [];
   badSignatures = 0;
+  /** Events that do not match their documented schema (docs/api.md): "type: first error". */
+  readonly invalid: string[] = [];
   mode: 'ok' | 'fail' | 'hang' = 'ok';
   private server?: http.Server;
   private readonly verifier: Webhook;
@@ -51,6 +66,8 @@ export class WebhookReceiver {
         try {
           const payload = this.verifier.verify(body, req.headers as Record<string, string>) as Omit<Received, 'id'>;
           this.events.push({ id: String(req.headers['webhook-id']), ...payload });
+          const problem = schemaProblem(payload);
+          if (problem) this.invalid.push(`${payload.type}: ${problem}`);
           res.writeHead(204).end();
         } catch {
           this.badSignatures++;

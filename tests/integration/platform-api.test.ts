@@ -1,4 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiRoutes } from '../../src/http/api-routes.js';
+import { errorResponses } from '../../src/http/api-plugin.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { SignalingClient } from '../helpers/signaling-client.js';
 import { WeriftPeer } from '../helpers/werift-peer.js';
@@ -159,7 +162,13 @@ describe('the server API, per tenant', () => {
   it('serves its OpenAPI document', async () => {
     const doc = await (await fetch(`${t.http}/v1/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/rooms', '/v1/rooms/{room}', '/v1/calls', '/v1/usage', '/v1/tokens', '/v1/webhooks/failures']));
+    // Every route of the table, with its answers and its documented errors.
+    for (const r of apiRoutes) {
+      const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
+      expect(op, `${r.method} ${r.url}`).toBeDefined();
+      expect(Object.keys(op.responses).sort()).toEqual([...new Set([...Object.keys(r.responses), ...Object.keys(errorResponses(r))])].sort());
+    }
+    expect(Object.keys(doc.paths)).not.toContain('/v1/openapi.json');
   });
 
   it('pages through rooms', async () => {
@@ -168,5 +177,24 @@ describe('the server API, per tenant', () => {
     const second = await json(await api(KEY_A, 'GET', `/v1/rooms?limit=2&cursor=${first.body.nextCursor}`));
     expect(first.body.rooms.map((r: { room: string }) => r.room)).toEqual(['page-4', 'page-3']);
     expect(second.body.rooms.map((r: { room: string }) => r.room)).toEqual(['page-2', 'page-1']);
+  });
+});
+
+describe('a node that cannot mint tokens', () => {
+  it('refuses a room with participants before creating it (MINTING_DISABLED), and creates one without', async () => {
+    // A platform that signs its own tokens: the node holds only its public key.
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const t = await startTestNode({ auth: { hs256Secret: '', publicKeys: [{ alg: 'ES256', pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() }] } });
+    try {
+      const post = (body: object) => fetch(`${t.http}/v1/rooms`, { method: 'POST', headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const refused = await post({ room: 'r-1', participants: [{ identity: 'buyer-1' }] });
+      expect(refused.status).toBe(409);
+      expect((await refused.json()).error.code).toBe('MINTING_DISABLED');
+      const list = await fetch(`${t.http}/v1/rooms`, { headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}` } });
+      expect((await list.json()).total).toBe(0);
+      expect((await post({ room: 'r-1' })).status).toBe(201);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -82,6 +82,7 @@ describe('webhooks: signed, at least once, in order per room, through restarts',
       await waitFor(() => receiver.ofRoom('room-c').some((e) => e.type === 'call.record'), 'the third call delivered', 30_000);
 
       expect(receiver.badSignatures).toBe(0);
+      expect(receiver.invalid).toEqual([]);
       for (const room of ['room-a', 'room-b', 'room-c']) {
         const events = receiver.ofRoom(room);
         expectInOrder(events, room);
@@ -144,6 +145,7 @@ describe('webhooks: signed, at least once, in order per room, through restarts',
         const degraded = receiver.ofRoom('bad-link').find((e) => e.type === 'quality.degraded')!;
         expect(degraded.data).toMatchObject({ identity: 'far-buyer', quality: { frozenRatio: 0.3 } });
         expect(degraded.data.summary.poorSeconds).toBeGreaterThanOrEqual(10);
+        expect(receiver.invalid).toEqual([]);
       } finally {
         await buyer.close();
       }

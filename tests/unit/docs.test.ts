@@ -1,15 +1,27 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { renderApiDoc } from '../../src/docs/api-doc.js';
 import { renderConfigDoc } from '../../src/docs/config-doc.js';
 import { renderProtocolDoc } from '../../src/docs/protocol-doc.js';
 import { notifications, requests } from '../../src/signaling/protocol.js';
+import { apiRoutes } from '../../src/http/api-routes.js';
+import { API_ERRORS } from '../../src/platform/api-errors.js';
+import { WEBHOOK_EVENTS } from '../../src/platform/webhook-events.js';
 
 describe('generated documents', () => {
   it.each([
     ['docs/protocol.md', renderProtocolDoc],
     ['docs/configuration.md', renderConfigDoc],
+    ['docs/api.md', renderApiDoc],
   ])('%s is up to date (run `npm run docs`)', (file, render) => {
     expect(fs.readFileSync(file, 'utf8')).toBe(render());
+  });
+
+  it('documents every API route, error code and webhook event', () => {
+    const doc = renderApiDoc();
+    for (const r of apiRoutes) expect(doc).toContain(`### ${r.method} ${r.url}\n`);
+    for (const code of Object.keys(API_ERRORS)) expect(doc).toContain(`| \`${code}\` |`);
+    for (const type of WEBHOOK_EVENTS) expect(doc).toContain(`### ${type}\n`);
   });
 
   it('documents every request and notification', () => {
