@@ -13,9 +13,13 @@ import { adminPlugin } from './http/admin-plugin.js';
 import { demoPlugin } from './http/demo-plugin.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installHttpErrors } from './http/errors.js';
+import { installValidators } from './http/validators.js';
 import { sdkPlugin } from './http/sdk-plugin.js';
 import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
+import { createEgress } from './egress/egress.js';
+import { EvidenceService } from './egress/evidence-service.js';
 import { createPlatform } from './platform/platform.js';
+import { RoomHosts } from './platform/room-hosts.js';
 import { RoomService } from './platform/room-service.js';
 import { SignalingError } from './signaling/errors.js';
 import { Tenants } from './tenants/tenants.js';
@@ -71,10 +75,12 @@ export async function createNode(config: Config, log: Logger) {
   const tenants = new Tenants(config);
   const registry = new Registry();
   const platform = createPlatform({ config, tenants, cluster, self, registry, log: nodeLog });
+  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), self, cluster, registry, log: nodeLog });
   const rooms = new RoomRegistry({
     pool,
     media: config.media,
     limits: {
+      ingest: { ip: config.media.listenIp, announcedAddress: announcedAddress(config.media) },
       transports: config.limits.transportsPerPeer,
       producers: config.limits.producersPerPeer,
       initialOutgoingBitrate: config.media.initialOutgoingBitrate,
@@ -91,23 +97,27 @@ export async function createNode(config: Config, log: Logger) {
       if (cluster) return cluster.admit(settings, limit);
       if (rooms.ofTenant(settings.tenant).length >= limit) throw new SignalingError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
     },
-    observe: (room) => platform.observe(room),
+    observe: (room) => {
+      egress.observe(room);
+      platform.observe(room, egress.settled);
+    },
   });
   const metrics = createMetrics(registry, pool, rooms, cluster);
-  const service = new RoomService(rooms, allocator, config, self, cluster, nodeLog);
+  const hosts = new RoomHosts(rooms, self, cluster);
+  const service = new RoomService({ rooms, hosts, allocator, tenants, config, self, cluster });
+  const evidence = new EvidenceService({ rooms, hosts, ...egress, store: platform.store, config, self, cluster });
 
   const app = Fastify({
     loggerInstance: nodeLog as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: config.server.trustProxy,
-    // Unknown fields are refused, not silently dropped: bad input gets a clear error.
-    ajv: { customOptions: { removeAdditional: false } },
   });
+  installValidators(app);
   installHttpErrors(app);
   await app.register(openApiPlugin);
   await app.register(healthPlugin, { pool, rooms, metrics });
-  await app.register(apiPlugin, { tenants, deps: { config, service, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
+  await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin);
   if (config.demo.enabled) await app.register(demoPlugin, { config });
@@ -116,6 +126,7 @@ export async function createNode(config: Config, log: Logger) {
       config, rooms, tenants, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog,
       joinLimiter: new RateLimiter(config.limits.joinsPerIpPerMinute),
       rejects: new LogLimiter(nodeLog),
+      evidence,
     },
   });
 
@@ -126,6 +137,8 @@ export async function createNode(config: Config, log: Logger) {
       rooms.acceptingRooms = false;
       rooms.closeAll('NODE_SHUTDOWN', 'this media node is shutting down; join again');
       await app.close();
+      // Recordings finish their files before the records that list them are written.
+      await egress.stop();
       await platform.stop();
       await cluster?.stop();
       pool.close();

@@ -7,6 +7,10 @@ export const Grants = Type.Object({
   publishData: Type.Boolean(),
   subscribe: Type.Boolean(),
   admin: Type.Boolean(),
+  /** Capture stills of others' video (takeSnapshot). */
+  snapshot: Type.Boolean(),
+  /** Send media over plain RTP (createPlainTransport), for bots. */
+  ingest: Type.Boolean(),
 }, { title: 'Grants' });
 export type Grants = Static<typeof Grants>;
 export type Grant = keyof Grants;
@@ -17,13 +21,13 @@ export const Role = literals(['buyer', 'seller', 'agent', 'bot', 'observer'], {
 });
 export type Role = Static<typeof Role>;
 
-const all = { publishAudio: true, publishVideo: true, publishData: true, subscribe: true, admin: false };
+const all = { publishAudio: true, publishVideo: true, publishData: true, subscribe: true, admin: false, snapshot: false, ingest: false };
 
 /** What a role may do when its token names no grants of its own. */
 export const DEFAULT_GRANTS: Record<Role, Grants> = {
   buyer: all,
-  seller: all,
-  agent: all,
-  bot: { publishAudio: true, publishVideo: false, publishData: true, subscribe: true, admin: false },
-  observer: { publishAudio: false, publishVideo: false, publishData: false, subscribe: true, admin: false },
+  seller: { ...all, snapshot: true },
+  agent: { ...all, snapshot: true },
+  bot: { publishAudio: true, publishVideo: false, publishData: true, subscribe: true, admin: false, snapshot: true, ingest: true },
+  observer: { publishAudio: false, publishVideo: false, publishData: false, subscribe: true, admin: false, snapshot: false, ingest: false },
 };

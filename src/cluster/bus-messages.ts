@@ -5,7 +5,8 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
-import { Metadata, ParticipantRecord, ParticipantView } from '../platform/records.js';
+import { ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../platform/records.js';
+import { RecordingSpec, RoomSettings } from '../rooms/room-settings.js';
 import { shapes } from '../signaling/protocol.js';
 
 const { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
@@ -13,10 +14,6 @@ const SrtpParameters = Type.Unsafe<types.SrtpParameters>(Type.Object({
   cryptoSuite: Type.String({ maxLength: 64 }),
   keyBase64: Type.String({ maxLength: 256 }),
 }));
-const RoomSettingsShape = Type.Object({
-  tenant: Type.String({ maxLength: 32 }), name: Type.String({ maxLength: 128 }), callId: Type.String({ maxLength: 64 }), metadata: Metadata,
-  maxParticipants: Type.Integer({ minimum: 1 }), emptyTimeoutMs: Type.Integer({ minimum: 0 }), createdAt: Type.Integer(),
-});
 /** One end of a pipe between two nodes. */
 const PipeTuple = Type.Object({ ip: Type.String({ maxLength: 64 }), port: Type.Integer({ minimum: 1, maximum: 65535 }), srtpParameters: SrtpParameters });
 
@@ -46,7 +43,7 @@ export const nodeRequests = {
   /** To a room's owner: open your part of the room (a participant joined its part elsewhere first). */
   'room.open': { request: Type.Object({ roomId: RoomId }), response: Type.Null() },
   // The platform API, forwarded to the nodes that host (part of) a room.
-  'api.createRoom': { request: Type.Object({ roomId: RoomId, settings: RoomSettingsShape }), response: Type.Object({ created: Type.Boolean() }) },
+  'api.createRoom': { request: Type.Object({ roomId: RoomId, settings: RoomSettings }), response: Type.Object({ created: Type.Boolean() }) },
   'api.describeRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ participants: Type.Array(ParticipantView) }) },
   'api.endRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ ended: Type.Integer() }) },
   'api.removeParticipant': { request: Type.Object({ roomId: RoomId, identity: PeerId }), response: Type.Object({ removed: Type.Boolean() }) },
@@ -55,6 +52,22 @@ export const nodeRequests = {
     response: Type.Object({ tracks: Type.Array(Id) }),
   },
   'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }) }), response: Type.Object({ delivered: Type.Integer() }) },
+  'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec }), response: Type.Object({ started: Type.Boolean() }) },
+  'api.stopRecording': { request: Type.Object({ roomId: RoomId, recordingId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },
+  /** Answered by the node that hosts `identity` (the others answer null). */
+  'api.snapshot': {
+    request: Type.Object({ roomId: RoomId, identity: PeerId, trackId: Type.Optional(Id), takenBy: Type.String({ maxLength: 128 }) }),
+    response: Type.Object({ snapshot: Type.Union([Snapshot, Type.Null()]) }),
+  },
+  'api.forward': {
+    request: Type.Object({
+      roomId: RoomId, identity: PeerId, host: Type.String({ maxLength: 64 }), audioPort: Type.Optional(Type.Integer()), videoPort: Type.Optional(Type.Integer()),
+      srtp: Type.Optional(Type.Boolean()), keyframeIntervalMs: Type.Optional(Type.Integer()),
+    }),
+    response: Type.Object({ forward: Type.Union([ForwardView, Type.Null()]) }),
+  },
+  'api.stopForward': { request: Type.Object({ roomId: RoomId, forwardId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },
+  'api.listForwards': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ forwards: Type.Array(ForwardView) }) },
 } satisfies Record<string, { request: TSchema; response: TSchema }>;
 
 export type RoomMessageType = keyof typeof roomMessages;

@@ -101,6 +101,16 @@ export class Cluster {
     return (await this.store.settings(roomId)) ?? fresh;
   }
 
+  /** A live member of the cluster, as it registered itself (signed). */
+  node(id: string) {
+    return this.registry.get(id);
+  }
+
+  /** The owner republishes a room's settings after they change (a recording started or stopped). */
+  async publishSettings(room: Room) {
+    if (this.owns(room)) await this.store.putSettings(room.id, room.settings);
+  }
+
   /** A new call of `tenant` within its limit of rooms, across the cluster (RoomRegistry's admit). */
   async admit(settings: RoomSettings, limit: number) {
     if ((await this.store.tenantRoomCount(settings.tenant)) >= limit) {

@@ -22,6 +22,12 @@ export const keys = {
   tenantRooms: (tenant: string) => `sfu:tenant:${tenant}:rooms`,
   /** STRING: one call record (JSON). PX store.retentionDays. */
   call: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}`,
+  /** STRING: a recording file or snapshot (StoredFile JSON). PX store.retentionDays. */
+  file: (tenant: string, id: string) => `sfu:file:${tenant}:${id}`,
+  /** SET: the file ids of one call. PX store.retentionDays. */
+  callFiles: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}:files`,
+  /** LIST: the notes of one call (JSON), oldest first. PX store.retentionDays. */
+  callNotes: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}:notes`,
   /** ZSET: a tenant's call ids scored by start time. */
   tenantCalls: (tenant: string) => `sfu:tenant:${tenant}:calls`,
   /** ZSET: a tenant's usage rows (JSON) scored by their end time. */

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
 import { shapes } from '../signaling/protocol.js';
-import type { RoomSettings } from '../rooms/room.js';
+import { RoomSettings } from '../rooms/room-settings.js';
 import { keys } from './keys.js';
 import type { Signer } from './signer.js';
 
@@ -27,10 +27,7 @@ export interface HostedRoom {
   settings: RoomSettings;
 }
 
-const settingsCheck = TypeCompiler.Compile(Type.Object({
-  tenant: Type.String(), name: Type.String(), callId: Type.String(), metadata: Type.Record(Type.String(), Type.Unknown()),
-  maxParticipants: Type.Integer(), emptyTimeoutMs: Type.Integer(), createdAt: Type.Integer(),
-}));
+const settingsCheck = TypeCompiler.Compile(RoomSettings);
 
 // The claim is one Lua script, so it is atomic in Redis: it sets the candidate only if the
 // owner is still what the caller saw (and, having checked the signed registry, found not

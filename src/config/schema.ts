@@ -22,6 +22,9 @@ const Tenant = Type.Object({
     url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (Standard Webhooks).' }),
     secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]{24,}$', description: 'Standard Webhooks signing secret (whsec_ + base64).' }),
   })),
+  recording: Type.Optional(Type.Object({
+    auto: Type.Boolean({ description: 'Record every room of this tenant, from its start, as POST /v1/rooms/:room/recordings would.' }),
+  })),
   limits: Type.Optional(Type.Object({
     rooms: Type.Optional(Type.Integer({ minimum: 1, description: 'Rooms this tenant may have at once (TENANT_LIMIT beyond).' })),
     participantsPerRoom: Type.Optional(Type.Integer({ minimum: 1, description: 'Participants in one of its rooms (ROOM_FULL beyond).' })),
@@ -97,6 +100,10 @@ export const ConfigSchema = Type.Object({
     appDataBytes: env('LIMIT_APPDATA_BYTES', Type.Integer({ minimum: 64, maximum: 65536, description: 'Largest appData a client may attach, as JSON; larger is refused with APPDATA_TOO_LARGE.' })),
     appDataDepth: env('LIMIT_APPDATA_DEPTH', Type.Integer({ minimum: 1, maximum: 32, description: 'Deepest nesting of objects and arrays in appData; deeper is refused with APPDATA_TOO_LARGE.' })),
     roomsPerTenant: env('LIMIT_ROOMS_PER_TENANT', Type.Integer({ minimum: 1, description: 'Rooms one tenant may have at once, unless its own entry says otherwise (TENANT_LIMIT).' })),
+    recordingsPerRoom: env('LIMIT_RECORDINGS_PER_ROOM', Type.Integer({ minimum: 1, maximum: 64, description: 'Recordings running at once in one room (LIMIT_REACHED beyond).' })),
+    snapshotsPerCall: env('LIMIT_SNAPSHOTS_PER_CALL', Type.Integer({ minimum: 1, maximum: 10000, description: 'Snapshots one call may take (LIMIT_REACHED beyond).' })),
+    forwardsPerRoom: env('LIMIT_FORWARDS_PER_ROOM', Type.Integer({ minimum: 1, maximum: 64, description: 'RTP forwards running at once in one room (LIMIT_REACHED beyond).' })),
+    notesPerCall: env('LIMIT_NOTES_PER_CALL', Type.Integer({ minimum: 1, maximum: 1000, description: 'Notes (POST /v1/rooms/:room/notes) one call may hold.' })),
     metadataBytes: env('LIMIT_METADATA_BYTES', Type.Integer({ minimum: 256, maximum: 65536, description: 'Largest room metadata (JSON) the server API accepts.' })),
   }),
   tenants: env('TENANTS', Type.Array(Tenant, {
@@ -110,6 +117,19 @@ export const ConfigSchema = Type.Object({
   store: Type.Object({
     path: env('STORE_PATH', Type.String({ minLength: 1, description: 'SQLite file for call records, usage and the webhook outbox (single node; cluster mode keeps them in Redis).' })),
     retentionDays: env('STORE_RETENTION_DAYS', Type.Integer({ minimum: 1, description: 'Call records and usage are kept this long.' })),
+  }),
+  recording: Type.Object({
+    dir: env('RECORDING_DIR', Type.String({ minLength: 1, description: 'Where recordings and snapshots are written, one folder per tenant and call.' })),
+    ffmpegPath: env('FFMPEG_PATH', Type.String({ minLength: 1, description: 'The ffmpeg that records and captures snapshots (Debian\'s ffmpeg package). Missing: those requests fail with FFMPEG_MISSING; calls are unaffected.' })),
+    ffprobePath: env('FFPROBE_PATH', Type.String({ minLength: 1, description: 'The ffprobe that measures finished files.' })),
+    minFreeMegabytes: env('RECORDING_MIN_FREE_MB', Type.Integer({ minimum: 0, description: 'A recording or snapshot is refused (DISK_FULL) while the disk of recording.dir has less free space than this.' })),
+    maxRestarts: env('RECORDING_MAX_RESTARTS', Type.Integer({ minimum: 0, maximum: 100, description: 'An ffmpeg that exits during a recording is restarted, into a new file, at most this many times a minute; then the recording fails (recording.finished with status failed).' })),
+    linkTtlSeconds: env('RECORDING_LINK_TTL_SECONDS', Type.Integer({ minimum: 10, maximum: 604800, description: 'Signed download links to recordings and snapshots expire after this.' })),
+  }),
+  forwarding: Type.Object({
+    allowedTargets: env('FORWARD_ALLOWED_TARGETS', Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Addresses RTP may be forwarded to (POST /v1/rooms/:room/participants/:identity/forwards): IPs or CIDR ranges. By default loopback and private networks.',
+    })),
   }),
   webhooks: Type.Object({
     timeoutMs: env('WEBHOOK_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'One delivery attempt may take this long.' })),

@@ -3,6 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A signed link (?tenant=&expires=&sig=) stands in for the API key on this route. */
+    signedLink?: boolean;
+  }
   interface FastifyRequest {
     /** The tenant whose API key the request carried (set by requireTenant). */
     tenant: Tenant;
@@ -16,13 +20,18 @@ function presentedKey(req: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' ? apiKey : undefined;
 }
 
+/** The tenant a request's signed link speaks for (routes with signedLink), if it has a valid one. */
+export type LinkCheck = (req: FastifyRequest) => string | undefined;
+
 /**
  * onRequest hook of the server API: `Authorization: Bearer <key>` or `x-api-key` names the
- * tenant. It runs before the body is read, so a caller without a key learns nothing.
+ * tenant (or, on a route that allows it, a signed link). It runs before the body is read, so a
+ * caller without a key learns nothing.
  */
-export const requireTenant = (tenants: Tenants) => async (req: FastifyRequest, reply: FastifyReply) => {
+export const requireTenant = (tenants: Tenants, linkTenant?: LinkCheck) => async (req: FastifyRequest, reply: FastifyReply) => {
   const key = presentedKey(req);
-  const tenant = key ? tenants.byApiKey(key) : undefined;
+  const linked = !key && req.routeOptions.config?.signedLink ? linkTenant?.(req) : undefined;
+  const tenant = key ? tenants.byApiKey(key) : linked ? tenants.get(linked) : undefined;
   if (!tenant) return reply.code(401).send(errorBody('UNAUTHORIZED', 'a valid API key is required (Authorization: Bearer <key>)'));
   req.tenant = tenant;
 };

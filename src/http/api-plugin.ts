@@ -32,6 +32,7 @@ function registerApiRoutes(app: FastifyInstance, deps: ApiDeps) {
     app.route({
       method: r.method,
       url: r.url,
+      config: { signedLink: r.signedLink ?? false },
       schema: {
         summary: r.summary,
         response: { ...r.responses, ...errorResponses(r) },
@@ -46,6 +47,6 @@ function registerApiRoutes(app: FastifyInstance, deps: ApiDeps) {
 
 /** The server API (/v1, API key → tenant). */
 export const apiPlugin: FastifyPluginAsync<{ deps: ApiDeps; tenants: Tenants }> = async (app, { deps, tenants }) => {
-  app.addHook('onRequest', requireTenant(tenants));
+  app.addHook('onRequest', requireTenant(tenants, (req) => deps.evidence.linkTenant((req.params as { fileId?: string }).fileId ?? '', req.query as Record<string, unknown>)));
   registerApiRoutes(app, deps);
 };

@@ -7,15 +7,20 @@ export const API_ERRORS = {
   METADATA_TOO_LARGE: [400, 'The room\'s metadata is larger than limits.metadataBytes of JSON.'],
   UNAUTHORIZED: [401, 'No API key, or one no tenant has (Authorization: Bearer <key>, or x-api-key).'],
   FORBIDDEN: [403, 'The key is valid but not for this route (the admin routes take the operator\'s key).'],
+  TARGET_NOT_ALLOWED: [403, 'RTP may not be forwarded to that address (forwarding.allowedTargets).'],
   NOT_FOUND: [404, 'No such room, participant, track, call or route for this tenant. Another tenant\'s rooms are not found either.'],
   MINTING_DISABLED: [409, 'This node has no auth.hs256Secret to sign tokens with.'],
   PAYLOAD_TOO_LARGE: [413, 'The body is larger than the server accepts.'],
   TENANT_LIMIT: [429, 'The tenant has as many rooms as it may at once (its limits.rooms, or limits.roomsPerTenant).'],
   RATE_LIMITED: [429, 'Too many signaling connections from this address (limits.connectionsPerIpPerMinute).'],
+  LIMIT_REACHED: [429, 'A per-room or per-call limit is reached (limits.recordingsPerRoom, limits.snapshotsPerCall, limits.forwardsPerRoom).'],
   INTERNAL_ERROR: [500, 'Unexpected server failure; the node\'s log has the detail.'],
   NODE_UNREACHABLE: [502, 'The node that hosts the room did not answer over the cluster bus.'],
+  SNAPSHOT_FAILED: [502, 'No frame of that video could be captured in time (the track sends nothing, or is paused).'],
   NODE_UNAVAILABLE: [503, 'No node can take the room now (no live media worker, draining, or the cluster store is unreachable).'],
   NODE_FULL: [503, 'The chosen node hosts as many rooms as it may (limits.roomsPerNode).'],
+  FFMPEG_MISSING: [503, 'This node has no ffmpeg (recording.ffmpegPath), which recordings and snapshots need.'],
+  DISK_FULL: [507, 'The recording disk has less free space than recording.minFreeMegabytes, or filled up.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

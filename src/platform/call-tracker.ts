@@ -22,6 +22,10 @@ export interface TrackerDeps {
   where: { node: string; region: string };
   /** Whether this node keeps the room's call record (always, alone; the room's owner, in a cluster). */
   isOwner(room: Room): boolean;
+  /** Resolves once the room's recordings, on every node, have finished their files (bounded). */
+  evidenceSettled(room: Room): Promise<void>;
+  /** Work that must finish before the node stops (writing the record). */
+  finishing(work: Promise<void>): void;
   log: Logger;
 }
 
@@ -107,13 +111,23 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     if (!deps.isOwner(room)) return;
     const endedAt = Date.now();
     note('room.finished');
+    deps.finishing(finish(endedAt).catch((err) => deps.log.error({ err, callId }, 'could not write the call record')));
+  });
+
+  /** The record, once the evidence is in: files and notes may come from any node, through the store. */
+  async function finish(endedAt: number) {
+    await deps.evidenceSettled(room);
+    const [files, notes] = await Promise.all([deps.store.filesOfCall(tenant, callId), deps.store.notesOfCall(tenant, callId)]);
     const record: CallRecord = {
       callId, tenant, room: name, metadata,
       startedAt: iso(createdAt), endedAt: iso(endedAt), durationSeconds: (endedAt - createdAt) / 1000,
       regions: [...regions], nodes: [...nodes], timeline, participants: records,
+      recordings: files.flatMap((f) => (f.kind === 'recording' ? [f.info] : [])),
+      snapshots: files.flatMap((f) => (f.kind === 'snapshot' ? [f.info] : [])),
+      notes,
     };
     send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
     send('call.record', record);
-    deps.store.saveCall(record).catch((err) => deps.log.error({ err, callId }, 'could not store a call record'));
-  });
+    await deps.store.saveCall(record);
+  }
 }

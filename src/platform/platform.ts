@@ -34,20 +34,27 @@ export function createPlatform({ config, tenants, cluster, self, registry, log }
   const deliverer = new WebhookDeliverer(outbox, tenants, config.webhooks, log.child({ component: 'webhooks' }), metrics.delivered);
   const usage = new UsageMeter(store, metrics.usage, USAGE_TICK_MS, log);
   let prune: NodeJS.Timeout | undefined;
+  /** Call records being written: the node waits for them before it stops. */
+  const finishing = new Set<Promise<void>>();
 
   return {
     store,
     outbox,
     deliverer,
     usage,
-    /** RoomRegistry's observe: every new room gets its call tracker. */
-    observe(room: Room) {
+    /** Every new room gets its call tracker; its record waits until `evidenceSettled(room)`. */
+    observe(room: Room, evidenceSettled: (room: Room) => Promise<void>) {
       trackCall(room, {
         emit: (event) => deliverer.emit(event),
         store,
         usage,
         where: { node: self.id, region: self.region },
         isOwner: cluster ? (r) => cluster.owns(r) : () => true,
+        evidenceSettled,
+        finishing: (work) => {
+          finishing.add(work);
+          void work.finally(() => finishing.delete(work));
+        },
         log: room.log,
       });
     },
@@ -62,6 +69,7 @@ export function createPlatform({ config, tenants, cluster, self, registry, log }
     /** After the rooms closed: their last events are queued, deliveries settle, the store closes. */
     async stop() {
       clearInterval(prune);
+      await Promise.all(finishing);
       usage.stop();
       await deliverer.stop();
       await redisOutbox?.release();

@@ -60,6 +60,75 @@ export const TimelineEntry = Type.Object({
 }, { title: 'TimelineEntry' });
 export type TimelineEntry = Static<typeof TimelineEntry>;
 
+/** One file of a recording: one track, from when it started until it stopped (or its ffmpeg was restarted). */
+export const RecordingFile = Type.Object({
+  fileId: Type.String({ description: 'GET /v1/files/:fileId downloads it.' }),
+  recordingId: Type.String(),
+  recordingOf: Type.Union([Type.String(), Type.Null()], { description: 'Whom its recording records: one identity, or null for everyone in the room.' }),
+  identity: Type.String({ description: 'Whose track it is.' }),
+  trackId: Type.String(),
+  kind: literals(['audio', 'video']),
+  codec: Type.String({ description: 'As the participant sent it, not transcoded: opus, VP8, VP9 or H264.' }),
+  container: literals(['webm', 'mkv']),
+  node: Type.String(),
+  startedAt: Iso,
+  endedAt: Type.Union([Iso, Type.Null()]),
+  durationSeconds: Type.Union([Type.Number(), Type.Null()], { description: 'As ffprobe measures the finished file.' }),
+  bytes: Type.Integer(),
+  status: literals(['recording', 'complete', 'failed'], { description: 'failed: its ffmpeg stopped on its own (see error); what it wrote until then is kept.' }),
+  error: Type.Union([Type.String(), Type.Null()]),
+}, { title: 'RecordingFile' });
+export type RecordingFile = Static<typeof RecordingFile>;
+
+/** A still of a participant's video, captured as evidence. */
+export const Snapshot = Type.Object({
+  snapshotId: Type.String({ description: 'Also its file id: GET /v1/files/:snapshotId downloads the JPEG.' }),
+  identity: Type.String({ description: 'Whose video it shows.' }),
+  trackId: Type.String(),
+  takenBy: Type.String({ description: 'The participant who asked for it, or "api".' }),
+  takenAt: Iso,
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bytes: Type.Integer(),
+  node: Type.String(),
+}, { title: 'Snapshot' });
+export type Snapshot = Static<typeof Snapshot>;
+
+/** A recording as the API shows it: what it records, and its files so far on every node. */
+export const RecordingView = Type.Object({
+  recordingId: Type.String(),
+  identity: Type.Union([Type.String(), Type.Null()], { description: 'null: everyone in the room.' }),
+  startedAt: Iso,
+  active: Type.Boolean(),
+  files: Type.Array(RecordingFile),
+}, { title: 'RecordingView' });
+export type RecordingView = Static<typeof RecordingView>;
+
+/** RTP sent to a service outside the call. */
+export const ForwardView = Type.Object({
+  forwardId: Type.String(),
+  identity: Type.String(),
+  host: Type.String(),
+  srtp: Type.Boolean(),
+  streams: Type.Array(Type.Object({
+    kind: literals(['audio', 'video']), trackId: Type.String(), port: Type.Integer(), rtcpPort: Type.Integer(),
+    payloadType: Type.Integer(), mimeType: Type.String(), clockRate: Type.Integer(), channels: Type.Optional(Type.Integer()), ssrc: Type.Integer(),
+  })),
+  sdp: Type.String({ description: 'What ffmpeg or GStreamer takes to receive it (with the SRTP key when srtp is on).' }),
+  startedAt: Iso,
+}, { title: 'Forward' });
+export type ForwardView = Static<typeof ForwardView>;
+
+/** Something the platform or a bot wrote into the call (POST /v1/rooms/:room/notes), such as a triage summary. */
+export const Note = Type.Object({
+  at: Iso,
+  author: Type.String({ maxLength: 64 }),
+  kind: Type.String({ maxLength: 64, description: 'What sort of note: triage, resolution, ...' }),
+  text: Type.String({ maxLength: 4000 }),
+  data: Type.Record(Type.String({ maxLength: 64 }), Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean(), Type.Null()]), { description: 'Flat fields for machines: category, remedy, ...' }),
+}, { title: 'Note' });
+export type Note = Static<typeof Note>;
+
 /** One call: one life of a room, from its creation to its end. */
 export const CallRecord = Type.Object({
   callId: Type.String(),
@@ -73,6 +142,9 @@ export const CallRecord = Type.Object({
   nodes: Type.Array(Type.String()),
   timeline: Type.Array(TimelineEntry),
   participants: Type.Array(ParticipantRecord),
+  recordings: Type.Array(RecordingFile),
+  snapshots: Type.Array(Snapshot),
+  notes: Type.Array(Note),
 }, { title: 'CallRecord' });
 export type CallRecord = Static<typeof CallRecord>;
 

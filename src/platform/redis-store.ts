@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { keys } from '../cluster/keys.js';
-import type { CallRecord } from './records.js';
-import { decodeCursor, encodeCursor, metadataMatches, type CallPage, type CallQuery, type PlatformStore, type UsageRow } from './store.js';
+import type { CallRecord, Note } from './records.js';
+import {
+  decodeCursor, encodeCursor, metadataMatches, type CallPage, type CallQuery, type PlatformStore, type StoredFile, type UsageRow,
+} from './store.js';
+
+// Appends a note unless the call has ARGV[2] already: KEYS[1] notes list; ARGV[1] note; ARGV[3] ttl ms.
+const ADD_NOTE = `
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+type NoteRedis = Redis & { addNote(key: string, note: string, max: number, ttlMs: number): Promise<number> };
 
 const MAX_SCAN = 5000;
 
@@ -11,7 +21,39 @@ const MAX_SCAN = 5000;
  * call.record webhook is the platform's durable copy; these are for the API.
  */
 export class RedisPlatformStore implements PlatformStore {
-  constructor(private readonly redis: Redis, private readonly retentionMs: number) {}
+  private readonly redis: NoteRedis;
+
+  constructor(redis: Redis, private readonly retentionMs: number) {
+    redis.defineCommand('addNote', { numberOfKeys: 1, lua: ADD_NOTE });
+    this.redis = redis as NoteRedis;
+  }
+
+  async putFile(f: StoredFile) {
+    await this.redis.multi()
+      .set(keys.file(f.tenant, f.id), JSON.stringify(f), 'PX', this.retentionMs)
+      .sadd(keys.callFiles(f.tenant, f.callId), f.id)
+      .pexpire(keys.callFiles(f.tenant, f.callId), this.retentionMs)
+      .exec();
+  }
+
+  async getFile(tenant: string, id: string) {
+    const raw = await this.redis.get(keys.file(tenant, id));
+    return raw ? (JSON.parse(raw) as StoredFile) : undefined;
+  }
+
+  async filesOfCall(tenant: string, callId: string) {
+    const ids = (await this.redis.smembers(keys.callFiles(tenant, callId))).sort();
+    const raws = ids.length ? await this.redis.mget(ids.map((id) => keys.file(tenant, id))) : [];
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as StoredFile);
+  }
+
+  async addNote(tenant: string, callId: string, note: Note, max: number) {
+    return (await this.redis.addNote(keys.callNotes(tenant, callId), JSON.stringify(note), max, this.retentionMs)) === 1;
+  }
+
+  async notesOfCall(tenant: string, callId: string) {
+    return (await this.redis.lrange(keys.callNotes(tenant, callId), 0, -1)).map((r) => JSON.parse(r) as Note);
+  }
 
   async saveCall(r: CallRecord) {
     await this.redis.multi()

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import type { CallRecord } from './records.js';
+import type { CallRecord, Note } from './records.js';
 import type { WebhookEvent } from './webhook-events.js';
 import {
   decodeCursor, encodeCursor, metadataMatches,
-  type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type UsageRow,
+  type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type StoredFile, type UsageRow,
 } from './store.js';
 
 /** Calls scanned per page at most while filtering by metadata: a page costs a bounded amount. */
@@ -28,6 +28,12 @@ create table if not exists webhook_failures (
   id text primary key, tenant text not null, body text not null, attempts integer not null,
   last_error text not null, failed_at integer not null);
 create index if not exists failures_by_tenant on webhook_failures (tenant, failed_at desc);
+create table if not exists files (
+  id text primary key, tenant text not null, call_id text not null, created_at integer not null, file text not null);
+create index if not exists files_by_call on files (tenant, call_id, created_at);
+create table if not exists notes (
+  id integer primary key, tenant text not null, call_id text not null, at integer not null, note text not null);
+create index if not exists notes_by_call on notes (tenant, call_id, id);
 `;
 
 /**
@@ -99,8 +105,39 @@ export class SqliteStore implements PlatformStore, Outbox {
     }));
   }
 
+  // ---- evidence files and notes -----------------------------------------------------------
+
+  async putFile(f: StoredFile) {
+    this.db.prepare('insert into files (id, tenant, call_id, created_at, file) values (?, ?, ?, ?, ?) on conflict(id) do update set file = excluded.file')
+      .run(f.id, f.tenant, f.callId, Date.now(), JSON.stringify(f));
+  }
+
+  async getFile(tenant: string, id: string) {
+    const row = this.db.prepare('select file from files where tenant = ? and id = ?').get(tenant, id) as { file: string } | undefined;
+    return row ? (JSON.parse(row.file) as StoredFile) : undefined;
+  }
+
+  async filesOfCall(tenant: string, callId: string) {
+    const rows = this.db.prepare('select file from files where tenant = ? and call_id = ? order by created_at, id').all(tenant, callId) as Array<{ file: string }>;
+    return rows.map((r) => JSON.parse(r.file) as StoredFile);
+  }
+
+  async addNote(tenant: string, callId: string, note: Note, max: number) {
+    // One statement: the count and the insert cannot interleave with another note.
+    const r = this.db.prepare(`insert into notes (tenant, call_id, at, note) select ?, ?, ?, ?
+      where (select count(*) from notes where tenant = ? and call_id = ?) < ?`).run(tenant, callId, Date.parse(note.at), JSON.stringify(note), tenant, callId, max);
+    return Number(r.changes) === 1;
+  }
+
+  async notesOfCall(tenant: string, callId: string) {
+    const rows = this.db.prepare('select note from notes where tenant = ? and call_id = ? order by id').all(tenant, callId) as Array<{ note: string }>;
+    return rows.map((r) => JSON.parse(r.note) as Note);
+  }
+
   async prune(now = Date.now()) {
     const before = now - this.retentionMs;
+    this.db.prepare('delete from files where created_at < ?').run(before);
+    this.db.prepare('delete from notes where at < ?').run(before);
     this.db.prepare('delete from calls where ended_at < ?').run(before);
     this.db.prepare('delete from usage where end_at < ?').run(before);
     this.db.prepare('delete from webhook_failures where failed_at < ?').run(before);

@@ -1,5 +1,5 @@
 import type { Role } from '../auth/grants.js';
-import type { CallRecord, Usage } from './records.js';
+import type { CallRecord, Note, RecordingFile, Snapshot, Usage } from './records.js';
 import type { WebhookEvent } from './webhook-events.js';
 
 /** One span of use: a participant's stay (kind participant, by role) or a published track (by kind). */
@@ -33,8 +33,28 @@ export interface CallPage {
   nextCursor: string | null;
 }
 
-/** Where call records and usage live: SQLite on a single node, Redis in a cluster. */
+/** A recording file or snapshot: where it is (which node, which path) and what it is. */
+export type StoredFile = {
+  id: string;
+  tenant: string;
+  callId: string;
+  room: string;
+  node: string;
+  /** Absolute, on that node. */
+  path: string;
+  contentType: string;
+} & ({ kind: 'recording'; info: RecordingFile } | { kind: 'snapshot'; info: Snapshot });
+
+/** Where call records, usage, evidence files and notes live: SQLite on a single node, Redis in a cluster. */
 export interface PlatformStore {
+  /** Adds or updates a file (a recording's file changes as it finishes). */
+  putFile(file: StoredFile): Promise<void>;
+  /** The file, if it is `tenant`'s. */
+  getFile(tenant: string, id: string): Promise<StoredFile | undefined>;
+  filesOfCall(tenant: string, callId: string): Promise<StoredFile[]>;
+  /** Adds a note to a call; false when the call has `max` already. */
+  addNote(tenant: string, callId: string, note: Note, max: number): Promise<boolean>;
+  notesOfCall(tenant: string, callId: string): Promise<Note[]>;
   saveCall(record: CallRecord): Promise<void>;
   getCall(tenant: string, callId: string): Promise<CallRecord | undefined>;
   listCalls(tenant: string, query: CallQuery): Promise<CallPage>;

@@ -5,7 +5,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
-import { CallRecord, Iso, Metadata, QualityReport, QualitySummary } from './records.js';
+import { CallRecord, Iso, Metadata, QualityReport, QualitySummary, RecordingFile } from './records.js';
 
 /** Every event's data names its room and call. */
 const event = <P extends TProperties>(description: string, data: TObject<P>) => ({
@@ -29,6 +29,10 @@ export const webhookEvents = {
   })),
   'track.unpublished': event('A track stopped (closed, or its participant left).', Type.Object({ identity: Type.String(), trackId: Type.String() })),
   'call.record': event('The call\'s record, sent once when the room ends (also at GET /v1/calls/:callId).', Type.Omit(CallRecord, ['room', 'callId'])),
+  'recording.finished': event('A recording ended on one node (stopped, or its room ended): its files there, and whether any track failed. A recording that spans nodes sends one from each.', Type.Object({
+    recordingId: Type.String(), identity: Type.Union([Type.String(), Type.Null()]), node: Type.String(),
+    status: literals(['complete', 'failed']), error: Type.Union([Type.String(), Type.Null()]), files: Type.Array(RecordingFile),
+  })),
   'quality.degraded': event('A participant\'s own reports have shown poor quality for more than 10 s (sent again only after it recovered).', Type.Object({
     identity: Type.String(), quality: Type.Union([QualityReport, Type.Null()]), summary: QualitySummary,
   })),

@@ -12,6 +12,8 @@ import type { ParticipantRecord, QualityReport, TrackRecord } from '../platform/
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
 export type TransportAppData = { direction: Direction; connected: boolean };
+/** The data channel label chat travels on; messages are JSON { type: 'chat', text, at }. */
+export const CHAT_LABEL = 'chat';
 export type PeerInfo = ResponseData<'join'>['peers'][number];
 export type ProducerInfo = PeerInfo['producers'][number];
 export type ConsumerParams = ResponseData<'consume'>;
@@ -38,7 +40,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The session of a peer whose client is gone for now (reconnect grace): nothing reaches it. */
 const DETACHED: PeerSession = { notify: () => undefined, schedule: () => undefined, removed: () => undefined, superseded: () => undefined };
 
-export interface PeerLimits {
+export interface PeerConfig {
+  /** Where bots' plain RTP transports listen (createPlainTransport). */
+  ingest: { ip: string; announcedAddress?: string };
   transports: number;
   producers: number;
   initialOutgoingBitrate: number;
@@ -60,13 +64,16 @@ export interface PeerEvents {
 }
 
 type Kinds = {
-  transport: types.WebRtcTransport<TransportAppData>;
+  transport: types.WebRtcTransport<TransportAppData> | types.PlainTransport<TransportAppData>;
   producer: types.Producer;
   consumer: types.Consumer;
   dataProducer: types.DataProducer;
   dataConsumer: types.DataConsumer;
 };
 export type OwnedKind = keyof Kinds;
+
+/** What the client said a track is (appData.source: 'camera', 'screen', ...), or null. */
+export const trackSource = (producer: types.Producer): string | null => (typeof producer.appData.source === 'string' ? producer.appData.source : null);
 
 const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.kind, paused: p.paused, appData: p.appData });
 
@@ -75,9 +82,6 @@ const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.k
  * creates its transports, producers and consumers, wires the events that close them, and
  * tells its client about them. Which producers it consumes is the room's decision.
  */
-/** What the client said a track is (appData.source: 'camera', 'screen', ...), or null. */
-export const trackSource = (producer: types.Producer): string | null => (typeof producer.appData.source === 'string' ? producer.appData.source : null);
-
 export class Peer extends EventEmitter<PeerEvents> {
   readonly id: string;
   readonly joinedAt = Date.now();
@@ -93,13 +97,18 @@ export class Peer extends EventEmitter<PeerEvents> {
   };
   /** Producer ids this peer consumes or is about to, so auto and manual subscription never double up. */
   private readonly consuming = new Set<string>();
+  /** It takes the room's chat as notifications (subscribeChat), not on a data channel. */
+  relaysChat = false;
+  /** Chat without WebRTC (sendChat, subscribeChat) goes through a DirectTransport in the node. */
+  private direct?: Promise<types.DirectTransport>;
+  private chatOut?: Promise<types.DataProducer>;
 
   constructor(
     readonly claims: Claims,
     readonly router: RouterEntry,
     readonly autoSubscribe: boolean,
     private session: PeerSession,
-    private readonly limits: PeerLimits,
+    private readonly limits: PeerConfig,
     readonly log: Logger,
   ) {
     super();
@@ -178,8 +187,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.owned[kind].values();
   }
 
-  get recvTransport() {
-    return [...this.owned.transport.values()].find((t) => t.appData.direction === 'recv' && !t.closed);
+  get recvTransport(): types.WebRtcTransport<TransportAppData> | undefined {
+    return [...this.owned.transport.values()].find((t): t is types.WebRtcTransport<TransportAppData> => t.type === 'webrtc' && t.appData.direction === 'recv' && !t.closed);
+  }
+
+  /** One of its WebRTC transports (ICE and DTLS requests do not apply to plain ones). */
+  webRtcTransport(transportId: string): types.WebRtcTransport<TransportAppData> {
+    const transport = this.find('transport', transportId);
+    if (transport.type !== 'webrtc') throw new SignalingError('INVALID_STATE', 'a plain transport has no ICE or DTLS');
+    return transport;
   }
 
   /** Ready to receive: has a recv transport, told us its capabilities, may subscribe, and is connected. */
@@ -229,8 +245,31 @@ export class Peer extends EventEmitter<PeerEvents> {
     return transport;
   }
 
+  /**
+   * A plain RTP transport for a bot to send media in with ffmpeg or GStreamer. comedia: the
+   * node learns the sender's address from its first packet, so nothing needs connecting.
+   */
+  async createPlainTransport({ rtcpMux = true }: RequestData<'createPlainTransport'>) {
+    if (this.owned.transport.size >= this.limits.transports) {
+      throw new SignalingError('INVALID_STATE', `at most ${this.limits.transports} transports per peer; close one first`);
+    }
+    const { ip, announcedAddress } = this.limits.ingest;
+    const transport = await this.router.router.createPlainTransport<TransportAppData>({
+      listenInfo: { protocol: 'udp', ip, ...(announcedAddress ? { announcedAddress } : {}) },
+      rtcpMux,
+      comedia: true,
+      appData: { direction: 'send', connected: true },
+    });
+    if (this.closed) {
+      transport.close();
+      throw new SignalingError('NOT_JOINED', 'the peer left while its transport was being created');
+    }
+    this.own('transport', transport);
+    return transport;
+  }
+
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters) {
-    const transport = this.find('transport', transportId);
+    const transport = this.webRtcTransport(transportId);
     if (transport.appData.connected) throw new SignalingError('INVALID_STATE', 'transport is already connected');
     transport.appData.connected = true;
     try {
@@ -352,10 +391,11 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   async consumeData(dataProducer: types.DataProducer, ownerId: string) {
+    if (this.relaysChat && dataProducer.label === CHAT_LABEL) return this.relayChat(dataProducer, ownerId);
     const transport = this.recvTransport;
     // A recv transport without SCTP receives no data (createTransport with enableSctp: false).
     if (!transport?.sctpParameters) return;
-    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData } });
+    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData, createdAt: Date.now() } });
     if (this.closed) {
       dataConsumer.close();
       return;
@@ -365,6 +405,75 @@ export class Peer extends EventEmitter<PeerEvents> {
     dataConsumer.on('transportclose', () => gone('transport closed'));
     dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
     this.notify('newDataConsumer', this.describeData(dataConsumer));
+  }
+
+  // ---- chat without a data channel (bots) -------------------------------------------------
+
+  /** It receives chat, or will once ready: on a data channel (auto-subscribed), or relayed as notifications. */
+  get willTakeChat() {
+    return this.relaysChat || (this.autoSubscribe && this.claims.grants.subscribe && !this.suspended);
+  }
+
+  /** It has consumed `dataProducerId` for at least `ageMs` (so its client has had time to open the channel). */
+  hasDataConsumerOf(dataProducerId: string, ageMs: number) {
+    const now = Date.now();
+    for (const dc of this.owned.dataConsumer.values()) {
+      if (dc.dataProducerId !== dataProducerId) continue;
+      return dc.type === 'direct' || now - Number(dc.appData.createdAt ?? 0) >= ageMs;
+    }
+    return false;
+  }
+
+  private directTransport() {
+    this.direct ??= this.router.router.createDirectTransport({ maxSendMessageSize: 16384, maxReceiveMessageSize: 16384 }).then((t) => {
+      if (this.closed) t.close();
+      return t;
+    });
+    return this.direct;
+  }
+
+  /**
+   * The peer's outgoing chat: a data producer on the DirectTransport, labelled like the SDK's,
+   * so data-channel clients receive it as chat from this peer.
+   */
+  openChat(): Promise<types.DataProducer> {
+    this.chatOut ??= (async () => {
+      const dataProducer = await (await this.directTransport()).produceData({ label: CHAT_LABEL, protocol: 'json', appData: { peerId: this.id } });
+      if (this.closed) {
+        dataProducer.close();
+        throw new SignalingError('NOT_JOINED', 'the peer left while opening its chat');
+      }
+      this.own('dataProducer', dataProducer);
+      this.emit('dataProducerAdded', dataProducer);
+      return dataProducer;
+    })();
+    this.chatOut.catch(() => (this.chatOut = undefined));
+    return this.chatOut;
+  }
+
+  async sendChat(text: string) {
+    const dataProducer = await this.openChat();
+    dataProducer.send(JSON.stringify({ type: 'chat', text, at: Date.now() }));
+  }
+
+  /** Someone's chat, relayed as chat notifications. */
+  private async relayChat(dataProducer: types.DataProducer, ownerId: string) {
+    const dataConsumer = await (await this.directTransport()).consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData } });
+    if (this.closed) {
+      dataConsumer.close();
+      return;
+    }
+    this.own('dataConsumer', dataConsumer, () => this.consuming.delete(dataProducer.id));
+    dataConsumer.on('message', (message) => {
+      let parsed: { type?: unknown; text?: unknown; at?: unknown };
+      try {
+        parsed = JSON.parse(message.toString('utf8'));
+      } catch {
+        return; // not chat
+      }
+      if (parsed?.type !== 'chat' || typeof parsed.text !== 'string') return;
+      this.notify('chat', { peerId: ownerId, text: parsed.text.slice(0, 4000), at: Number(parsed.at) || Date.now() });
+    });
   }
 
   /**
@@ -415,6 +524,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.closed = true;
     // Closing a transport closes every producer and consumer on it.
     for (const transport of this.owned.transport.values()) transport.close();
+    void this.direct?.then((t) => t.close(), () => undefined);
     this.removeAllListeners();
   }
 

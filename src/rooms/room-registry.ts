@@ -3,12 +3,12 @@ import type { Logger } from '../logging/logger.js';
 import { RoomMedia } from '../media/room-media.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import { SignalingError } from '../signaling/errors.js';
-import { Room, type RoomLimits, type RoomSettings } from './room.js';
+import { Room, type RoomConfig, type RoomSettings } from './room.js';
 
 export interface RoomRegistryOptions {
   pool: WorkerPool;
   media: Config['media'];
-  limits: RoomLimits & { roomsPerNode: number };
+  limits: RoomConfig & { roomsPerNode: number };
   log: Logger;
   /**
    * Runs for each new room before its first peer enters. Cluster mode connects the room to

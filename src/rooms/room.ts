@@ -5,8 +5,9 @@ import type { RoomMedia } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
 import type { NotificationData, NotificationMethod } from '../signaling/protocol.js';
 import { Catalogue, type Consumable } from './catalogue.js';
-import type { Metadata } from '../platform/records.js';
-import { Peer, type ConsumerParams, type PeerInfo, type PeerLimits, type PeerSession } from './peer.js';
+import type { RoomSettings } from './room-settings.js';
+export type { RoomSettings } from './room-settings.js';
+import { CHAT_LABEL, Peer, type ConsumerParams, type PeerInfo, type PeerConfig, type PeerSession } from './peer.js';
 
 export interface RoomEvents {
   peerJoined: [peer: Peer];
@@ -26,21 +27,7 @@ export interface RoomEvents {
   closed: [];
 }
 
-/** What a room is for, and how long it lives: set when it is created (by a join, or by the API). */
-export interface RoomSettings {
-  tenant: string;
-  /** The room's name in its tenant (what clients see as roomId). */
-  name: string;
-  /** One life of the room: a new call id each time the room is created. */
-  callId: string;
-  metadata: Metadata;
-  maxParticipants: number;
-  /** Empty (no participant here, nothing holding it) this long, the room closes. 0: at once. */
-  emptyTimeoutMs: number;
-  createdAt: number;
-}
-
-export interface RoomLimits extends PeerLimits {
+export interface RoomConfig extends PeerConfig {
   peersPerRoom: number;
 }
 
@@ -65,6 +52,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly remote = new Map<string, PeerInfo>();
   /** Suspended peers and when their grace runs out. */
   private readonly graceTimers = new Map<Peer, NodeJS.Timeout>();
+  /** Peers a bot's chat waited for in vain (they never opened a channel for it): not waited for again. */
+  private readonly chatWaitedFor = new WeakSet<Peer>();
   /** Reasons to stay open with no participant here (see hold). */
   private holds = 0;
   private emptyTimer?: NodeJS.Timeout;
@@ -74,7 +63,7 @@ export class Room extends EventEmitter<RoomEvents> {
     readonly settings: RoomSettings,
     readonly media: RoomMedia,
     readonly log: Logger,
-    private readonly limits: RoomLimits,
+    private readonly limits: RoomConfig,
     private readonly onClosed: (room: Room) => void,
   ) {
     super();
@@ -243,10 +232,38 @@ export class Room extends EventEmitter<RoomEvents> {
     const owner = this.peers.get(item.ownerId);
     if (item.kind === 'producer') this.broadcast('producerAdded', { peerId: item.ownerId, producer: item.info }, owner);
     for (const peer of this.peers.values()) {
-      if (peer === owner || !peer.autoSubscribe || !peer.canReceive) continue;
+      if (peer === owner || !this.feeds(peer, item)) continue;
       // In the subscriber's own queue: the producer's request never waits on the fan-out.
       peer.schedule(() => this.consumeFor(peer, item).catch((err) => peer.log.warn({ err: (err as Error).message }, 'auto-subscribe failed')));
     }
+  }
+
+  /** Whether `peer` gets `item` without asking: everything when it auto-subscribes, chat when it relays chat. */
+  private feeds(peer: Peer, item: Consumable) {
+    if (peer.autoSubscribe && peer.canReceive) return true;
+    return peer.relaysChat && item.kind === 'dataProducer' && item.info.label === CHAT_LABEL;
+  }
+
+  /** From now on `peer` gets the room's chat as notifications (subscribeChat). */
+  async subscribeChat(peer: Peer) {
+    peer.relaysChat = true;
+    const chats = this.catalogue.forPeer(peer.id).filter((item) => this.feeds(peer, item) && item.kind === 'dataProducer');
+    await Promise.allSettled(chats.map((item) => this.consumeFor(peer, item)));
+  }
+
+  /**
+   * A chat message from a peer without a data channel. It waits (at most 3 s) until everyone
+   * here who will take chat has had its channel for the message for half a second: a message
+   * sent on a channel the client has not opened yet would be lost. A peer that never opens one
+   * is waited for once.
+   */
+  async sendChat(peer: Peer, text: string) {
+    const dataProducer = await peer.openChat();
+    const deadline = Date.now() + 3000;
+    const waiting = () => [...this.peers.values()].filter((p) => p !== peer && p.willTakeChat && !p.hasDataConsumerOf(dataProducer.id, 500) && !this.chatWaitedFor.has(p));
+    while (waiting().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const p of waiting()) this.chatWaitedFor.add(p);
+    await peer.sendChat(text);
   }
 
   /** The consumable with this id, hosted here or elsewhere. */

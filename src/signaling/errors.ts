@@ -21,11 +21,16 @@ export const ERRORS = {
   RATE_LIMITED: 'Too many joins from this address (limits.joinsPerIpPerMinute); wait and try again.',
   APPDATA_TOO_LARGE: 'appData is larger or nested deeper than limits.appDataBytes and limits.appDataDepth allow.',
   REDIRECT: 'The room is hosted on another node: connect to error.redirect.url and send join there.',
+  FFMPEG_MISSING: 'This node has no ffmpeg (recording.ffmpegPath), which recordings and snapshots need.',
+  DISK_FULL: 'The recording disk has less free space than recording.minFreeMegabytes, or filled up.',
+  SNAPSHOT_FAILED: 'No frame of that video could be captured in time (the track sends nothing, or is paused).',
+  LIMIT_REACHED: 'A per-room or per-call limit is reached (limits.recordingsPerRoom, limits.snapshotsPerCall, limits.forwardsPerRoom).',
   INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;
 export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
+export const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERRORS, code);
 
 /** Close code of the WebSocket when a frame exceeds signaling.maxMessageBytes (RFC 6455 "message too big"). */
 export const CLOSE_MESSAGE_TOO_BIG = 1009;

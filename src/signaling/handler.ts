@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
+import type { EvidenceService } from '../egress/evidence-service.js';
 import type { Tenants } from '../tenants/tenants.js';
 import type { RequestData, RequestMethod, ResponseData } from './protocol.js';
 
@@ -25,6 +26,8 @@ export interface SignalingDeps {
   joinLimiter: RateLimiter;
   /** Logs rejected client input without letting junk flood the log. */
   rejects: LogLimiter;
+  /** Evidence the protocol can ask for (takeSnapshot), wherever in the cluster its subject is. */
+  evidence: Pick<EvidenceService, 'snapshot'>;
 }
 
 /** Metrics hooks; bounded labels only (method names from the protocol, error codes). */

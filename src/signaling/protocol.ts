@@ -9,7 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
-import { Metadata, QualityReport } from '../platform/records.js';
+import { Metadata, QualityReport, Snapshot } from '../platform/records.js';
 import { ERROR_CODES } from './errors.js';
 
 export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
@@ -27,7 +27,7 @@ const Direction = literals(['send', 'recv']);
 // mediasoup type (Type.Unsafe keeps the runtime schema), so no cast sits between the wire
 // and mediasoup.
 const mediasoupShape = <T>(schema: TSchema) => Type.Unsafe<T>(schema);
-type MediasoupStat = types.WebRtcTransportStat | types.ProducerStat | types.ConsumerStat | types.DataProducerStat | types.DataConsumerStat;
+type MediasoupStat = types.WebRtcTransportStat | types.PlainTransportStat | types.ProducerStat | types.ConsumerStat | types.DataProducerStat | types.DataConsumerStat;
 const RtcpFeedback = Type.Object({ type: Type.String(), parameter: Type.Optional(Type.String()) });
 const CodecParameters = Type.Record(Type.String(), Type.Union([Type.String(), Type.Number()]));
 const RtpCodecCapability = Type.Object({
@@ -266,6 +266,31 @@ export const requests = {
     QualityReport,
     Empty,
   ),
+  takeSnapshot: req(
+    'Capture a still of a participant\'s video as evidence (a JPEG stored with the call, listed in its record). Takes the camera track unless producerId names one. Everyone in the room gets snapshotTaken. Needs the snapshot grant (sellers, agents and bots have it).',
+    Type.Object({ peerId: PeerId, producerId: Type.Optional(Id) }, { additionalProperties: false }),
+    Type.Composite([Snapshot, Type.Object({
+      url: Type.String({ description: 'A signed link to the JPEG, valid for recording.linkTtlSeconds; no API key needed.' }),
+      expiresAt: Type.Integer({ description: 'Epoch seconds.' }),
+    })]),
+  ),
+  createPlainTransport: req(
+    'For bots: a plain RTP transport to send media into the room without WebRTC (ffmpeg, GStreamer). Send RTP to the answered ip and port; with comedia (the default) the node learns your address from the first packet. Then produce on it with your RTP parameters. Needs the ingest grant (bots have it).',
+    Type.Object({
+      rtcpMux: Type.Optional(Type.Boolean({ description: 'Default true: RTCP on the RTP port. false: a second port for RTCP (ffmpeg\'s rtp output sends RTCP to port + 1).' })),
+    }, { additionalProperties: false }),
+    Type.Object({ transportId: Id, ip: Type.String(), port: Type.Integer(), rtcpPort: Type.Optional(Type.Integer()) }),
+  ),
+  sendChat: req(
+    'Send a chat message without a data channel (bots): it reaches everyone as chat on the "chat" data channel label, from you. Needs publishData.',
+    Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+    Empty,
+  ),
+  subscribeChat: req(
+    'Receive the room\'s chat as chat notifications, without a data channel (bots): every message on the "chat" label, from now on.',
+    Empty,
+    Empty,
+  ),
   kickPeer: req(
     'Remove another peer from the room. Needs the admin grant.',
     Type.Object({ peerId: PeerId }, { additionalProperties: false }),
@@ -304,6 +329,12 @@ export const notifications = {
   })),
   producerMuted: note('The platform muted or unmuted one of your producers (POST /v1/rooms/:room/participants/:identity/mute). Show it; the SDK pauses or resumes the producer.', Type.Object({
     producerId: Id, muted: Type.Boolean(),
+  })),
+  snapshotTaken: note('Someone captured a still of a participant\'s video (takeSnapshot, or the platform\'s API). Tell the people in the call.', Type.Object({
+    snapshotId: Id, peerId: PeerId, takenBy: Type.String(), at: Type.Integer({ description: 'Epoch milliseconds.' }),
+  })),
+  chat: note('A chat message, for a client that sent subscribeChat. Data-channel clients get the same message on the "chat" label instead.', Type.Object({
+    peerId: PeerId, text: Type.String(), at: Type.Integer({ description: 'Epoch milliseconds, as the sender stamped it.' }),
   })),
   disconnected: note('The server removed you from the room; the code says why: MEDIA_WORKER_DIED and NODE_SHUTDOWN (rejoin: true), DUPLICATE_IDENTITY, KICKED, REMOVED (the platform removed you), ROOM_ENDED (the platform ended the call). The socket stays open and may join again.', Type.Object({
     code: Type.String(), message: Type.String(), rejoin: Type.Boolean(),

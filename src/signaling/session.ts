@@ -1,9 +1,10 @@
 import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
+import { ApiError } from '../platform/api-errors.js';
 import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { CLOSE_RESUMED_ELSEWHERE, CLOSE_SLOW_READER, ERRORS, SignalingError, type ErrorCode, type Redirect } from './errors.js';
+import { CLOSE_RESUMED_ELSEWHERE, CLOSE_SLOW_READER, ERRORS, isErrorCode, SignalingError, type ErrorCode, type Redirect } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
 import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
@@ -166,6 +167,8 @@ export class SignalingSession implements SessionContext, PeerSession {
 
   private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string; redirect?: Redirect } {
     if (err instanceof SignalingError) return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
+    // The platform's own operations (a snapshot taken on another node) answer in its codes.
+    if (err instanceof ApiError && isErrorCode(err.code)) return { code: err.code, message: err.message };
     // mediasoup reports bad parameters as TypeError, calls on closed objects as WorkerClosedError
     // (InvalidStateError before 3.21), and ids the worker no longer has as NotFoundError.
     if (err instanceof TypeError) return { code: 'INVALID_PARAMETERS', message: err.message };

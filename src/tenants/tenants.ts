@@ -9,6 +9,8 @@ export interface Tenant {
   apiKeys: string[];
   webhook?: { url: string; secret: string };
   limits: { rooms: number; participantsPerRoom: number };
+  /** Every room of this tenant is recorded from its start. */
+  autoRecord: boolean;
 }
 
 const sameSecret = (a: string, b: string) => {
@@ -32,6 +34,7 @@ export class Tenants {
         id: entry.id,
         apiKeys: [...(isDefault ? config.auth.apiKeys : []), ...(entry.apiKeys ?? [])],
         webhook: entry.webhook,
+        autoRecord: entry.recording?.auto ?? false,
         limits: {
           rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,
           participantsPerRoom: Math.min(entry.limits?.participantsPerRoom ?? config.limits.peersPerRoom, config.limits.peersPerRoom),

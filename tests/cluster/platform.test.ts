@@ -59,8 +59,30 @@ describe('the platform API across a cluster', () => {
     const buyer = await WeriftPeer.connect(a.ws, created.body.tokens[1].token);
     peers.push(seller, buyer);
     await seller.publish({ data: false });
+    await buyer.publish({ data: false });
     await buyer.subscribe({ consumers: 2 });
     await waitFor(() => buyer.received.video.packets > 20, 'media across the nodes');
+
+    // A recording started on either node runs where each participant is hosted.
+    const recording = await api(a, 'POST', '/v1/rooms/span-api/recordings', {});
+    expect(recording.status).toBe(201);
+    // Snapshots run where their subject is: the seller (pc) asks for the buyer (pa), the API (pa) for the seller (pc).
+    const ofBuyer = await seller.client.request('takeSnapshot', { peerId: 'buyer' });
+    expect(ofBuyer).toMatchObject({ identity: 'buyer', node: 'pa', takenBy: 'seller', width: 320 });
+    expect(await buyer.client.notification('snapshotTaken')).toMatchObject({ snapshotId: ofBuyer.snapshotId });
+    expect(await seller.client.notification('snapshotTaken')).toMatchObject({ snapshotId: ofBuyer.snapshotId });
+    const ofSeller = await api(a, 'POST', '/v1/rooms/span-api/snapshots', { identity: 'seller' });
+    expect(ofSeller.body).toMatchObject({ identity: 'seller', node: 'pc' });
+    // A file held by the other node: the API answers with a redirect there, the link works on it.
+    const held = await fetch(`${a.url}/v1/files/${ofSeller.body.snapshotId}`, { headers: { authorization: `Bearer ${KEY}` }, redirect: 'manual' });
+    expect(held.status).toBe(307);
+    expect(held.headers.get('location')).toContain(c.url);
+    expect((await fetch(held.headers.get('location')!)).headers.get('content-type')).toBe('image/jpeg');
+    await new Promise((r) => setTimeout(r, 2000));
+    const files = (await api(c, 'GET', '/v1/rooms/span-api/recordings')).body.recordings[0].files;
+    expect(files.map((f: { identity: string; kind: string; node: string }) => `${f.identity}:${f.kind}@${f.node}`).sort()).toEqual([
+      'buyer:audio@pa', 'buyer:video@pa', 'seller:audio@pc', 'seller:video@pc',
+    ]);
 
     for (const node of [a, c]) {
       const room = await api(node, 'GET', '/v1/rooms/span-api');
@@ -89,7 +111,13 @@ describe('the platform API across a cluster', () => {
     expect(record.participants.map((p: { identity: string; node: string; leaveReason: string }) => [p.identity, p.node, p.leaveReason]).sort()).toEqual([
       ['buyer', 'pa', 'REMOVED'], ['seller', 'pc', 'ROOM_ENDED'],
     ]);
-    expect(await db.keys('sfu:call:shop:*')).toHaveLength(1);
+    // One record (the call's files have a key of their own).
+    expect((await db.keys('sfu:call:shop:*')).filter((k) => k.split(':').length === 4)).toHaveLength(1);
+    // The owner's record lists every node's files, finished, and both snapshots.
+    expect(record.recordings.map((f: { identity: string; node: string; status: string }) => `${f.identity}@${f.node}:${f.status}`).sort()).toEqual([
+      'buyer@pa:complete', 'buyer@pa:complete', 'seller@pc:complete', 'seller@pc:complete',
+    ]);
+    expect(record.snapshots.map((s: { identity: string }) => s.identity).sort()).toEqual(['buyer', 'seller']);
   });
 
   it('webhooks from both nodes arrive once the receiver is up, even after the delivering node dies', async () => {

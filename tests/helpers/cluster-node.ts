@@ -36,7 +36,7 @@ export class ClusterNode {
         CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500', CLUSTER_ROOM_TTL_MS: '3000', DRAIN_TIMEOUT_MS: '30000',
         // A closed socket leaves at once here: these tests count peers and capacity (resume has its own tests).
         SIGNALING_RECONNECT_GRACE_MS: '0',
-        STORE_PATH: path.join(fs.mkdtempSync(path.join(os.tmpdir(), `sfu-${id}-`)), 'sfu.sqlite'),
+        ...((dir) => ({ STORE_PATH: path.join(dir, 'sfu.sqlite'), RECORDING_DIR: path.join(dir, 'recordings') }))(fs.mkdtempSync(path.join(os.tmpdir(), `sfu-${id}-`))),
         ...env,
       },
     });

@@ -24,8 +24,9 @@ export type ConfigOverrides = { [K in keyof Config]?: Partial<Config[K]> };
 export async function startTestNode(overrides: ConfigOverrides = {}): Promise<TestNode> {
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }, {
     ...overrides,
-    // Each test node its own store, unless the test names one (to restart on it).
+    // Each test node its own store and recordings, unless the test names them (to restart on them).
     store: { path: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-store-')), 'sfu.sqlite'), ...overrides.store },
+    recording: { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'sfu-recordings-')), ...overrides.recording },
     server: { ...overrides.server, host: '127.0.0.1', port: 0 },
     media: { numWorkers: 1, listenIp: '127.0.0.1', webRtcServerBasePort: 0, ...overrides.media },
   });

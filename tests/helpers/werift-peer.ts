@@ -5,6 +5,7 @@ import type { NotificationData, ResponseData } from '../../src/signaling/protoco
 import { answerForSend, offerForRecv, parseLocal } from './sdp.js';
 import { SignalingClient } from './signaling-client.js';
 import { loopbackStunPort } from './stun-responder.js';
+import { vp8Packets, vp8TestFrame } from './vp8.js';
 
 type JoinResult = ResponseData<'join'>;
 type Caps = JoinResult['routerRtpCapabilities'];
@@ -36,13 +37,6 @@ export function receiveCapabilities(caps: Caps): Caps {
     codecs: caps.codecs!.filter((c) => ['audio/opus', 'video/vp8'].includes(c.mimeType.toLowerCase())),
     headerExtensions: [],
   };
-}
-
-/** A VP8 key frame as mediasoup's parser sees one: payload descriptor (S=1) + key-frame header for 640x480. */
-function vp8KeyFrame(size: number) {
-  const b = Buffer.alloc(size, 0x55);
-  b.set([0x10, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01], 0);
-  return b;
 }
 
 export interface Received { packets: number; bytes: number }
@@ -128,7 +122,7 @@ export class WeriftPeer {
     this.startSending(tracks);
   }
 
-  /** Synthetic media: opus every 20 ms, a VP8 key frame every 33 ms. Stops after `maxSeconds`. */
+  /** Synthetic media: opus every 20 ms, a real VP8 key frame every 33 ms. Stops after `maxSeconds`. */
   private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, maxSeconds = 120) {
     // n counts this stream's packets: it is the sequence number and paces the timestamp.
     const every = (ms: number, fn: (n: number) => void) => {
@@ -140,7 +134,13 @@ export class WeriftPeer {
     // Loud audio (-10 dBov, voice activity bit set), so the active-speaker observer hears it.
     const level = { id: AUDIO_LEVEL_EXT.id, payload: Buffer.from([0x80 | 10]) };
     if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), Buffer.alloc(80, n & 0xff))));
-    if (tracks.video) every(33, (n) => tracks.video!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 3000, marker: true }), vp8KeyFrame(600))));
+    if (tracks.video) {
+      const payloads = vp8Packets(vp8TestFrame());
+      let seq = 0;
+      every(33, (n) => payloads.forEach((payload, i) => tracks.video!.writeRtp(new RtpPacket(
+        new RtpHeader({ sequenceNumber: ++seq & 0xffff, timestamp: n * 3000, marker: i === payloads.length - 1 }), payload,
+      ))));
+    }
   }
 
   sendMessage(text: string) {

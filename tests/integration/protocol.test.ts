@@ -176,6 +176,23 @@ describe('protocol v1, request by request', () => {
     expect(await code(agent.request('getStats', { target: 'consumer', id: params.consumerId }))).toBe('NOT_FOUND');
   });
 
+  it('takeSnapshot (snapshotTaken to everyone); a bot\'s createPlainTransport, subscribeChat, sendChat and chat', async () => {
+    const snap = await agent.request('takeSnapshot', { peerId: 'seller' });
+    expect(snap).toMatchObject({ identity: 'seller', takenBy: 'agent', url: expect.stringContaining(`/v1/files/${snap.snapshotId}?`) });
+    expect(await seller.client.notification('snapshotTaken')).toMatchObject({ snapshotId: snap.snapshotId, peerId: 'seller', takenBy: 'agent' });
+    expect(await code(buyer.client.request('takeSnapshot', { peerId: 'seller' }))).toBe('PERMISSION_DENIED');
+
+    const bot = track(await SignalingClient.connect(t.ws));
+    await bot.request('join', { token: t.token({ room, identity: 'triage-bot', role: 'bot' }) });
+    expect(await bot.request('createPlainTransport', {})).toMatchObject({ ip: '127.0.0.1', port: expect.any(Number) });
+    await bot.request('subscribeChat', {});
+    buyer.sendMessage(JSON.stringify({ type: 'chat', text: 'hello bot', at: 1 }));
+    expect(await bot.notification('chat')).toEqual({ peerId: 'buyer', text: 'hello bot', at: 1 });
+    await bot.request('sendChat', { text: 'hello buyer' });
+    seen(bot);
+    bot.close();
+  });
+
   it('closeDataProducer and closeProducer end the subscribers’ consumers', async () => {
     const dataConsumer = buyer.client.notificationsOf('newDataConsumer')[0];
     await seller.client.request('closeDataProducer', { dataProducerId: seller.producers.data });

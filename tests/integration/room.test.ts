@@ -22,7 +22,7 @@ class HeldSession implements PeerSession {
   }
 }
 
-const settings = (name: string) => () => ({ tenant: 'default', name, callId: name, metadata: {}, maxParticipants: 50, emptyTimeoutMs: 0, createdAt: Date.now() });
+const settings = (name: string) => () => ({ tenant: 'default', name, callId: name, metadata: {}, maxParticipants: 50, emptyTimeoutMs: 0, createdAt: Date.now(), recordings: [] });
 const claims = (identity: string): Claims => ({ tenant: 'default', room: 'fanout', identity, name: identity, role: 'buyer', grants: DEFAULT_GRANTS.buyer, expiresAt: 0 });
 const opus = { codecs: [{ mimeType: 'audio/opus' as const, payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
 
@@ -36,7 +36,7 @@ describe('Room', () => {
     pool = await WorkerPool.create(config.media, log);
     rooms = new RoomRegistry({
       pool, media: config.media, log,
-      limits: { transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
+      limits: { ingest: { ip: '127.0.0.1' }, transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
     });
   });
   afterAll(() => pool.close());

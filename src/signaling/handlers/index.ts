@@ -1,5 +1,7 @@
 import type { HandlerMap } from '../handler.js';
+import { chatHandlers } from './chat.js';
 import { consumerHandlers } from './consumers.js';
+import { evidenceHandlers } from './evidence.js';
 import { producerHandlers } from './producers.js';
 import { roomHandlers } from './room.js';
 import { statsHandlers } from './stats.js';
@@ -12,4 +14,6 @@ export const handlers: HandlerMap = {
   ...producerHandlers,
   ...consumerHandlers,
   ...statsHandlers,
+  ...evidenceHandlers,
+  ...chatHandlers,
 };

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { TokenError } from '../../auth/tokens.js';
+import { newRoomSettings } from '../../rooms/room-settings.js';
 import { roomKey } from '../../tenants/tenants.js';
 import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
@@ -29,11 +29,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
       }
       // A room can close between lookup and entry (its last peer left): try again.
       for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
-        // A room first joined (not created through the API) lives as long as someone is in it.
-        const { room } = await ctx.deps.rooms.getOrCreate(key, () => ({
-          tenant: tenant.id, name: claims.room, callId: randomUUID(), metadata: {},
-          maxParticipants: tenant.limits.participantsPerRoom, emptyTimeoutMs: 0, createdAt: Date.now(),
-        }));
+        const { room } = await ctx.deps.rooms.getOrCreate(key, () => newRoomSettings(tenant, claims.room));
         const resumed = resume ? room.resume(claims, ctx.session) : undefined;
         const log = ctx.log.child({ roomId: room.id, peerId: claims.identity });
         const peer = resumed ?? (await room.join(claims, autoSubscribe ?? true, ctx.session, log));

@@ -1,7 +1,7 @@
 import type { Grants } from '../../auth/grants.js';
 import type { HandlerMap } from '../handler.js';
 
-export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport' | 'closeTransport' | 'restartIce'> = {
+export const transportHandlers: HandlerMap<'createTransport' | 'createPlainTransport' | 'connectTransport' | 'closeTransport' | 'restartIce'> = {
   createTransport: {
     grant: ({ direction }, ctx) => (direction === 'recv' ? 'subscribe' : publishGrantOf(ctx.peer.claims.grants)),
     grantDoc: '`subscribe` for recv; any publish grant for send',
@@ -14,6 +14,19 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
         iceCandidates: transport.iceCandidates,
         dtlsParameters: transport.dtlsParameters,
         sctpParameters: transport.sctpParameters && withLegacySctpFields(transport.sctpParameters),
+      };
+    },
+  },
+
+  createPlainTransport: {
+    grant: 'ingest',
+    async run(ctx, data) {
+      const transport = await ctx.peer.createPlainTransport(data);
+      return {
+        transportId: transport.id,
+        ip: transport.tuple.localAddress,
+        port: transport.tuple.localPort,
+        ...(transport.rtcpTuple ? { rtcpPort: transport.rtcpTuple.localPort } : {}),
       };
     },
   },
@@ -34,7 +47,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'connectTransport
 
   restartIce: {
     async run(ctx, { transportId }) {
-      const iceParameters = await ctx.peer.find('transport', transportId).restartIce();
+      const iceParameters = await ctx.peer.webRtcTransport(transportId).restartIce();
       return { iceParameters };
     },
   },

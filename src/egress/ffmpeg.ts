@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignalingError } from '../signaling/errors.js';
+
+/** How much of a process's stderr is kept: enough for its last error, bounded whatever it prints. */
+const STDERR_TAIL = 4096;
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The process could not be started (ENOENT, EACCES). */
+  error?: Error;
+  /** We asked it to stop. */
+  stopped: boolean;
+  /** The end of what it wrote to stderr. */
+  stderr: string;
+}
+
+/** The end of ffmpeg's output names a full disk: retrying would only fail again. */
+export const diskFull = (exit: Exit) => /No space left on device|ENOSPC/i.test(exit.stderr);
+
+/** One ffmpeg process: its input fed from a string (an SDP), its stderr tail kept, and one exit. */
+export class FfmpegJob {
+  readonly exited: Promise<Exit>;
+  private stderr = '';
+  /** What it wrote to stdout, when stdout is a pipe (ffprobe's JSON). */
+  output = '';
+  private stopping = false;
+
+  constructor(private readonly child: ChildProcess, input?: string) {
+    this.exited = new Promise((resolve) => {
+      let error: Error | undefined;
+      child.once('error', (err) => (error = err));
+      child.once('close', (code, signal) => resolve({ code, signal, error, stopped: this.stopping, stderr: this.stderr }));
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-STDERR_TAIL)));
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (d: string) => (this.output += d));
+    // A broken pipe (ffmpeg already gone) is the exit's business, not an uncaught error.
+    child.stdin?.on('error', () => undefined);
+    if (input !== undefined) child.stdin?.end(input);
+  }
+
+  get pid() {
+    return this.child.pid;
+  }
+
+  get running() {
+    return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
+  }
+
+  /**
+   * Asks ffmpeg to finish (SIGINT: it writes its file's trailer), and kills it after `graceMs`.
+   * SIGINT is seen between packets, so an ffmpeg waiting for packets that no longer come (the
+   * track ended) is killed; recorders write in small clusters and remux what it left.
+   */
+  async stop(graceMs = 5000): Promise<Exit> {
+    this.stopping = true;
+    if (this.running) {
+      this.child.kill('SIGINT');
+      const kill = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(kill);
+    }
+    return this.exited;
+  }
+}
+
+/** Where the node finds ffmpeg and ffprobe (Debian's ffmpeg package), and how it runs them. */
+export class Ffmpeg {
+  constructor(readonly ffmpegPath: string, readonly ffprobePath: string) {}
+
+  /** The binary's full path, or undefined when it is not installed (or not executable). */
+  static locate(bin: string): string | undefined {
+    const candidates = bin.includes('/') ? [bin] : (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, bin));
+    return candidates.find((file) => {
+      try {
+        fs.accessSync(file, fs.constants.X_OK);
+        return fs.statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Throws FFMPEG_MISSING, naming the setting, when ffmpeg or ffprobe is not there. */
+  check() {
+    for (const [bin, setting] of [[this.ffmpegPath, 'recording.ffmpegPath (FFMPEG_PATH)'], [this.ffprobePath, 'recording.ffprobePath (FFPROBE_PATH)']] as const) {
+      if (!Ffmpeg.locate(bin)) throw new SignalingError('FFMPEG_MISSING', `${bin} is not installed or not executable; install Debian's ffmpeg package or set ${setting}`);
+    }
+  }
+
+  get available() {
+    try {
+      this.check();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  run(args: string[], input?: string): FfmpegJob {
+    return new FfmpegJob(spawn(this.ffmpegPath, ['-hide_banner', '-nostats', '-loglevel', 'warning', ...args], { stdio: ['pipe', 'ignore', 'pipe'] }), input);
+  }
+
+  /**
+   * Rewrites a WebM/Matroska file whose writer was killed (no duration, no index) into a whole
+   * one, without transcoding. Resolves false when the file holds nothing readable.
+   */
+  async repair(file: string): Promise<boolean> {
+    const tmp = `${file}.repair${path.extname(file)}`;
+    const exit = await this.run(['-i', file, '-map', '0', '-c', 'copy', '-y', tmp]).exited;
+    if (exit.code !== 0) {
+      await fs.promises.rm(tmp, { force: true });
+      return false;
+    }
+    await fs.promises.rename(tmp, file);
+    return true;
+  }
+
+  /** ffprobe's view of a media file: its duration and streams. */
+  async probe(file: string): Promise<Probe> {
+    const job = new FfmpegJob(spawn(this.ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const exit = await job.exited;
+    if (exit.code !== 0) throw new Error(`ffprobe ${file}: ${exit.error?.message ?? exit.stderr.trim()}`);
+    const parsed = JSON.parse(job.output) as { format?: { duration?: string }; streams?: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> };
+    return {
+      durationSeconds: Number(parsed.format?.duration ?? 0) || 0,
+      streams: (parsed.streams ?? []).map((s) => ({ kind: s.codec_type, codec: s.codec_name, width: s.width, height: s.height })),
+    };
+  }
+}
+
+export interface Probe {
+  durationSeconds: number;
+  streams: Array<{ kind: string; codec: string; width?: number; height?: number }>;
+}

@@ -1,0 +1,119 @@
+import net from 'node:net';
+import type { types } from 'mediasoup';
+import type { Logger } from '../logging/logger.js';
+import type { ForwardView } from '../platform/records.js';
+import type { Room } from '../rooms/room.js';
+import { newId } from '../rooms/room-settings.js';
+import { ApiError } from '../platform/api-errors.js';
+import { SignalingError } from '../signaling/errors.js';
+import { RtpEgress } from './rtp-egress.js';
+import { rtpSdp } from './sdp.js';
+
+export interface ForwardRequest {
+  /** An IP address (not a name: the allow-list is checked against what is actually used). */
+  host: string;
+  audioPort?: number;
+  videoPort?: number;
+  srtp?: boolean;
+  /** Ask the participant for a video key frame this often (a vision model joining late needs one). */
+  keyframeIntervalMs?: number;
+}
+
+interface Forward {
+  view: ForwardView;
+  egresses: RtpEgress[];
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * RTP out to services that are not participants (transcription, triage, quality checks), as
+ * LiveKit's track egress and Janus's rtp_forward do: a participant's tracks sent as RTP or SRTP
+ * to a host and ports the platform names, only to addresses forwarding.allowedTargets allows.
+ * A forward ends when it is stopped, its track ends, or its room closes.
+ */
+export class Forwarder {
+  private readonly rooms = new Map<Room, Map<string, Forward>>();
+  private readonly allowed = new net.BlockList();
+
+  constructor(allowedTargets: string[], private readonly listenIp: string, private readonly maxPerRoom: number, private readonly log: Logger) {
+    for (const target of allowedTargets) {
+      const [address, prefix] = target.split('/');
+      const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) this.allowed.addAddress(address, type);
+      else this.allowed.addSubnet(address, Number(prefix), type);
+    }
+  }
+
+  get count() {
+    let n = 0;
+    for (const forwards of this.rooms.values()) n += forwards.size;
+    return n;
+  }
+
+  observe(room: Room) {
+    this.rooms.set(room, new Map());
+    room.once('closed', () => {
+      for (const id of [...(this.rooms.get(room)?.keys() ?? [])]) this.stop(room, id);
+      this.rooms.delete(room);
+    });
+  }
+
+  list(room: Room): ForwardView[] {
+    return [...(this.rooms.get(room)?.values() ?? [])].map((f) => f.view);
+  }
+
+  async start(room: Room, peerId: string, req: ForwardRequest): Promise<ForwardView | null> {
+    const forwards = this.rooms.get(room);
+    const peer = room.peers.get(peerId);
+    if (!forwards || !peer) return null;
+    const type = net.isIP(req.host) === 6 ? 'ipv6' : 'ipv4';
+    if (!net.isIP(req.host)) throw new ApiError('BAD_REQUEST', `host must be an IP address, not ${req.host}`);
+    if (!this.allowed.check(req.host, type)) throw new ApiError('TARGET_NOT_ALLOWED', `${req.host} is not in forwarding.allowedTargets`);
+    if (forwards.size >= this.maxPerRoom) throw new SignalingError('LIMIT_REACHED', `room ${room.settings.name} has ${this.maxPerRoom} forwards running`);
+    const wanted = ([['audio', req.audioPort], ['video', req.videoPort]] as const).filter(([, port]) => port !== undefined);
+    if (wanted.length === 0) throw new ApiError('BAD_REQUEST', 'give audioPort, videoPort or both');
+    const id = newId('fwd');
+    const egresses: RtpEgress[] = [];
+    try {
+      for (const [kind, port] of wanted) {
+        const producer = [...peer.producers.values()].find((p) => p.kind === kind && !p.closed);
+        if (!producer) throw new ApiError('NOT_FOUND', `${peerId} has no ${kind} track`);
+        egresses.push(await RtpEgress.open(peer.router.router, producer.id, { ip: req.host, port: port! }, { listenIp: this.listenIp, srtp: req.srtp, appData: { forwardId: id } }));
+      }
+    } catch (err) {
+      for (const e of egresses) e.close();
+      throw err;
+    }
+    const view: ForwardView = {
+      forwardId: id, identity: peerId, host: req.host, srtp: req.srtp ?? false, startedAt: new Date().toISOString(),
+      streams: egresses.map((e) => {
+        const { codec } = e.sdpStream();
+        return {
+          kind: e.consumer.kind, trackId: e.consumer.producerId, port: e.target.port, rtcpPort: e.target.rtcpPort,
+          payloadType: codec.payloadType, mimeType: codec.mimeType, clockRate: codec.clockRate, channels: codec.channels,
+          ssrc: e.consumer.rtpParameters.encodings![0].ssrc!,
+        };
+      }),
+      sdp: rtpSdp(req.host, egresses.map((e) => e.sdpStream())),
+    };
+    const forward: Forward = { view, egresses };
+    forwards.set(id, forward);
+    for (const e of egresses) {
+      e.consumer.observer.once('close', () => this.stop(room, id));
+      await e.start();
+    }
+    if (req.keyframeIntervalMs) forward.timer = setInterval(() => egresses.forEach((e) => void e.requestKeyFrame()), req.keyframeIntervalMs);
+    this.log.info({ forwardId: id, peerId, host: req.host, streams: view.streams.length }, 'forwarding RTP');
+    return view;
+  }
+
+  stop(room: Room, id: string) {
+    const forward = this.rooms.get(room)?.get(id);
+    if (!forward) return false;
+    this.rooms.get(room)!.delete(id);
+    clearInterval(forward.timer);
+    for (const e of forward.egresses) e.close();
+    this.log.info({ forwardId: id }, 'forward stopped');
+    return true;
+  }
+}

@@ -1,0 +1,121 @@
+import type { PlatformStore } from '../platform/store.js';
+import type { WebhookEvent } from '../platform/webhook-events.js';
+import { webhookEvent } from '../platform/webhooks.js';
+import type { Room } from '../rooms/room.js';
+import type { RecordingSpec } from '../rooms/room-settings.js';
+import { SignalingError } from '../signaling/errors.js';
+import { Recording, type RecordingResult } from './recording.js';
+import type { FailureReason, TrackRecorderContext } from './track-recorder.js';
+
+/** How long a call's record waits for recordings on other nodes to finish their files. */
+const REMOTE_SETTLE_MS = 10_000;
+
+export interface RecorderDeps {
+  tracks: TrackRecorderContext;
+  store: PlatformStore;
+  emit(event: WebhookEvent): void;
+  maxPerRoom: number;
+  /** The room's settings changed (a recording started or stopped): its owner republishes them. */
+  publish(room: Room): Promise<void>;
+  /** Other nodes may record parts of the same call (cluster mode). */
+  clustered: boolean;
+  failed(reason: FailureReason): void;
+  /** Recordings running here went up or down by `delta` (metrics). */
+  running(delta: number): void;
+}
+
+/**
+ * The recordings on this node: for each room part, those its settings name (started through
+ * the API, or for every room of a tenant that records all). Each ends with a recording.finished
+ * webhook listing its files here; a room's record waits until they are all written.
+ */
+export class Recorder {
+  private readonly rooms = new Map<Room, Map<string, Recording>>();
+  private readonly closing = new Map<Room, Promise<void>>();
+
+  constructor(private readonly deps: RecorderDeps) {}
+
+  /** A new room part: starts the recordings its settings name. */
+  observe(room: Room) {
+    this.rooms.set(room, new Map());
+    for (const spec of room.settings.recordings) this.run(room, spec);
+    room.once('closed', () => void this.settled(room));
+  }
+
+  /** Starts `spec` here (idempotent), after checking that it can record at all. */
+  async start(room: Room, spec: RecordingSpec) {
+    const running = this.rooms.get(room);
+    if (!running || running.has(spec.id)) return false;
+    if (running.size >= this.deps.maxPerRoom) throw new SignalingError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running`);
+    this.deps.tracks.ffmpeg.check();
+    await this.deps.tracks.files.ensureSpace();
+    if (!room.settings.recordings.some((r) => r.id === spec.id)) room.settings.recordings.push(spec);
+    this.run(room, spec);
+    await this.deps.publish(room);
+    return true;
+  }
+
+  async stop(room: Room, id: string) {
+    const recording = this.rooms.get(room)?.get(id);
+    room.settings.recordings = room.settings.recordings.filter((r) => r.id !== id);
+    if (!recording) return false;
+    await this.deps.publish(room);
+    await this.finish(room, recording);
+    return true;
+  }
+
+  /**
+   * Resolves once the room's recordings here have finished their files, and (in a cluster) those
+   * of other nodes have too, or REMOTE_SETTLE_MS passed. Stops what still runs.
+   */
+  settled(room: Room): Promise<void> {
+    let closing = this.closing.get(room);
+    if (!closing) {
+      closing = (async () => {
+        await Promise.all([...(this.rooms.get(room)?.values() ?? [])].map((r) => this.finish(room, r)));
+        this.rooms.delete(room);
+        if (this.deps.clustered) await this.remoteSettled(room);
+      })();
+      this.closing.set(room, closing);
+      void closing.finally(() => this.closing.delete(room));
+    }
+    return closing;
+  }
+
+  /** Node shutdown: every file finished. */
+  async stopAll() {
+    await Promise.all([...this.rooms.keys()].map((room) => this.settled(room)));
+  }
+
+  private run(room: Room, spec: RecordingSpec) {
+    const recording = new Recording(spec, room, this.deps.tracks);
+    this.rooms.get(room)!.set(spec.id, recording);
+    this.deps.running(1);
+    recording.start();
+  }
+
+  private async finish(room: Room, recording: Recording) {
+    const result = await recording.stop();
+    if (this.rooms.get(room)?.delete(recording.spec.id)) this.deps.running(-1);
+    if (result.failure) this.deps.failed(result.failure.reason);
+    this.report(room, result);
+  }
+
+  private report(room: Room, r: RecordingResult) {
+    const { tenant, name, callId } = room.settings;
+    this.deps.emit(webhookEvent(tenant, name, 'recording.finished', {
+      room: name, callId, recordingId: r.spec.id, identity: r.spec.identity, node: this.deps.tracks.node,
+      status: r.status, error: r.failure?.message ?? null, files: r.files,
+    }));
+  }
+
+  private async remoteSettled(room: Room) {
+    const { tenant, callId } = room.settings;
+    const deadline = Date.now() + REMOTE_SETTLE_MS;
+    while (Date.now() < deadline) {
+      const files = await this.deps.store.filesOfCall(tenant, callId).catch(() => []);
+      if (!files.some((f) => f.kind === 'recording' && f.info.status === 'recording')) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

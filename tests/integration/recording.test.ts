@@ -1,0 +1,285 @@
+import { execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ffmpeg } from '../../src/egress/ffmpeg.js';
+import { startTestNode, type TestNode } from '../helpers/node.js';
+import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+const KEY = 'shop-key-recording-0123456789abcdef';
+const ffmpeg = new Ffmpeg('ffmpeg', 'ffprobe');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The mean and spread of a JPEG's luminance (0-255), decoded by ffmpeg: a black frame has both near 0. */
+function luminance(jpeg: string) {
+  const gray = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', jpeg, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+  const mean = gray.reduce((a, b) => a + b, 0) / gray.length;
+  const spread = Math.sqrt(gray.reduce((a, b) => a + (b - mean) ** 2, 0) / gray.length);
+  return { mean, spread };
+}
+
+/** The ffmpeg processes writing under `dir` (the node's recorders). */
+const recordersIn = (dir: string) => execFileSync('ps', ['-eo', 'pid=,args=']).toString().split('\n')
+  .filter((l) => l.includes('ffmpeg') && l.includes(dir)).map((l) => Number(l.trim().split(/\s+/)[0]));
+
+describe('recording, snapshots and RTP forwards', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-'));
+  const receiver = new WebhookReceiver(newWebhookSecret());
+  let t: TestNode;
+  const peers: WeriftPeer[] = [];
+  const api = (method: string, url: string, body?: unknown, key = KEY) => fetch(`${t.http}${url}`, {
+    method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+  });
+  const call = async (room: string) => {
+    const created = await (await api('POST', '/v1/rooms', { room, participants: [{ identity: 'seller', role: 'seller' }, { identity: 'buyer', role: 'buyer' }] })).json();
+    const seller = await WeriftPeer.connect(t.ws, created.tokens[0].token);
+    const buyer = await WeriftPeer.connect(t.ws, created.tokens[1].token);
+    peers.push(seller, buyer);
+    await seller.publish({ data: false });
+    await buyer.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 10, 'media');
+    return { created, seller, buyer };
+  };
+
+  beforeAll(async () => {
+    await receiver.start();
+    t = await startTestNode({
+      tenants: [{ id: 'shop', apiKeys: [KEY], webhook: { url: receiver.url, secret: receiver.secret } }],
+      recording: { dir, minFreeMegabytes: 1, maxRestarts: 1 },
+      rooms: { emptyTimeoutSeconds: 1 },
+    });
+  });
+  afterAll(async () => {
+    for (const p of peers) await p.close();
+    await t?.close();
+    await receiver.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records each track without transcoding: WebM files whose streams and duration ffprobe confirms, listed in the record', async () => {
+    const { seller, buyer } = await call('rec-room');
+    const started = await api('POST', '/v1/rooms/rec-room/recordings', {});
+    expect(started.status).toBe(201);
+    const { recordingId } = await started.json();
+    const t0 = Date.now();
+    await sleep(4000);
+    expect((await api('DELETE', `/v1/rooms/rec-room/recordings/${recordingId}`)).status).toBe(204);
+    const elapsed = (Date.now() - t0) / 1000;
+
+    const { recordings } = await (await api('GET', '/v1/rooms/rec-room/recordings')).json();
+    expect(recordings).toHaveLength(1);
+    expect(recordings[0]).toMatchObject({ recordingId, identity: null, active: false });
+    const files = recordings[0].files;
+    expect(files.map((f: { identity: string; kind: string }) => `${f.identity}:${f.kind}`).sort()).toEqual(['buyer:audio', 'buyer:video', 'seller:audio', 'seller:video']);
+    for (const f of files) {
+      expect(f).toMatchObject({ status: 'complete', container: 'webm', error: null, recordingOf: null });
+      expect(f.bytes).toBeGreaterThan(1000);
+      expect(Math.abs(f.durationSeconds - elapsed)).toBeLessThan(1);
+      // The file as the API serves it, probed on its own.
+      const local = path.join(dir, `${f.fileId}.${f.container}`);
+      fs.writeFileSync(local, Buffer.from(await (await api('GET', `/v1/files/${f.fileId}`)).arrayBuffer()));
+      const probe = await ffmpeg.probe(local);
+      expect(Math.abs(probe.durationSeconds - elapsed)).toBeLessThan(1);
+      if (f.kind === 'video') expect(probe.streams).toEqual([expect.objectContaining({ kind: 'video', codec: 'vp8', width: 320, height: 240 })]);
+      else expect(probe.streams).toEqual([expect.objectContaining({ kind: 'audio', codec: 'opus' })]);
+    }
+    await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId), 'recording.finished');
+    const finished = receiver.unique().find((e) => e.type === 'recording.finished')!;
+    expect(finished.data).toMatchObject({ room: 'rec-room', status: 'complete', error: null });
+    expect(finished.data.files).toHaveLength(4);
+
+    expect((await api('POST', '/v1/rooms/rec-room/notes', { author: 'after-sales', kind: 'resolution', text: 'partial refund, no return', data: { refundEur: 15 } })).status).toBe(201);
+    expect((await api('DELETE', '/v1/rooms/rec-room')).status).toBe(204);
+    await Promise.all([seller.close(), buyer.close()]);
+    await waitFor(() => receiver.unique().some((e) => e.type === 'call.record' && e.data.room === 'rec-room'), 'call.record');
+    const record = receiver.unique().find((e) => e.type === 'call.record' && e.data.room === 'rec-room')!.data;
+    expect(record.recordings.map((f: { fileId: string }) => f.fileId).sort()).toEqual(files.map((f: { fileId: string }) => f.fileId).sort());
+    expect(record.notes).toEqual([expect.objectContaining({ kind: 'resolution', data: { refundEur: 15 } })]);
+    expect(receiver.invalid).toEqual([]);
+  }, 60_000);
+
+  it('follows one participant who reconnects: new files for the new tracks, the others not recorded', async () => {
+    const { created, seller } = await call('rec-follow');
+    const { recordingId } = await (await api('POST', '/v1/rooms/rec-follow/recordings', { identity: 'seller' })).json();
+    await sleep(1500);
+    await seller.close();
+    const again = await WeriftPeer.connect(t.ws, created.tokens[0].token);
+    peers.push(again);
+    await again.publish({ data: false });
+    await sleep(2000);
+    await api('DELETE', `/v1/rooms/rec-follow/recordings/${recordingId}`);
+    const [recording] = (await (await api('GET', '/v1/rooms/rec-follow/recordings')).json()).recordings;
+    expect(recording.identity).toBe('seller');
+    expect(recording.files.map((f: { identity: string }) => f.identity)).toEqual(['seller', 'seller', 'seller', 'seller']);
+    expect(new Set(recording.files.map((f: { trackId: string }) => f.trackId)).size).toBe(4);
+    expect(recording.files.map((f: { status: string; error: string | null }) => `${f.status} ${f.error}`)).toEqual(Array(4).fill('complete null'));
+  }, 60_000);
+
+  it('an ffmpeg that dies is restarted into a new file; dying again beyond recording.maxRestarts fails the recording, said in the webhook and /metrics', async () => {
+    await call('rec-crash');
+    const { recordingId } = await (await api('POST', '/v1/rooms/rec-crash/recordings', { identity: 'seller' })).json();
+    await waitFor(() => recordersIn(dir).length === 2, 'two ffmpeg recorders');
+    const initial = recordersIn(dir);
+    process.kill(initial[0], 'SIGKILL');
+    await waitFor(() => recordersIn(dir).some((pid) => !initial.includes(pid)), 'the recorder restarted');
+    // Kill the restarted one too: one restart a minute is allowed here, so this track fails.
+    process.kill(recordersIn(dir).find((pid) => !initial.includes(pid))!, 'SIGKILL');
+    await sleep(1000);
+    await api('DELETE', `/v1/rooms/rec-crash/recordings/${recordingId}`);
+    await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId), 'recording.finished');
+    const finished = receiver.unique().find((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId)!.data;
+    expect(finished.status).toBe('failed');
+    expect(finished.error).toMatch(/ffmpeg exited 2 times within a minute/);
+    const failed = finished.files.filter((f: { status: string }) => f.status === 'failed');
+    expect(failed.length).toBe(2);
+    expect(failed[0].error).toMatch(/ffmpeg exited \(SIGKILL\)/);
+    const metrics = await (await fetch(`${t.http}/metrics`)).text();
+    expect(metrics).toMatch(/sfu_recording_failures_total\{reason="ffmpeg_exit"\} 1/);
+  }, 60_000);
+
+  it('snapshots: a JPEG of the buyer\'s real video (right size, not black), by grant, over the protocol and the API, with signed links', async () => {
+    const { seller, buyer } = await call('snap-room');
+    // A buyer may not take stills of the seller; a seller may of the buyer.
+    await expect(buyer.client.request('takeSnapshot', { peerId: 'seller' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(seller.client.request('takeSnapshot', { peerId: 'nobody' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const snap = await seller.client.request('takeSnapshot', { peerId: 'buyer' });
+    expect(snap).toMatchObject({ identity: 'buyer', takenBy: 'seller', width: 320, height: 240 });
+    expect(await buyer.client.notification('snapshotTaken')).toMatchObject({ snapshotId: snap.snapshotId, peerId: 'buyer', takenBy: 'seller' });
+
+    // The signed link needs no key; a forged or expired one is refused.
+    const viaLink = await fetch(snap.url);
+    expect(viaLink.status).toBe(200);
+    expect(viaLink.headers.get('content-type')).toBe('image/jpeg');
+    const jpeg = path.join(dir, 'snap.jpg');
+    fs.writeFileSync(jpeg, Buffer.from(await viaLink.arrayBuffer()));
+    expect(fs.readFileSync(jpeg).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    const { mean, spread } = luminance(jpeg);
+    expect(mean).toBeGreaterThan(30);
+    expect(spread).toBeGreaterThan(20);
+    expect((await fetch(snap.url.replace(/sig=[^&]+/, 'sig=forged'))).status).toBe(401);
+    expect((await fetch(snap.url.replace(/expires=\d+/, `expires=${Math.floor(Date.now() / 1000) - 1}`))).status).toBe(401);
+    expect((await fetch(`${t.http}/v1/files/${snap.snapshotId}`)).status).toBe(401);
+    // Another tenant's key does not find it.
+    expect((await api('GET', `/v1/files/${snap.snapshotId}`, undefined, t.config.auth.apiKeys[0])).status).toBe(404);
+
+    const byApi = await api('POST', '/v1/rooms/snap-room/snapshots', { identity: 'seller' });
+    expect(byApi.status).toBe(201);
+    expect(await byApi.json()).toMatchObject({ identity: 'seller', takenBy: 'api', width: 320 });
+    // A paused track sends nothing: the snapshot fails with its own code, and the call goes on.
+    await seller.client.request('pauseProducer', { producerId: seller.producers.video });
+    const paused = await api('POST', '/v1/rooms/snap-room/snapshots', { identity: 'seller' });
+    expect(paused.status).toBe(502);
+    expect((await paused.json()).error.code).toBe('SNAPSHOT_FAILED');
+    const before = buyer.received.audio.packets;
+    await waitFor(() => buyer.received.audio.packets > before + 10, 'the call goes on');
+  }, 60_000);
+
+  it('forwards a participant\'s audio as RTP to a local receiver, and video with an SDP that ffmpeg receives into a file', async () => {
+    await call('fwd-room');
+    const socket = dgram.createSocket('udp4');
+    let packets = 0;
+    socket.on('message', () => packets++);
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const port = socket.address().port;
+    try {
+      expect((await (await api('POST', '/v1/rooms/fwd-room/participants/seller/forwards', { host: '8.8.8.8', audioPort: 5004 })).json()).error.code).toBe('TARGET_NOT_ALLOWED');
+      const res = await api('POST', '/v1/rooms/fwd-room/participants/seller/forwards', { host: '127.0.0.1', audioPort: port });
+      expect(res.status).toBe(201);
+      const audio = await res.json();
+      expect(audio.sdp).toContain(`m=audio ${port} RTP/AVP`);
+      await waitFor(() => packets > 40, 'forwarded audio packets');
+      expect((await (await api('GET', '/v1/rooms/fwd-room/forwards')).json()).forwards).toHaveLength(1);
+      expect((await api('DELETE', `/v1/rooms/fwd-room/forwards/${audio.forwardId}`)).status).toBe(204);
+      const stopped = packets;
+      await sleep(300);
+      expect(packets - stopped).toBeLessThan(20);
+    } finally {
+      socket.close();
+    }
+
+    // ffmpeg receives the answered SDP as it is (even port pair chosen by the test).
+    const videoPort = 47010;
+    const fwd = await (await api('POST', '/v1/rooms/fwd-room/participants/seller/forwards', { host: '127.0.0.1', videoPort, keyframeIntervalMs: 1000 })).json();
+    const sdpFile = path.join(dir, 'forward.sdp');
+    const out = path.join(dir, 'forward.webm');
+    fs.writeFileSync(sdpFile, fwd.sdp);
+    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp', '-i', sdpFile, '-t', '3', '-c', 'copy', '-y', out]);
+    await new Promise((r) => child.once('exit', r));
+    const probe = await ffmpeg.probe(out);
+    expect(probe.streams).toEqual([expect.objectContaining({ kind: 'video', codec: 'vp8', width: 320, height: 240 })]);
+    await api('DELETE', `/v1/rooms/fwd-room/forwards/${fwd.forwardId}`);
+  }, 60_000);
+});
+
+describe('recording on a node without ffmpeg, or without disk space', () => {
+  it('refuses with FFMPEG_MISSING and DISK_FULL, and the call goes on', async () => {
+    const t = await startTestNode({ recording: { ffmpegPath: '/nonexistent/ffmpeg', dir: fs.mkdtempSync(path.join(os.tmpdir(), 'rec-')) } });
+    const key = t.config.auth.apiKeys[0];
+    const seller = await WeriftPeer.connect(t.ws, t.token({ room: 'no-ffmpeg', identity: 'seller', role: 'seller' }));
+    const buyer = await WeriftPeer.connect(t.ws, t.token({ room: 'no-ffmpeg', identity: 'buyer' }));
+    try {
+      await seller.publish({ data: false });
+      await buyer.subscribe({ consumers: 2 });
+      const post = (url: string, body: object) => fetch(`${t.http}${url}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const rec = await post('/v1/rooms/no-ffmpeg/recordings', {});
+      expect(rec.status).toBe(503);
+      expect((await rec.json()).error).toMatchObject({ code: 'FFMPEG_MISSING', message: expect.stringContaining('recording.ffmpegPath') });
+      expect((await post('/v1/rooms/no-ffmpeg/snapshots', { identity: 'seller' })).status).toBe(503);
+      const before = buyer.received.video.packets;
+      await waitFor(() => buyer.received.video.packets > before + 20, 'the call goes on');
+    } finally {
+      await seller.close();
+      await buyer.close();
+      await t.close();
+    }
+  }, 60_000);
+
+  it('a disk that fills up mid-recording fails the track with disk_full (no restart loop); below the free-space floor a recording is refused', async () => {
+    const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'small-disk-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', mount]);
+    const receiver = new WebhookReceiver(newWebhookSecret());
+    await receiver.start();
+    const t = await startTestNode({
+      tenants: [{ id: 'shop', apiKeys: [KEY], webhook: { url: receiver.url, secret: receiver.secret } }],
+      recording: { dir: mount, minFreeMegabytes: 0 },
+    });
+    const post = (url: string, body: object) => fetch(`${t.http}${url}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const created = await (await post('/v1/rooms', { room: 'full-disk', participants: [{ identity: 'seller', role: 'seller' }] })).json();
+    const seller = await WeriftPeer.connect(t.ws, created.tokens[0].token);
+    try {
+      await seller.publish({ audio: false, data: false });
+      const { recordingId } = await (await post('/v1/rooms/full-disk/recordings', {})).json();
+      await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished') || fs.statfsSync(mount).bavail === 0, 'the disk to fill', 30_000);
+      await sleep(1500);
+      await fetch(`${t.http}/v1/rooms/full-disk/recordings/${recordingId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+      await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished'), 'recording.finished');
+      const finished = receiver.unique().find((e) => e.type === 'recording.finished')!.data;
+      expect(finished.status).toBe('failed');
+      expect(finished.error).toMatch(/full/);
+      expect(finished.files).toHaveLength(1);
+      expect(await (await fetch(`${t.http}/metrics`)).text()).toMatch(/sfu_recording_failures_total\{reason="disk_full"\} 1/);
+    } finally {
+      await seller.close();
+      await t.close();
+      await receiver.stop();
+    }
+    // With a floor above what is left, the next recording is refused before it starts.
+    const t2 = await startTestNode({ recording: { dir: mount, minFreeMegabytes: 1 } });
+    try {
+      const token = t2.token({ room: 'floor', identity: 'seller', role: 'seller' });
+      const seller2 = await WeriftPeer.connect(t2.ws, token);
+      const res = await fetch(`${t2.http}/v1/rooms/floor/recordings`, { method: 'POST', headers: { authorization: `Bearer ${t2.config.auth.apiKeys[0]}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(507);
+      expect((await res.json()).error.code).toBe('DISK_FULL');
+      await seller2.close();
+    } finally {
+      await t2.close();
+      execFileSync('umount', [mount]);
+      fs.rmSync(mount, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
