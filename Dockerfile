@@ -22,12 +22,15 @@ COPY demo ./demo
 COPY src ./src
 
 FROM node:24-bookworm-slim AS runtime
-# Only the shared libraries the worker links.
+# The shared libraries the worker links, and ffmpeg for recordings and snapshots.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 \
+ && apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 ffmpeg \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
+# Call records, the webhook outbox, recordings and snapshots: the one writable place.
+RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME /app/data
 USER node
 ENV NODE_ENV=production PORT=8080 MEDIA_WEBRTC_PORT_BASE=44440
 # Signaling and HTTP; WebRtcServer ports (one UDP + one TCP per worker); pipe transports between nodes.

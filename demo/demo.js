@@ -33,6 +33,10 @@ function tile(id, { name, role, local = false }) {
   }
   el.querySelector('.name').textContent = local ? `${name} (you)` : name;
   el.querySelector('.role').textContent = role;
+  // Sellers (the snapshot grant) capture stills of the others' video as evidence for the ticket.
+  const capture = el.querySelector('.capture');
+  capture.hidden = local || !call?.self?.grants.snapshot;
+  capture.onclick = () => snapshot(id, capture);
   return el;
 }
 
@@ -110,6 +114,10 @@ async function join(accessToken) {
     if (button) setToggle(button, muted);
     addChat('system', `the platform ${muted ? 'muted' : 'unmuted'} your ${source}`, false, true);
   });
+  call.on('snapshotTaken', ({ participantId, takenBy }) => {
+    const whose = participantId === call.self?.peerId ? 'your' : `${names.get(participantId) ?? participantId}'s`;
+    addChat('system', `${names.get(takenBy) ?? takenBy} captured a photo of ${whose} video for the ticket`, false, true);
+  });
   call.on('error', (err) => addChat('system', `${err.code}: ${err.message}`));
 
   form.hidden = true;
@@ -123,6 +131,8 @@ async function join(accessToken) {
   }
   const me = call.self;
   names.set(me.peerId, form.name.value);
+  // Tiles made while joining did not know the grants yet.
+  for (const el of tiles.values()) el.querySelector('.capture').hidden = !me.grants.snapshot;
   showMetadata(call.metadata);
   const local = tile(me.peerId, { name: form.name.value, role: me.role, local: true });
   try {
@@ -133,6 +143,29 @@ async function join(accessToken) {
     addChat('system', `${err.code}: ${err.message}`);
   }
   setInterval(renderQuality, 2000);
+}
+
+async function snapshot(participantId, button) {
+  button.disabled = true;
+  try {
+    const s = await call.takeSnapshot(participantId);
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = s.url;
+    link.target = '_blank';
+    const img = document.createElement('img');
+    img.src = s.url;
+    img.alt = `photo of ${names.get(participantId) ?? participantId}, ${new Date(s.takenAt).toLocaleTimeString()}`;
+    img.dataset.snapshot = s.snapshotId;
+    link.append(img);
+    li.append(link);
+    $('#snapshots').append(li);
+    $('#evidence').hidden = false;
+  } catch (err) {
+    addChat('system', `${err.code}: ${err.message}`);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function renderQuality() {

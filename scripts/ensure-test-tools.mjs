@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 // What the tests need from Debian: Chromium for the browser end-to-end tests (never a
-// downloaded browser build), iptables to drop UDP to a node in the TCP-fallback test, and
-// redis-server, which the cluster tests start privately on a free loopback port.
+// downloaded browser build), iptables to drop UDP to a node in the TCP-fallback test,
+// redis-server, which the cluster tests start privately on a free loopback port, ffmpeg,
+// which records and captures snapshots and which the tests use to check what was written,
+// and GStreamer, whose receive commands docs/recording-and-ai.md gives and a test runs.
 import { ensureDebianPackages } from './lib/debian.mjs';
 
 try {
-  ensureDebianPackages(['chromium', 'iptables', 'redis-server'], (msg) => process.stderr.write(`[test-tools] ${msg}\n`));
+  ensureDebianPackages(
+    ['chromium', 'iptables', 'redis-server', 'ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good'],
+    (msg) => process.stderr.write(`[test-tools] ${msg}\n`),
+  );
 } catch (err) {
   process.stderr.write(`[test-tools] ${err.message}\n`);
   process.exit(1);

@@ -1,7 +1,7 @@
 import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
-import type { CallEvents, ConnectionState, Participant, RemoteTrack, Source, VideoCodec } from './events.js';
+import type { CallEvents, ConnectionState, Participant, RemoteTrack, Snapshot, Source, VideoCodec } from './events.js';
 import { Messaging } from './messaging.js';
 import { NodeConnection } from './node-connection.js';
 import { getUserMedia, Publisher } from './publisher.js';
@@ -10,7 +10,7 @@ import { Recovery } from './recovery.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 import { Subscriber } from './subscriber.js';
 
-export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Source, VideoCodec } from './events.js';
+export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Snapshot, Source, VideoCodec } from './events.js';
 
 const LOW_SCORE = 5;
 
@@ -189,6 +189,18 @@ export class Call extends Emitter<CallEvents> {
     await this.messaging.send(message);
   }
 
+  // ---- evidence ---------------------------------------------------------------------------
+
+  /**
+   * Captures a still of a participant's video (their camera unless `trackId` names a track) as
+   * evidence for the call record. Resolves with its id and a signed link to the JPEG, valid for
+   * a while (the node's recording.linkTtlSeconds). Needs the snapshot grant (sellers, agents).
+   */
+  async takeSnapshot(participantId: string, { trackId }: { trackId?: string } = {}): Promise<Snapshot> {
+    const s = await this.requireConnection().signaling.request('takeSnapshot', { peerId: participantId, ...(trackId ? { producerId: trackId } : {}) });
+    return { snapshotId: s.snapshotId, participantId: s.identity, takenBy: s.takenBy, takenAt: s.takenAt, width: s.width, height: s.height, url: s.url, expiresAt: s.expiresAt };
+  }
+
   // ---- quality ----------------------------------------------------------------------------
 
   /** Round-trip time, loss, bitrate and frame rate per participant, the local one included. */
@@ -301,6 +313,7 @@ export class Call extends Emitter<CallEvents> {
         if (source) this.emit('mutedByPlatform', { source, muted: d.muted });
       },
       systemMessage: (d) => this.emit('systemMessage', d),
+      snapshotTaken: (d) => this.emit('snapshotTaken', { snapshotId: d.snapshotId, participantId: d.peerId, takenBy: d.takenBy, at: d.at }),
       disconnected: (d) => {
         if (d.rejoin) void this.recovery.recover(d.code);
         else {

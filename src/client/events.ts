@@ -28,6 +28,19 @@ export interface QualityWarning {
   score: number;
 }
 
+/** A still of a participant's video, kept as evidence with the call (Call.takeSnapshot). */
+export interface Snapshot {
+  snapshotId: string;
+  participantId: string;
+  takenBy: string;
+  takenAt: string;
+  width: number;
+  height: number;
+  /** A signed link to the JPEG; it expires at `expiresAt` (epoch seconds). */
+  url: string;
+  expiresAt: number;
+}
+
 /** Every event a Call emits, with its payload. A name not listed here is a type error. */
 export interface CallEvents {
   participantJoined: Participant;
@@ -41,6 +54,8 @@ export interface CallEvents {
   chat: { participantId: string; text: string; at: number };
   /** A message the platform sent into the call (for example "refund approved"). */
   systemMessage: { text: string; from: string; at: number };
+  /** Someone captured a still of a participant's video (this one's, perhaps): tell the user. */
+  snapshotTaken: { snapshotId: string; participantId: string; takenBy: string; at: number };
   /** The platform muted or unmuted one of this participant's sources. */
   mutedByPlatform: { source: Source; muted: boolean };
   /** What this participant receives, as reported to the node (every reportIntervalMs). */

@@ -100,6 +100,7 @@ export class TrackRecorder {
     const deadline = Date.now() + LISTEN_TIMEOUT_MS;
     while (job.running && !udpPortBound(port) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     if (!job.running || this.stopped) return;
+    if (!udpPortBound(port)) ctx.log.warn({ port, pid: job.pid }, 'ffmpeg is not listening yet; sending anyway');
     await egress.start();
     for (const ms of KEYFRAME_RETRIES_MS) segment.timers.push(setTimeout(() => void egress.requestKeyFrame(), ms).unref());
     ctx.log.info({ recordingId: this.spec.id, peerId: this.peerId, trackId: producer.id, file: segment.file.path }, 'recording a track');

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
@@ -52,6 +56,50 @@ describe('two Chromium peers on the demo page', () => {
     await buyer.locator('#chat-log li', { hasText: 'Please show me the hinge' }).waitFor({ timeout: 10_000 });
     expect(await buyer.locator('#chat-log li .who').last().textContent()).toBe('Seller');
   });
+
+  it('the seller captures a photo of the buyer\'s camera: a JPEG of the right size, not black, shown as a thumbnail; the buyer is told', async () => {
+    // Once the buyer's camera sends its top layer (its encoder ramps up), the still is taken from it.
+    await waitForStats(seller, '720p from the buyer', (st) => st.some((x) => x.kind === 'video' && x.participantId === buyerId && (x.frameWidth ?? 0) >= 1280));
+    await seller.click(`#tiles figure[data-participant="${buyerId}"] .capture`);
+    const img = seller.locator('#snapshots img').first();
+    await img.waitFor({ timeout: 20_000 });
+    const natural = await seller.waitForFunction(() => {
+      const el = document.querySelector<HTMLImageElement>('#snapshots img');
+      return el && el.complete && el.naturalWidth > 0 ? [el.naturalWidth, el.naturalHeight] : null;
+    }, undefined, { timeout: 10_000 });
+    const [width, height] = (await natural.jsonValue()) as [number, number];
+    // The buyer's camera as it sends it: the top simulcast layer of 1280x720.
+    expect([width, height]).toEqual([1280, 720]);
+    const jpeg = path.join(os.tmpdir(), `snap-${Date.now()}.jpg`);
+    fs.writeFileSync(jpeg, Buffer.from(await (await fetch((await img.getAttribute('src'))!)).arrayBuffer()));
+    // Not black: Chromium's fake camera is a green test card; its pixels average well above black.
+    const rgb = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', jpeg, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 << 20 });
+    expect(rgb.reduce((a, b) => a + b, 0) / rgb.length).toBeGreaterThan(30);
+    fs.rmSync(jpeg);
+    await buyer.locator('#chat-log li.system', { hasText: 'captured a photo of your video' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('a recording of the call has decodable video and audio, as long as it ran', async () => {
+    const key = t.config.auth.apiKeys[0];
+    const api = (method: string, url: string, body?: unknown) => fetch(`${t.http}${url}`, {
+      method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    });
+    const { recordingId } = await (await api('POST', '/v1/rooms/ticket-e2e/recordings', { identity: sellerId })).json();
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    await api('DELETE', `/v1/rooms/ticket-e2e/recordings/${recordingId}`);
+    const ran = (Date.now() - started) / 1000;
+    const [recording] = (await (await api('GET', '/v1/rooms/ticket-e2e/recordings')).json()).recordings.filter((r: { recordingId: string }) => r.recordingId === recordingId);
+    expect(recording.files.map((f: { kind: string; codec: string }) => `${f.kind}:${f.codec}`).sort()).toEqual(['audio:opus', 'video:VP8']);
+    for (const f of recording.files) {
+      const file = path.join(os.tmpdir(), `${f.fileId}.webm`);
+      fs.writeFileSync(file, Buffer.from(await (await api('GET', `/v1/files/${f.fileId}`)).arrayBuffer()));
+      expect(Math.abs(f.durationSeconds - ran)).toBeLessThan(1);
+      // Every frame decodes: ffmpeg reports no error.
+      expect(execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'null', '-']).toString()).toBe('');
+      fs.rmSync(file);
+    }
+  }, 60_000);
 
   it('a receiver that asks for a lower simulcast layer gets a lower resolution', async () => {
     const widest = await waitForStats(buyer, '720p from the seller', (s) => s.some((x) => x.kind === 'video' && (x.frameWidth ?? 0) >= 1280));

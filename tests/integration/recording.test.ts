@@ -13,9 +13,9 @@ const KEY = 'shop-key-recording-0123456789abcdef';
 const ffmpeg = new Ffmpeg('ffmpeg', 'ffprobe');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The mean and spread of a JPEG's luminance (0-255), decoded by ffmpeg: a black frame has both near 0. */
+/** The mean and spread of a JPEG's pixel values (RGB, 0-255), decoded by ffmpeg: a black frame has both near 0. */
 function luminance(jpeg: string) {
-  const gray = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', jpeg, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+  const gray = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', jpeg, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 << 20 });
   const mean = gray.reduce((a, b) => a + b, 0) / gray.length;
   const spread = Math.sqrt(gray.reduce((a, b) => a + (b - mean) ** 2, 0) / gray.length);
   return { mean, spread };
