@@ -3,12 +3,13 @@
 // downloaded browser build), iptables to drop UDP to a node in the TCP-fallback test,
 // redis-server, which the cluster tests start privately on a free loopback port, ffmpeg,
 // which records and captures snapshots and which the tests use to check what was written,
-// and GStreamer, whose receive commands docs/recording-and-ai.md gives and a test runs.
+// GStreamer, whose receive commands docs/recording-and-ai.md gives and a test runs, and jq,
+// which the documents' shell commands use to pick fields out of JSON answers.
 import { ensureDebianPackages } from './lib/debian.mjs';
 
 try {
   ensureDebianPackages(
-    ['chromium', 'iptables', 'redis-server', 'ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good'],
+    ['chromium', 'iptables', 'redis-server', 'ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'jq'],
     (msg) => process.stderr.write(`[test-tools] ${msg}\n`),
   );
 } catch (err) {

@@ -189,6 +189,8 @@ describe('regional cluster', () => {
     await waitFor(async () => (await liveNodes()).length === 3, 'every node registered again', 10_000);
     expect(await liveNodes()).toEqual(['a', 'b', 'c']);
     await waitFor(async () => (await db.get('sfu:room:default/redis-1')) === owner.id, 'the owner re-claiming its room');
+    // The next heartbeat finds the peer entries gone and writes them again.
+    await waitFor(async () => Object.keys(await db.hgetall('sfu:room:default/redis-1:peers')).length === 2, 'the room\'s peers written again');
     expect(Object.keys(await db.hgetall('sfu:room:default/redis-1:peers')).sort()).toEqual(['redis-1-buyer', 'redis-1-seller']);
     const after = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > after + 30, 'media after the restart');

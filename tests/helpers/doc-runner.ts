@@ -128,9 +128,10 @@ export class DocRunner {
     const code = this.localize(block.code);
     if (block.flags.has('background')) return this.startBackground(block, code, where);
     const envFile = path.join(os.tmpdir(), `doc-env-${process.pid}-${block.line}`);
-    const { status, output } = await this.exec(block, `set -eo pipefail\n${code}\nenv -0 > '${envFile}'`, where);
+    // allexport: a variable the block sets is there for the next block, as in one terminal.
+    const { status, output } = await this.exec(block, `set -aeo pipefail\n${code}\nenv -0 > '${envFile}'`, where);
     if (status !== 0) throw new Error(`${where} exited with ${status}:\n${code}\n--- output ---\n${output}`);
-    // Variables the block exported stay for the next, as in a terminal.
+    // Variables the block set stay for the next, as in a terminal.
     this.env = Object.fromEntries(fs.readFileSync(envFile, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     fs.rmSync(envFile, { force: true });
     this.outputs.set(block, output);

@@ -41,6 +41,9 @@ export function receiveCapabilities(caps: Caps): Caps {
 
 export interface Received { packets: number; bytes: number }
 
+/** A real Opus frame (20 ms of silence, CELT fullband), so that what werift peers send decodes. */
+const OPUS_SILENCE = Buffer.from([0xf8, 0xff, 0xfe]);
+
 /** RTP header extension id we use for ssrc-audio-level (werift negotiates none of its own here). */
 const AUDIO_LEVEL_EXT = { uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' as const, id: 10 };
 
@@ -122,7 +125,7 @@ export class WeriftPeer {
     this.startSending(tracks);
   }
 
-  /** Synthetic media: opus every 20 ms, a real VP8 key frame every 33 ms. Stops after `maxSeconds`. */
+  /** Synthetic media: an Opus frame every 20 ms, a real VP8 key frame every 33 ms. Stops after `maxSeconds`. */
   private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, maxSeconds = 120) {
     // n counts this stream's packets: it is the sequence number and paces the timestamp.
     const every = (ms: number, fn: (n: number) => void) => {
@@ -133,7 +136,7 @@ export class WeriftPeer {
     };
     // Loud audio (-10 dBov, voice activity bit set), so the active-speaker observer hears it.
     const level = { id: AUDIO_LEVEL_EXT.id, payload: Buffer.from([0x80 | 10]) };
-    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), Buffer.alloc(80, n & 0xff))));
+    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), OPUS_SILENCE)));
     if (tracks.video) {
       const payloads = vp8Packets(vp8TestFrame());
       let seq = 0;

@@ -31,7 +31,7 @@ describe('docs/integration.md, every command in order', () => {
       // This machine's part, not the document's: the node's port, loopback media, a temp store.
       env: {
         PORT: String(nodePort), HOST: '127.0.0.1', STORE_PATH: path.join(store, 'sfu.sqlite'),
-        MEDIA_NUM_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_SERVER_BASE_PORT: '0', LOG_LEVEL: 'warn',
+        MEDIA_NUM_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', LOG_LEVEL: 'warn',
       },
       timeoutMs: 180_000,
     });

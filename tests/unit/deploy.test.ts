@@ -111,10 +111,12 @@ describe('Dockerfile', () => {
     expect(text).toContain('ensure-worker.mjs');
   });
 
-  it('builds and runs on the Node.js major package.json requires, with the worker\'s run-time libraries only', () => {
+  it('builds and runs on the Node.js major package.json requires, with the worker\'s run-time libraries and ffmpeg', () => {
     const major = /^>=(\d+)/.exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).engines.node)![1];
     for (const stage of stages) expect(stage).toMatch(new RegExp(`^node:${major}-bookworm`));
-    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 \\/);
+    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 ffmpeg \\/);
+    // The node writes its records, outbox, recordings and snapshots under /app/data, and only there.
+    expect(stages.at(-1)).toMatch(/chown node:node \/app\/data/);
   });
 
   it('exposes the default signaling, media and pipe ports', () => {

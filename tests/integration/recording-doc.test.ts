@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DocRunner } from '../helpers/doc-runner.js';
+import { freePort } from '../helpers/redis-server.js';
+import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * docs/recording-and-ai.md, every command in order, against a call in ticket-42: the node
+ * started with npm start, a seller and a buyer (werift, real VP8) in the call, then the
+ * document's recording, snapshot, forwarding (ffmpeg and GStreamer), bot and triage commands.
+ */
+describe('docs/recording-and-ai.md, every command in order', () => {
+  const backend = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-backend-'));
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-data-'));
+  let doc: DocRunner;
+  const peers: WeriftPeer[] = [];
+  afterAll(async () => {
+    for (const p of peers) await p.close();
+    await doc?.close();
+    fs.rmSync(backend, { recursive: true, force: true });
+    fs.rmSync(data, { recursive: true, force: true });
+  });
+
+  it('records, captures, forwards to ffmpeg and GStreamer, takes bot audio in, and runs the triage bot', async () => {
+    const nodePort = await freePort();
+    let rtpPort = await freePort();
+    rtpPort -= rtpPort % 2;
+    doc = new DocRunner('docs/recording-and-ai.md', {
+      ports: { 8080: nodePort, 5004: rtpPort },
+      dirs: { sfu: process.cwd(), backend },
+      env: {
+        PORT: String(nodePort), HOST: '127.0.0.1', STORE_PATH: path.join(data, 'sfu.sqlite'), RECORDING_DIR: path.join(data, 'recordings'),
+        MEDIA_NUM_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', LOG_LEVEL: 'warn',
+      },
+      timeoutMs: 180_000,
+    });
+    await doc.runUntil('env');
+    const base = `http://127.0.0.1:${nodePort}`;
+    const token = async (identity: string, role: string, autoSubscribe = true) => {
+      const res = await fetch(`${base}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer dev-only-api-key-change-me', 'content-type': 'application/json' }, body: JSON.stringify({ room: 'ticket-42', identity, role }) });
+      return WeriftPeer.connect(`ws://127.0.0.1:${nodePort}/v1/rtc`, (await res.json()).token, autoSubscribe);
+    };
+    // The call the document works on.
+    const seller = await token('seller-3', 'seller');
+    const buyer = await token('buyer-7', 'buyer');
+    peers.push(seller, buyer);
+    await seller.publish({ data: false });
+    await buyer.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 20, 'the call\'s media');
+
+    expect((await doc.runUntil('record')).trim()).toMatch(/^rec_/);
+    await sleep(3000);
+    const files = (await doc.runUntil('stop')).trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(files.map((f) => `${f.identity}:${f.kind}:${f.codec}:${f.status}`).sort()).toEqual([
+      'buyer-7:audio:opus:complete', 'buyer-7:video:VP8:complete', 'seller-3:audio:opus:complete', 'seller-3:video:VP8:complete',
+    ]);
+    for (const f of files) expect(f.durationSeconds).toBeGreaterThan(2);
+    expect((await doc.runUntil('download')).trim()).toBe('vp8,320,240');
+
+    const snapshot = (await doc.runUntil('snapshot')).trim().split('\n');
+    expect(JSON.parse(snapshot[0])).toMatchObject({ identity: 'buyer-7', width: 320, height: 240 });
+    expect(snapshot[1]).toBe('mjpeg,320,240');
+
+    expect(await doc.runUntil('forward')).toContain(`m=audio ${rtpPort} RTP/AVP`);
+    expect((await doc.runUntil('ffmpeg-receive')).trim()).toBe('opus');
+    expect((await doc.runUntil('gstreamer-receive')).trim()).toBe('pcm_s16le,16000,1');
+    expect((await doc.runUntil('forward-stop')).trim()).toBe('204');
+
+    // The product guide bot joins; a listener consumes just its audio while ffmpeg plays the tone.
+    await doc.runUntil('guide-bot');
+    await waitFor(() => fs.existsSync(path.join(backend, 'guide-bot-url.txt')) && fs.statSync(path.join(backend, 'guide-bot-url.txt')).size > 0, 'the guide bot', 20_000);
+    const room = await (await fetch(`${base}/v1/rooms/ticket-42`, { headers: { authorization: 'Bearer dev-only-api-key-change-me' } })).json();
+    const guide = room.participants.find((p: { identity: string }) => p.identity === 'guide-bot');
+    expect(guide).toMatchObject({ role: 'bot', name: 'Product guide', tracks: [{ kind: 'audio', source: 'guide' }] });
+    const listener = await token('listener', 'observer', false);
+    peers.push(listener);
+    await listener.subscribeByHand([guide.tracks[0].id]);
+    await doc.runUntil('bot-send');
+    expect(listener.received.audio.packets).toBeGreaterThan(150);
+
+    // The triage bot meets the buyer (a new session of buyer-7, with a chat channel).
+    const chatter = await token('buyer-7', 'buyer');
+    peers.push(chatter);
+    await doc.runUntil('triage');
+    await chatter.subscribe({ consumers: 0, dataConsumers: 1 });
+    await waitFor(() => chatter.messages.length > 0, 'the triage bot\'s greeting', 20_000);
+    expect(JSON.parse(chatter.messages[0]).text).toMatch(/after-sales assistant/);
+    await chatter.publish({ audio: false, video: false, data: true });
+    chatter.sendMessage(JSON.stringify({ type: 'chat', text: 'I want to talk to a human', at: Date.now() }));
+    const triage = doc.background.find((b) => b.block.attrs.id === 'triage')!;
+    await waitFor(() => triage.child.exitCode !== null, 'the triage bot to finish', 20_000);
+    expect(triage.child.exitCode).toBe(0);
+    const outcome = JSON.parse(triage.output().split('\n').find((l) => l.startsWith('{'))!);
+    expect(outcome).toMatchObject({ handover: true });
+    expect(doc.pending()).toEqual([]);
+  }, 240_000);
+});
