@@ -215,6 +215,51 @@ describe('recording, snapshots and RTP forwards', () => {
   }, 60_000);
 });
 
+describe('recording every room of a tenant, and SRTP forwards', () => {
+  it('a tenant with recording.auto has each room recorded from its start', async () => {
+    const t = await startTestNode({ tenants: [{ id: 'archive', apiKeys: [KEY], recording: { auto: true } }] });
+    try {
+      const post = (url: string, body: object) => fetch(`${t.http}${url}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const created = await (await post('/v1/rooms', { room: 'auto', participants: [{ identity: 'seller', role: 'seller' }] })).json();
+      const seller = await WeriftPeer.connect(t.ws, created.tokens[0].token);
+      await seller.publish({ data: false });
+      await sleep(2000);
+      const { recordings } = await (await fetch(`${t.http}/v1/rooms/auto/recordings`, { headers: { authorization: `Bearer ${KEY}` } })).json();
+      expect(recordings).toEqual([expect.objectContaining({ identity: null, active: true })]);
+      expect(recordings[0].files.map((f: { kind: string; status: string }) => `${f.kind}:${f.status}`).sort()).toEqual(['audio:recording', 'video:recording']);
+      await seller.close();
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('an SRTP forward carries its key in the SDP, and ffmpeg decrypts it into a file', async () => {
+    const t = await startTestNode();
+    const key = t.config.auth.apiKeys[0];
+    const seller = await WeriftPeer.connect(t.ws, t.token({ room: 'srtp', identity: 'seller', role: 'seller' }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srtp-'));
+    try {
+      await seller.publish({ data: false });
+      const res = await fetch(`${t.http}/v1/rooms/srtp/participants/seller/forwards`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ host: '127.0.0.1', videoPort: 47020, srtp: true, keyframeIntervalMs: 1000 }),
+      });
+      const fwd = await res.json();
+      expect(fwd.sdp).toMatch(/m=video 47020 RTP\/SAVP/);
+      expect(fwd.sdp).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\S+/);
+      fs.writeFileSync(path.join(dir, 'f.sdp'), fwd.sdp);
+      const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp,srtp', '-i', path.join(dir, 'f.sdp'), '-t', '3', '-c', 'copy', '-y', path.join(dir, 'f.webm')]);
+      await new Promise((r) => child.once('exit', r));
+      const probe = await ffmpeg.probe(path.join(dir, 'f.webm'));
+      expect(probe.streams).toEqual([expect.objectContaining({ kind: 'video', codec: 'vp8', width: 320, height: 240 })]);
+    } finally {
+      await seller.close();
+      await t.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe('recording on a node without ffmpeg, or without disk space', () => {
   it('refuses with FFMPEG_MISSING and DISK_FULL, and the call goes on', async () => {
     const t = await startTestNode({ recording: { ffmpegPath: '/nonexistent/ffmpeg', dir: fs.mkdtempSync(path.join(os.tmpdir(), 'rec-')) } });
