@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { TokenVerifier } from './auth/tokens.js';
 import { LogLimiter } from './common/log-limiter.js';
+import { inUse, StartupError, startupStep } from './common/startup-error.js';
 import { RateLimiter } from './common/rate-limiter.js';
 import { LocalAllocator } from './cluster/allocator.js';
 import { Cluster } from './cluster/cluster.js';
@@ -18,7 +19,7 @@ import { sdkPlugin } from './http/sdk-plugin.js';
 import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
 import { createEgress } from './egress/egress.js';
 import { EvidenceService } from './egress/evidence-service.js';
-import { createPlatform } from './platform/platform.js';
+import { createPlatform, type Platform } from './platform/platform.js';
 import { RoomHosts } from './platform/room-hosts.js';
 import { RoomService } from './platform/room-service.js';
 import { SignalingError } from './signaling/errors.js';
@@ -33,14 +34,22 @@ import { signalingPlugin } from './signaling/plugin.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The configured port, or a free one for port 0 (tests), so the node knows its URL before it starts. */
+/** The port to listen on: the configured one (checked free now, before workers start), or a free one for 0. */
 async function resolvePort({ host, port }: Config['server']): Promise<number> {
-  if (port !== 0) return port;
   const probe = net.createServer();
-  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  await startupStep(
+    () => new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, host, resolve)),
+    (err) => (inUse(err)
+      ? `server.port (PORT): port ${port} on ${host} is in use by another process; set PORT to a free port`
+      : `server.host (HOST) / server.port (PORT): cannot listen on ${host}:${port}: ${err.message}`),
+  );
   const { port: free } = probe.address() as net.AddressInfo;
   await new Promise((r) => probe.close(r));
   return free;
 }
+
+/** A Redis URL without its password, for messages. */
+const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//***@');
 
 /** Who this node is to clients and to the other nodes. */
 function describeSelf(config: Config, port: number): SelfInfo {
@@ -66,7 +75,9 @@ export async function createNode(config: Config, log: Logger) {
   const pool = await WorkerPool.create(config.media, nodeLog);
   let cluster: Cluster | undefined;
   try {
-    cluster = config.cluster.redisUrl ? await Cluster.connect(config, self, nodeLog) : undefined;
+    cluster = config.cluster.redisUrl
+      ? await startupStep(() => Cluster.connect(config, self, nodeLog), (err) => `cluster.redisUrl (REDIS_URL): cannot reach Redis at ${redactUrl(config.cluster.redisUrl)}: ${err.message}`)
+      : undefined;
   } catch (err) {
     pool.close();
     throw err;
@@ -74,7 +85,14 @@ export async function createNode(config: Config, log: Logger) {
   const allocator = cluster?.allocator ?? new LocalAllocator(self);
   const tenants = new Tenants(config);
   const registry = new Registry();
-  const platform = createPlatform({ config, tenants, cluster, self, registry, log: nodeLog });
+  let platform: Platform;
+  try {
+    platform = createPlatform({ config, tenants, cluster, self, registry, log: nodeLog });
+  } catch (err) {
+    pool.close();
+    await cluster?.stop();
+    throw new StartupError(`store.path (STORE_PATH): cannot open ${config.store.path}: ${(err as Error).message}`);
+  }
   const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), self, cluster, registry, log: nodeLog });
   const rooms = new RoomRegistry({
     pool,
@@ -119,7 +137,7 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(healthPlugin, { pool, rooms, metrics });
   await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
-  await app.register(sdkPlugin);
+  await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });
   if (config.demo.enabled) await app.register(demoPlugin, { config });
   await app.register(signalingPlugin, {
     deps: {
@@ -166,7 +184,9 @@ export async function createNode(config: Config, log: Logger) {
     app, pool, rooms, metrics, self, cluster, port, platform, tenants,
     /** Binds the server, then (cluster mode) shows this node to the others. */
     async listen() {
-      await app.listen({ host: config.server.host, port });
+      await startupStep(() => app.listen({ host: config.server.host, port }), (err) => (inUse(err)
+        ? `server.port (PORT): port ${port} on ${config.server.host} was taken meanwhile; set PORT to a free port`
+        : `server.host (HOST): cannot listen on ${config.server.host}:${port}: ${err.message}`));
       await cluster?.start();
       platform.start();
       return port;

@@ -1,4 +1,5 @@
-import { createNode } from './app.js';
+import { createNode, type MediaNode } from './app.js';
+import { StartupError } from './common/startup-error.js';
 import { ConfigError, loadConfig, usesDevelopmentSecrets } from './config/load.js';
 import { createLogger } from './logging/logger.js';
 import { SIGNALING_PATH } from './signaling/protocol.js';
@@ -17,8 +18,17 @@ if (usesDevelopmentSecrets(config)) {
   log.warn('using the built-in development token secret and API key: set AUTH_HS256_SECRET and AUTH_API_KEYS before exposing this node');
 }
 
-const node = await createNode(config, log);
-const port = await node.listen();
+let node: MediaNode;
+let port: number;
+try {
+  node = await createNode(config, log);
+  port = await node.listen();
+} catch (err) {
+  // One line for the operator: which setting to change (or, for a bug, what failed), no stack.
+  process.stderr.write(`the node cannot start: ${(err as Error).message}\n`);
+  if (!(err instanceof StartupError)) log.error({ err }, 'start-up failed');
+  process.exit(err instanceof StartupError ? 78 : 70); // EX_CONFIG, or EX_SOFTWARE
+}
 log.info({ port, url: node.self.url, signaling: SIGNALING_PATH, workers: node.pool.slots.length }, 'media node listening');
 // A parent process that started this node over IPC (tests, supervisors) learns where it
 // listens, and may ask for a memory report (after a full collection when run with --expose-gc).

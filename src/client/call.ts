@@ -1,7 +1,7 @@
 import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
-import type { CallEvents, ConnectionState, Participant, RemoteTrack, Snapshot, Source, VideoCodec } from './events.js';
+import type { CallEvents, ConnectionState, Participant, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 import { Messaging } from './messaging.js';
 import { NodeConnection } from './node-connection.js';
 import { getUserMedia, Publisher } from './publisher.js';
@@ -10,7 +10,7 @@ import { Recovery } from './recovery.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 import { Subscriber } from './subscriber.js';
 
-export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Snapshot, Source, VideoCodec } from './events.js';
+export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 
 const LOW_SCORE = 5;
 
@@ -91,9 +91,10 @@ export class Call extends Emitter<CallEvents> {
     return this.subscriber.remoteTracks;
   }
 
-  /** The join response of the current connection: this peer's id, role, grants. */
-  get self(): ResponseData<'join'> | undefined {
-    return this.connection?.joined;
+  /** This participant in the room: its id (the token's identity), role and grants. */
+  get self(): Session | undefined {
+    const joined = this.connection?.joined;
+    return joined && { peerId: joined.peerId, roomId: joined.roomId, role: joined.role, grants: { ...joined.grants }, metadata: { ...(joined.metadata ?? {}) } };
   }
 
   /** The signaling endpoint of the node this call is on (after any redirect). */

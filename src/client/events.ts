@@ -5,6 +5,18 @@ export type Source = 'camera' | 'microphone' | 'screen';
 /** VP8 and H264 send simulcast (three encodings); VP9 sends one SVC encoding with three spatial layers. */
 export type VideoCodec = 'VP8' | 'VP9' | 'H264';
 
+/** This participant, as the node admitted it (Call.self). */
+export interface Session {
+  /** The token's identity: others see it as participantId. */
+  peerId: string;
+  roomId: string;
+  role: string;
+  /** What the token allows (the role's defaults, or its own grants). */
+  grants: { publishAudio: boolean; publishVideo: boolean; publishData: boolean; subscribe: boolean; admin: boolean; snapshot: boolean; ingest: boolean };
+  /** The business data the platform gave the room (order id, ticket id, languages). */
+  metadata: Record<string, string | number | boolean | null>;
+}
+
 export interface Participant {
   id: string;
   name: string;

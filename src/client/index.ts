@@ -10,7 +10,7 @@ import { Call, type CallOptions } from './call.js';
 
 export { Call } from './call.js';
 export { signalingUrl } from '../signaling/url.js';
-export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Snapshot, Source, VideoCodec } from './call.js';
+export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './call.js';
 export { SfuError } from './errors.js';
 export type { ParticipantStats, TrackStats } from './stats.js';
 

@@ -59,11 +59,11 @@ function deepMerge(base: any, over: any): any {
   return out;
 }
 
-function readJson(file: string): unknown {
+function readJson(file: string, variable?: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${file}${variable ? ` (${variable})` : ''}: ${(err as Error).message}`);
   }
 }
 
@@ -73,7 +73,7 @@ function readJson(file: string): unknown {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: object = {}): Config {
   let raw = readJson(DEFAULT_CONFIG_FILE);
-  if (env.CONFIG_FILE) raw = deepMerge(raw, readJson(env.CONFIG_FILE));
+  if (env.CONFIG_FILE) raw = deepMerge(raw, readJson(env.CONFIG_FILE, 'CONFIG_FILE'));
   const fromEnv: Record<string, any> = {};
   for (const leaf of configLeaves()) {
     const value = env[leaf.env];

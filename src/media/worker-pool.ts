@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { EventEmitter } from 'node:events';
+import { inUse, startupStep } from '../common/startup-error.js';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
@@ -30,6 +31,17 @@ export function announcedAddress(media: Config['media']): string | undefined {
   return external?.address ?? '127.0.0.1';
 }
 
+/** Why worker `index` could not start, naming what to change. */
+function explainSpawnFailure(err: Error & { code?: string }, media: Config['media'], index: number): string {
+  if (inUse(err)) {
+    return `media.webRtcServerBasePort (MEDIA_WEBRTC_PORT_BASE): port ${media.webRtcServerBasePort + index} (UDP/TCP, worker ${index}) is in use, perhaps by another node on this host; give each node its own base port, at least ${media.numWorkers || os.availableParallelism()} (its worker count) apart`;
+  }
+  if (err.code === 'ENOENT' || /ENOENT|spawn/i.test(err.message)) {
+    return `the mediasoup worker binary cannot be run (${mediasoup.workerBin}): ${err.message}; run npm install (it builds or fetches the worker, see docs/mediasoup-worker.md) or set MEDIASOUP_WORKER_BIN`;
+  }
+  return `media worker ${index} could not start (media.listenIp ${media.listenIp}, MEDIA_LISTEN_IP): ${err.message}`;
+}
+
 /**
  * One worker per core (or media.numWorkers). A worker that dies is replaced in the same slot,
  * so its WebRtcServer port comes back; routers on the dead worker close on their own and
@@ -48,7 +60,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const count = media.numWorkers || os.availableParallelism();
     try {
       for (let index = 0; index < count; index++) {
-        const slot: WorkerSlot = { index, ...(await pool.spawn(index)), peers: 0, alive: true };
+        const slot: WorkerSlot = { index, ...(await startupStep(() => pool.spawn(index), (err) => explainSpawnFailure(err, media, index))), peers: 0, alive: true };
         pool.watch(slot);
         pool.slots.push(slot);
       }

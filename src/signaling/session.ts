@@ -85,12 +85,16 @@ export class SignalingSession implements SessionContext, PeerSession {
 
   private refuse(text: string) {
     let id: number | null = null;
+    let label = 'invalid';
     try {
-      id = parseRequest(text).id;
+      const request = parseRequest(text);
+      id = request.id;
+      label = request.method;
     } catch (err) {
       if (err instanceof RequestError) id = err.requestId;
+      if (err instanceof RequestError && err.code === 'UNKNOWN_METHOD') label = 'unknown';
     }
-    this.deps.metrics.error('invalid', 'TOO_MANY_REQUESTS');
+    this.deps.metrics.error(label, 'TOO_MANY_REQUESTS');
     this.send({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
   }
 
@@ -125,7 +129,8 @@ export class SignalingSession implements SessionContext, PeerSession {
       this.send({ type: 'response', id: request.id, ok: true, data });
     } catch (err) {
       const error = this.toProtocolError(err, request?.method);
-      this.deps.metrics.error(request?.method ?? 'invalid', error.code);
+      // Metric labels stay bounded: a method of the protocol, `unknown` for any other name, `invalid` for frames that do not parse.
+      this.deps.metrics.error(request?.method ?? (error.code === 'UNKNOWN_METHOD' ? 'unknown' : 'invalid'), error.code);
       const id = request?.id ?? (err instanceof RequestError ? err.requestId : null);
       this.send({ type: 'response', id, ok: false, error });
     }

@@ -165,6 +165,9 @@ describe('errors', () => {
     await waitFor(() => buyer.received.video.packets > before + 20, 'more video');
     const metrics = await (await fetch(`${t.http}/metrics`)).text();
     expect(metrics).toMatch(/sfu_signaling_errors_total\{method="invalid",code="BAD_JSON"\} 3/);
+    // A name the protocol does not have is `unknown`, not `invalid` (that is for frames that do not parse).
+    expect(metrics).toMatch(/sfu_signaling_errors_total\{method="unknown",code="UNKNOWN_METHOD"\} \d+/);
+    expect(metrics).not.toMatch(/method="invalid",code="UNKNOWN_METHOD"/);
     expect(metrics).toMatch(/sfu_signaling_errors_total\{method="join",code="TOKEN_EXPIRED"\} 1/);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -15,6 +16,42 @@ describe('the node process', () => {
     expect(r.status).toBe(78);
     expect(r.stderr).toContain('config server.port (PORT)');
   });
+
+  /** Runs the node to its exit; every start-up failure is one line naming what to change, and 78. */
+  const failsWith = (extra: Record<string, string>) => {
+    const r = spawnSync(process.execPath, main, { env: env({ MEDIA_NUM_WORKERS: '1', ...extra }), encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(78);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    return lines[0];
+  };
+
+  it('a port in use, a second node on the same media port, an unreadable config file, a missing worker: one clear line and 78', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      expect(failsWith({ PORT: String(taken) })).toMatch(new RegExp(`server.port \\(PORT\\): port ${taken} on 127.0.0.1 is in use`));
+    } finally {
+      blocker.close();
+    }
+    // A first node holds its WebRtcServer port; a second one on the same host is told which setting clashes.
+    const first = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: '46900' }), stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    try {
+      await new Promise((resolve, reject) => {
+        first.on('message', (m: { type?: string }) => m.type === 'listening' && resolve(m));
+        first.once('exit', (code) => reject(new Error(`first node exited with ${code}`)));
+      });
+      expect(failsWith({ PORT: '0', MEDIA_WEBRTC_PORT_BASE: '46900' })).toMatch(/media.webRtcServerBasePort \(MEDIA_WEBRTC_PORT_BASE\): port 46900 \(UDP\/TCP, worker 0\) is in use/);
+    } finally {
+      first.kill('SIGKILL');
+    }
+    expect(failsWith({ CONFIG_FILE: '/nonexistent/sfu.json' })).toMatch(/config file \/nonexistent\/sfu.json \(CONFIG_FILE\): ENOENT/);
+    expect(failsWith({ PORT: '0', MEDIASOUP_WORKER_BIN: '/nonexistent/mediasoup-worker' })).toMatch(/the mediasoup worker binary cannot be run \(\/nonexistent\/mediasoup-worker\).*MEDIASOUP_WORKER_BIN/);
+    // A store path under a file cannot be created.
+    expect(failsWith({ PORT: '0', STORE_PATH: '/etc/hostname/sfu/records.sqlite' })).toMatch(/store.path \(STORE_PATH\): cannot open \/etc\/hostname\/sfu\/records.sqlite: ENOTDIR/);
+  }, 90_000);
 
   it('starts with embedded defaults, serves /readyz, and exits cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
