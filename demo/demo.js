@@ -1,5 +1,5 @@
 // The after-sales demo: a buyer and a seller in one room, using only the public SDK.
-import { Call } from '/sdk/sfu-client.js';
+import { Call } from '/sdk/v1/sfu-client.js';
 
 const $ = (sel) => document.querySelector(sel);
 const params = new URLSearchParams(location.search);

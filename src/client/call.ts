@@ -1,4 +1,4 @@
-import type { NotificationData, NotificationMethod, ResponseData } from '../signaling/protocol.js';
+import type { ChatMessage, NotificationData, NotificationMethod } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
 import type { CallEvents, ConnectionState, Participant, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
@@ -182,7 +182,8 @@ export class Call extends Emitter<CallEvents> {
 
   /** Sends a chat message to everyone in the room over the data channel. */
   async sendChat(text: string) {
-    await this.messaging.send(JSON.stringify({ type: 'chat', text, at: Date.now() }));
+    const message: ChatMessage = { type: 'chat', text, at: Date.now() };
+    await this.messaging.send(JSON.stringify(message));
   }
 
   /** Sends any string to everyone in the room (annotations, app events). */

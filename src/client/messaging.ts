@@ -1,11 +1,11 @@
 import type { types } from 'mediasoup-client';
-import type { NotificationData } from '../signaling/protocol.js';
+import type { CHAT_LABEL as PROTOCOL_CHAT_LABEL, ChatMessage, NotificationData } from '../signaling/protocol.js';
 import { SfuError } from './errors.js';
 import type { Emit } from './events.js';
 import type { NodeConnection } from './node-connection.js';
 
-/** The data channel label the SDK chats on; messages are JSON `{ type: 'chat', text, at }`. */
-export const CHAT_LABEL = 'chat';
+/** The protocol's chat label; typed from it, so the two cannot differ, without bundling the protocol's schemas. */
+export const CHAT_LABEL: typeof PROTOCOL_CHAT_LABEL = 'chat';
 const OPEN_TIMEOUT_MS = 10_000;
 
 /** Chat and app messages over the SFU's data channels: one outgoing channel, one incoming per sender. */
@@ -52,7 +52,7 @@ export class Messaging {
       this.emit('data', { participantId: d.peerId, label: d.label, message });
       if (d.label !== CHAT_LABEL) return;
       try {
-        const parsed = JSON.parse(message);
+        const parsed = JSON.parse(message) as Partial<ChatMessage>;
         if (parsed?.type === 'chat' && typeof parsed.text === 'string') this.emit('chat', { participantId: d.peerId, text: parsed.text, at: Number(parsed.at) || Date.now() });
       } catch {
         // not a chat message

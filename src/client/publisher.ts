@@ -21,11 +21,21 @@ const CAMERA_ENCODINGS: types.RtpEncodingParameters[] = [
 /** k-SVC: three spatial layers (each half the size of the next) with three temporal layers each. */
 const SVC_ENCODINGS: types.RtpEncodingParameters[] = [{ scalabilityMode: 'L3T3_KEY', maxBitrate: 1_500_000 }];
 
+/** The browser's refusals of getUserMedia, as codes an app can show a sentence for. */
+const MEDIA_ERRORS: Record<string, 'MEDIA_PERMISSION_DENIED' | 'MEDIA_NOT_FOUND' | 'MEDIA_IN_USE'> = {
+  NotAllowedError: 'MEDIA_PERMISSION_DENIED', SecurityError: 'MEDIA_PERMISSION_DENIED',
+  NotFoundError: 'MEDIA_NOT_FOUND', OverconstrainedError: 'MEDIA_NOT_FOUND',
+  NotReadableError: 'MEDIA_IN_USE', AbortError: 'MEDIA_IN_USE',
+};
+
 export async function getUserMedia(constraints: MediaStreamConstraints) {
+  const what = Object.keys(constraints).map((k) => (k === 'video' ? 'camera' : k === 'audio' ? 'microphone' : k)).join(' and ');
+  if (!navigator.mediaDevices?.getUserMedia) throw new SfuError('MEDIA_UNAVAILABLE', `this page cannot use a ${what}: it needs https:// or localhost`);
   try {
     return await navigator.mediaDevices.getUserMedia(constraints);
   } catch (err) {
-    throw new SfuError('MEDIA_UNAVAILABLE', `cannot open ${Object.keys(constraints).join(' and ')}: ${(err as Error).message}`);
+    const code = MEDIA_ERRORS[(err as Error).name] ?? 'MEDIA_UNAVAILABLE';
+    throw new SfuError(code, `cannot open the ${what}: ${(err as Error).name}: ${(err as Error).message}`);
   }
 }
 

@@ -155,7 +155,7 @@ export const ConfigSchema = Type.Object({
     drainTimeoutMs: env('DRAIN_TIMEOUT_MS', Type.Integer({ minimum: 0, description: 'On SIGTERM or an admin drain, how long calls may continue before the node exits anyway.' })),
   }),
   demo: Type.Object({
-    enabled: env('DEMO_ENABLED', Type.Boolean({ description: 'Serve the demo page at /demo. The browser SDK (/sdk/sfu-client.js) is served either way.' })),
+    enabled: env('DEMO_ENABLED', Type.Boolean({ description: 'Serve the demo page at /demo. The browser SDK (/sdk/v1/sfu-client.js) is served either way.' })),
     devTokens: env('DEMO_DEV_TOKENS', literals(['auto', 'on', 'off'], {
       description: 'POST /demo/token hands out tokens to anyone, for the demo. auto: only when env is development.',
     })),

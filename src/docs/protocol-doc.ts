@@ -1,8 +1,12 @@
+import fs from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { handlers } from '../signaling/handlers/index.js';
 import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, ERRORS } from '../signaling/errors.js';
-import { ErrorBody, notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
+import { CHAT_LABEL, ChatMessage, ErrorBody, notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
 import { renderNamed, schemaToTs } from './schema-to-ts.js';
+
+/** The complete mediasoup-client example, embedded as it is in the repository (a test runs it from the document). */
+const EXAMPLE = new URL('../../examples/protocol-client/protocol-client.js', import.meta.url);
 
 /** docs/protocol.md, generated from the protocol schemas and the handlers' grants. */
 export function renderProtocolDoc(): string {
@@ -35,6 +39,54 @@ export function renderProtocolDoc(): string {
     "3. `createTransport` `{ direction: 'send' }` and/or `{ direction: 'recv' }`; `connectTransport` on the transport's `connect` event.",
     '4. `produce` / `produceData` on the send transport.',
     '5. The server sends `newConsumer` / `newDataConsumer` for every producer in the room (now and later); consume them client-side, then `resumeConsumer`.',
+    '',
+    '## Ordering and identity',
+    '',
+    '- `peerId` is the identity in your token (its `sub`); the others see you by it.',
+    '- `newConsumer` (and `newDataConsumer`) can arrive right after the `createTransport` response for your recv transport, before your code has made the client-side transport: keep them until it exists.',
+    '- Notifications about one thing come in order; a `consumerClosed` never comes before its `newConsumer`.',
+    '- `pauseProducer` and `resumeProducer` tell the node; also call `producer.pause()` and `producer.resume()` in mediasoup-client, so that the browser stops sending (and the camera light can go off).',
+    '- After `leave`, the node has closed your transports: close your client-side transports too. The socket stays open and may `join` again.',
+    '- A recv transport created with `enableSctp: false` receives no data channels (no `newDataConsumer`); data needs SCTP on that transport (the default).',
+    '',
+    '## With mediasoup-client',
+    '',
+    'The protocol\'s ids map onto mediasoup-client like this:',
+    '',
+    '| protocol | mediasoup-client |',
+    '| --- | --- |',
+    '| `createTransport` answer: `transportId`, `iceParameters`, `iceCandidates`, `dtlsParameters`, `sctpParameters` | `device.createSendTransport({ id, iceParameters, iceCandidates, dtlsParameters, sctpParameters })` (or `createRecvTransport`) |',
+    '| the transport\'s `connect` event `{ dtlsParameters }` | `connectTransport { transportId: transport.id, dtlsParameters }` |',
+    '| the send transport\'s `produce` event `{ kind, rtpParameters, appData }` | `produce { transportId, kind, rtpParameters, appData }`; its `producerId` goes back through the event\'s callback as `{ id }` |',
+    '| the `producedata` event `{ sctpStreamParameters, label, protocol, appData }` | `produceData`; its `dataProducerId` goes back as `{ id }` |',
+    '| `newConsumer`: `consumerId`, `producerId`, `kind`, `rtpParameters` | `recvTransport.consume({ id: consumerId, producerId, kind, rtpParameters })`, then `resumeConsumer { consumerId }` |',
+    '| `newDataConsumer`: `dataConsumerId`, `dataProducerId`, `sctpStreamParameters`, `label`, `protocol` | `recvTransport.consumeData({ id: dataConsumerId, dataProducerId, sctpStreamParameters, label, protocol })` |',
+    '',
+    'A complete client, with no SDK: it joins, publishes a camera and a microphone, and plays everyone else\'s tracks (`tests/e2e/protocol-doc.test.ts` runs it in Chromium, from a page on another origin than the node):',
+    '',
+    '```js file=protocol-client.js',
+    fs.readFileSync(EXAMPLE, 'utf8').trimEnd(),
+    '```',
+    '',
+    '```js',
+    "const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });",
+    "const call = await joinRoom('https://sfu.example.com', token, stream, ({ participantId, kind, track }) => {",
+    "  const el = document.createElement(kind);",
+    "  el.autoplay = true;",
+    "  el.srcObject = new MediaStream([track]);",
+    "  document.body.append(el);",
+    "});",
+    '```',
+    '',
+    '## Chat',
+    '',
+    `Chat travels on data channels: each participant produces one data producer labelled \`${CHAT_LABEL}\` (protocol \`json\`), and sends one JSON text message per chat message. The SDK, other protocol clients and bots (\`sendChat\`, \`subscribeChat\`) all speak it, so they chat with one another.`,
+    '',
+    '```ts',
+    `type ChatMessage = ${schemaToTs(ChatMessage, new Map())};`,
+    '```',
+    '',
+    'Other labels carry whatever the application sends; the SDK hands them to its `data` event.',
     '',
     '## Deprecated in v1, removed in v2',
     '',

@@ -13,7 +13,7 @@ const devTokensEnabled = (config: Config) =>
   config.demo.devTokens === 'on' || (config.demo.devTokens === 'auto' && config.env === 'development');
 
 /**
- * The seller/buyer demo at /demo (it loads the SDK from /sdk/sfu-client.js), and (development
+ * The seller/buyer demo at /demo (it loads the SDK from /sdk/v1/sfu-client.js), and (development
  * only) POST /demo/token, which gives anyone a short-lived token for the room they ask for.
  */
 export const demoPlugin: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {

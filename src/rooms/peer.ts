@@ -4,7 +4,8 @@ import type { Claims } from '../auth/tokens.js';
 import type { Logger } from '../logging/logger.js';
 import type { RouterEntry } from '../media/room-media.js';
 import { SignalingError } from '../signaling/errors.js';
-import type { NotificationData, NotificationMethod, RequestData, ResponseData } from '../signaling/protocol.js';
+import { CHAT_LABEL, ChatMessage, type NotificationData, type NotificationMethod, type RequestData, type ResponseData } from '../signaling/protocol.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { exceedsBounds } from '../signaling/validation.js';
 import { QualityTracker } from '../platform/quality.js';
 import type { ParticipantRecord, QualityReport, TrackRecord } from '../platform/records.js';
@@ -12,8 +13,6 @@ import type { ParticipantRecord, QualityReport, TrackRecord } from '../platform/
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
 export type TransportAppData = { direction: Direction; connected: boolean };
-/** The data channel label chat travels on; messages are JSON { type: 'chat', text, at }. */
-export const CHAT_LABEL = 'chat';
 export type PeerInfo = ResponseData<'join'>['peers'][number];
 export type ProducerInfo = PeerInfo['producers'][number];
 export type ConsumerParams = ResponseData<'consume'>;
@@ -74,6 +73,8 @@ export type OwnedKind = keyof Kinds;
 
 /** What the client said a track is (appData.source: 'camera', 'screen', ...), or null. */
 export const trackSource = (producer: types.Producer): string | null => (typeof producer.appData.source === 'string' ? producer.appData.source : null);
+
+const isChat = TypeCompiler.Compile(ChatMessage);
 
 const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.kind, paused: p.paused, appData: p.appData });
 
@@ -453,7 +454,8 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   async sendChat(text: string) {
     const dataProducer = await this.openChat();
-    dataProducer.send(JSON.stringify({ type: 'chat', text, at: Date.now() }));
+    const message: ChatMessage = { type: 'chat', text, at: Date.now() };
+    dataProducer.send(JSON.stringify(message));
   }
 
   /** Someone's chat, relayed as chat notifications. */
@@ -465,14 +467,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     this.own('dataConsumer', dataConsumer, () => this.consuming.delete(dataProducer.id));
     dataConsumer.on('message', (message) => {
-      let parsed: { type?: unknown; text?: unknown; at?: unknown };
+      let parsed: unknown;
       try {
         parsed = JSON.parse(message.toString('utf8'));
       } catch {
         return; // not chat
       }
-      if (parsed?.type !== 'chat' || typeof parsed.text !== 'string') return;
-      this.notify('chat', { peerId: ownerId, text: parsed.text.slice(0, 4000), at: Number(parsed.at) || Date.now() });
+      if (isChat.Check(parsed)) this.notify('chat', { peerId: ownerId, text: parsed.text, at: parsed.at });
     });
   }
 

@@ -7,7 +7,8 @@ import type { NotificationData, NotificationMethod } from '../signaling/protocol
 import { Catalogue, type Consumable } from './catalogue.js';
 import type { RoomSettings } from './room-settings.js';
 export type { RoomSettings } from './room-settings.js';
-import { CHAT_LABEL, Peer, type ConsumerParams, type PeerInfo, type PeerConfig, type PeerSession } from './peer.js';
+import { CHAT_LABEL } from '../signaling/protocol.js';
+import { Peer, type ConsumerParams, type PeerInfo, type PeerConfig, type PeerSession } from './peer.js';
 
 export interface RoomEvents {
   peerJoined: [peer: Peer];

@@ -357,6 +357,19 @@ export const ErrorBody = Type.Object({
   })),
 });
 
+/**
+ * Chat on data channels: every participant's chat travels on a data producer labelled
+ * CHAT_LABEL, one JSON text message per chat message. SDK clients, other protocol clients and
+ * bots (sendChat, subscribeChat) all speak it, so they chat with each other.
+ */
+export const CHAT_LABEL = 'chat';
+export const ChatMessage = Type.Object({
+  type: Type.Literal('chat'),
+  text: Type.String({ minLength: 1, maxLength: 4000 }),
+  at: Type.Integer({ description: 'When it was sent, epoch milliseconds (the sender\'s clock).' }),
+}, { title: 'ChatMessage' });
+export type ChatMessage = Static<typeof ChatMessage>;
+
 /** Shapes other parts of the node reuse (the cluster bus carries peers and pipe parameters). */
 export const shapes = { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters };
 
