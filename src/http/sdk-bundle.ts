@@ -15,7 +15,7 @@ const common: BuildOptions = {
   format: 'esm',
   platform: 'browser',
   target: ['es2020'],
-  sourcemap: 'external',
+  sourcemap: 'linked',
   sourcesContent: true,
   legalComments: 'none',
   logLevel: 'silent',

@@ -2,13 +2,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Debian's Chromium, headless, with a fake camera and microphone and no background traffic. */
-export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+/**
+ * Debian's Chromium, headless, with no background traffic; by default with a fake camera and
+ * microphone that pages get without asking. Without `devices` it has none; without `grant`,
+ * a page's request for them is refused, as a user who blocks them.
+ */
+export function launchBrowser(extraArgs: string[] = [], { devices = true, grant = true } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
+      ...(devices ? ['--use-fake-device-for-media-stream'] : []),
+      ...(grant ? ['--use-fake-ui-for-media-stream'] : []),
       // Our media node listens on 127.0.0.1; Chromium leaves loopback out of ICE otherwise.
       '--allow-loopback-in-peer-connection',
       '--disable-background-networking',

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from '../../src/auth/tokens.js';
+import { SDK_VERSION } from '../../src/http/sdk-bundle.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 
@@ -73,6 +74,39 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
       expect(await sdk.text()).toContain('setPreferredLayers');
     } finally {
       await plain.close();
+    }
+  });
+
+  it('serves the SDK to other origins: versioned and immutable, or v1 with an ETag; source maps; CORS per server.allowedOrigins', async () => {
+    const shop = 'https://shop.example.com';
+    const versioned = await fetch(`${t.http}/sdk/${SDK_VERSION}/sfu-client.js`, { headers: { origin: shop } });
+    expect(versioned.status).toBe(200);
+    expect(versioned.headers.get('access-control-allow-origin')).toBe('*');
+    expect(versioned.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const code = await versioned.text();
+    // The module names its map next to it (checked without printing a 300 KB module on failure).
+    expect(code.trimEnd().split('\n').at(-1)).toBe('//# sourceMappingURL=sfu-client.js.map');
+    const v1 = await fetch(`${t.http}/sdk/v1/sfu-client.js`, { headers: { origin: shop } });
+    expect((await v1.text()) === code).toBe(true);
+    const etag = v1.headers.get('etag')!;
+    expect((await fetch(`${t.http}/sdk/v1/sfu-client.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const map = await (await fetch(`${t.http}/sdk/v1/sfu-client.js.map`)).json();
+    expect(map.sources.some((s: string) => s.endsWith('src/client/call.ts'))).toBe(true);
+    const preflight = await fetch(`${t.http}/sdk/v1/sfu-client.js`, { method: 'OPTIONS', headers: { origin: shop, 'access-control-request-method': 'GET' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('GET');
+    expect((await fetch(`${t.http}/sdk/0.0.1/sfu-client.js`)).status).toBe(404);
+
+    // With a list of origins: those get their own origin back, others none (the browser refuses the module).
+    const strict = await startTestNode({ server: { allowedOrigins: [shop, 'https://*.shop.example'] } });
+    try {
+      const allowed = await fetch(`${strict.http}/sdk/v1/sfu-client.js`, { headers: { origin: 'https://eu.shop.example' } });
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://eu.shop.example');
+      expect(allowed.headers.get('vary')).toContain('Origin');
+      const other = await fetch(`${strict.http}/sdk/v1/sfu-client.js`, { headers: { origin: 'https://evil.example.net' } });
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await strict.close();
     }
   });
 
