@@ -30,13 +30,15 @@ export async function joinRoom(nodeUrl, token, stream, onTrack) {
     pending.set(id, { resolve, reject });
     ws.send(JSON.stringify({ type: 'request', id, method, data }));
   });
-  const transportOptions = (t) => ({
-    id: t.transportId, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates,
-    dtlsParameters: t.dtlsParameters, sctpParameters: t.sctpParameters,
-  });
 
   // 1. Join, and load a Device with the room's router capabilities.
   const joined = await request('join', { token });
+  // Each transport: its own ICE and DTLS parameters, and the TURN servers of the join answer.
+  const transportOptions = (t) => ({
+    id: t.transportId, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates,
+    dtlsParameters: t.dtlsParameters, sctpParameters: t.sctpParameters,
+    iceServers: joined.iceServers, iceTransportPolicy: joined.iceTransportPolicy,
+  });
   const device = new Device();
   await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities });
   await request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });

@@ -13,7 +13,8 @@ export const TokenClaims = Type.Object({
   name: Type.Optional(Type.String({ maxLength: 128 })),
   role: Role,
   grants: Type.Optional(Type.Partial(Grants)),
-  region: Type.Optional(Type.String({ maxLength: 64, description: 'Region hint for placing the room (cluster mode).' })),
+  region: Type.Optional(Type.String({ maxLength: 64, description: 'Region hint for placing the room (cluster mode); the buyer\'s nearest region as Call.preflight() measured it.' })),
+  relay: Type.Optional(Type.Boolean({ description: 'Only through TURN: for a participant known to sit behind a firewall that allows nothing else (needs turn.urls).' })),
   tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$', description: 'The tenant whose room this is (set by the node when it mints). Default: "default".' })),
   exp: Type.Integer(),
 }, { additionalProperties: true });
@@ -30,6 +31,8 @@ export interface Claims {
   role: Role;
   grants: Grants;
   region?: string;
+  /** Media only through TURN (the token's relay claim). */
+  relay: boolean;
   expiresAt: number;
 }
 
@@ -99,6 +102,7 @@ function toClaims(payload: unknown, keyTenant?: string): Claims {
     role: payload.role,
     grants: { ...DEFAULT_GRANTS[payload.role], ...payload.grants },
     region: payload.region,
+    relay: payload.relay === true,
     expiresAt: payload.exp,
   };
 }
@@ -110,6 +114,7 @@ export const MintRequest = Type.Object({
   role: Type.Optional(Role),
   grants: TokenClaims.properties.grants,
   region: TokenClaims.properties.region,
+  relay: TokenClaims.properties.relay,
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false });
 export type MintRequest = Static<typeof MintRequest>;
@@ -127,6 +132,7 @@ export function mintToken(auth: Config['auth'], req: MintRequest, tenant = DEFAU
     ...(req.name ? { name: req.name } : {}),
     ...(req.grants ? { grants: req.grants } : {}),
     ...(req.region ? { region: req.region } : {}),
+    ...(req.relay ? { relay: true } : {}),
     ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
   };
   const token = jwt.sign(

@@ -133,6 +133,9 @@ export class NodeConnection {
       iceCandidates: info.iceCandidates,
       dtlsParameters: info.dtlsParameters,
       sctpParameters: info.sctpParameters,
+      // TURN from the join answer; relay-only when the token or the tenant says so.
+      iceServers: this.joined.iceServers,
+      iceTransportPolicy: this.joined.iceTransportPolicy,
     };
     const transport = direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
     // this.signaling, not a copy: after a resume the same transports speak through the new socket.

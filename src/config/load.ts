@@ -114,6 +114,10 @@ export function validateConfig(raw: unknown): Config {
   if (dup) throw new ConfigError(`config tenants (TENANTS): the tenant id ${dup} appears twice`);
   const keys = [...config.auth.apiKeys, ...config.tenants.flatMap((t) => t.apiKeys ?? [])];
   if (new Set(keys).size !== keys.length) throw new ConfigError('config tenants (TENANTS): an API key belongs to two tenants');
+  const relays = config.turn.urls.some((u) => !u.startsWith('stun:'));
+  if (relays && !config.turn.secret) throw new ConfigError('config turn.secret (TURN_SECRET): TURN URLs need the secret coturn shares (static-auth-secret), or no credential works');
+  const relayOnly = config.tenants.find((t) => t.forceRelay);
+  if (relayOnly && !relays) throw new ConfigError(`config tenants (TENANTS): tenant ${relayOnly.id} forces relay, which needs a TURN server in turn.urls (TURN_URLS)`);
   if (config.env === 'production') checkProductionSecrets(config);
   return config;
 }
@@ -125,6 +129,7 @@ function checkProductionSecrets(config: Config) {
     ['auth.apiKeys (AUTH_API_KEYS)', 'API key', config.auth.apiKeys],
     ['tenants (TENANTS)', 'API key', config.tenants.flatMap((t) => t.apiKeys ?? [])],
     ...(config.cluster.redisUrl ? [['cluster.secret (CLUSTER_SECRET)', 'secret', [config.cluster.secret]] as [string, string, string[]]] : []),
+    ['turn.secret (TURN_SECRET)', 'secret', config.turn.secret ? [config.turn.secret] : []],
   ];
   for (const [key, what, values] of secrets) {
     for (const value of values) {

@@ -22,6 +22,7 @@ const Tenant = Type.Object({
     url: Type.String({ pattern: '^https?://', description: 'Where events are POSTed (Standard Webhooks).' }),
     secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/=]{24,}$', description: 'Standard Webhooks signing secret (whsec_ + base64).' }),
   })),
+  forceRelay: Type.Optional(Type.Boolean({ description: 'Media of this tenant\'s participants only through TURN (customers behind strict firewalls); needs turn.urls.' })),
   recording: Type.Optional(Type.Object({
     auto: Type.Boolean({ description: 'Record every room of this tenant, from its start, as POST /v1/rooms/:room/recordings would.' }),
   })),
@@ -125,6 +126,13 @@ export const ConfigSchema = Type.Object({
     minFreeMegabytes: env('RECORDING_MIN_FREE_MB', Type.Integer({ minimum: 0, description: 'A recording or snapshot is refused (DISK_FULL) while the disk of recording.dir has less free space than this.' })),
     maxRestarts: env('RECORDING_MAX_RESTARTS', Type.Integer({ minimum: 0, maximum: 100, description: 'An ffmpeg that exits during a recording is restarted, into a new file, at most this many times a minute; then the recording fails (recording.finished with status failed).' })),
     linkTtlSeconds: env('RECORDING_LINK_TTL_SECONDS', Type.Integer({ minimum: 10, maximum: 604800, description: 'Signed download links to recordings and snapshots expire after this.' })),
+  }),
+  turn: Type.Object({
+    urls: env('TURN_URLS', Type.Array(Type.String({ pattern: '^(turns?|stun):' }), {
+      description: 'TURN (and STUN) URLs clients get in their join answer, for example turn:turn.example.com:3478?transport=udp, turn:turn.example.com:3478?transport=tcp and turns:turn.example.com:443?transport=tcp. Empty: no TURN.',
+    })),
+    secret: env('TURN_SECRET', Type.String({ description: 'coturn\'s static-auth-secret (use-auth-secret): each participant gets credentials derived from it (TURN REST API), valid for turn.ttlSeconds.' })),
+    ttlSeconds: env('TURN_TTL_SECONDS', Type.Integer({ minimum: 60, maximum: 604800, description: 'How long TURN credentials are valid; longer than a call, since a relay is refreshed with them.' })),
   }),
   forwarding: Type.Object({
     allowedTargets: env('FORWARD_ALLOWED_TARGETS', Type.Array(Type.String({ minLength: 1 }), {

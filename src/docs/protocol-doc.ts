@@ -55,7 +55,7 @@ export function renderProtocolDoc(): string {
     '',
     '| protocol | mediasoup-client |',
     '| --- | --- |',
-    '| `createTransport` answer: `transportId`, `iceParameters`, `iceCandidates`, `dtlsParameters`, `sctpParameters` | `device.createSendTransport({ id, iceParameters, iceCandidates, dtlsParameters, sctpParameters })` (or `createRecvTransport`) |',
+    '| `createTransport` answer: `transportId`, `iceParameters`, `iceCandidates`, `dtlsParameters`, `sctpParameters`; `join` answer: `iceServers`, `iceTransportPolicy` | `device.createSendTransport({ id, iceParameters, iceCandidates, dtlsParameters, sctpParameters, iceServers, iceTransportPolicy })` (or `createRecvTransport`) |',
     '| the transport\'s `connect` event `{ dtlsParameters }` | `connectTransport { transportId: transport.id, dtlsParameters }` |',
     '| the send transport\'s `produce` event `{ kind, rtpParameters, appData }` | `produce { transportId, kind, rtpParameters, appData }`; its `producerId` goes back through the event\'s callback as `{ id }` |',
     '| the `producedata` event `{ sctpStreamParameters, label, protocol, appData }` | `produceData`; its `dataProducerId` goes back as `{ id }` |',

@@ -165,6 +165,12 @@ export const requests = {
       routerRtpCapabilities: RtpCapabilities,
       peers: Type.Array(PeerInfo),
       metadata: Type.Optional(Metadata),
+      iceServers: Type.Array(Type.Object({
+        urls: Type.Array(Type.String()),
+        username: Type.Optional(Type.String()),
+        credential: Type.Optional(Type.String()),
+      }), { description: 'STUN and TURN servers for this participant\'s transports (RTCIceServer), with TURN credentials valid for turn.ttlSeconds. Give them to createSendTransport and createRecvTransport.' }),
+      iceTransportPolicy: literals(['all', 'relay'], { description: 'relay: use only TURN (the token\'s relay claim, or the tenant\'s forceRelay).' }),
       resumed: Type.Optional(Type.Object({
         transports: Type.Array(Type.Object({ transportId: Id, direction: Direction })),
         producerIds: Type.Array(Id),

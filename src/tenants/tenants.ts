@@ -11,6 +11,8 @@ export interface Tenant {
   limits: { rooms: number; participantsPerRoom: number };
   /** Every room of this tenant is recorded from its start. */
   autoRecord: boolean;
+  /** Its participants' media only through TURN. */
+  forceRelay: boolean;
 }
 
 const sameSecret = (a: string, b: string) => {
@@ -35,6 +37,7 @@ export class Tenants {
         apiKeys: [...(isDefault ? config.auth.apiKeys : []), ...(entry.apiKeys ?? [])],
         webhook: entry.webhook,
         autoRecord: entry.recording?.auto ?? false,
+        forceRelay: entry.forceRelay ?? false,
         limits: {
           rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,
           participantsPerRoom: Math.min(entry.limits?.participantsPerRoom ?? config.limits.peersPerRoom, config.limits.peersPerRoom),

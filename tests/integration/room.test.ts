@@ -23,7 +23,7 @@ class HeldSession implements PeerSession {
 }
 
 const settings = (name: string) => () => ({ tenant: 'default', name, callId: name, metadata: {}, maxParticipants: 50, emptyTimeoutMs: 0, createdAt: Date.now(), recordings: [] });
-const claims = (identity: string): Claims => ({ tenant: 'default', room: 'fanout', identity, name: identity, role: 'buyer', grants: DEFAULT_GRANTS.buyer, expiresAt: 0 });
+const claims = (identity: string): Claims => ({ tenant: 'default', room: 'fanout', identity, name: identity, role: 'buyer', grants: DEFAULT_GRANTS.buyer, relay: false, expiresAt: 0 });
 const opus = { codecs: [{ mimeType: 'audio/opus' as const, payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
 
 describe('Room', () => {

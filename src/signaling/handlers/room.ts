@@ -1,10 +1,18 @@
 import { TokenError } from '../../auth/tokens.js';
+import type { Config } from '../../config/schema.js';
 import { newRoomSettings } from '../../rooms/room-settings.js';
+import { iceServersFor } from '../../turn/credentials.js';
 import { roomKey } from '../../tenants/tenants.js';
 import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
 
 const JOIN_ATTEMPTS = 3;
+
+/** TURN for this participant; relay-only when asked and a TURN server is there to relay. */
+function iceFor(turn: Config['turn'], identity: string, relay: boolean) {
+  const iceServers = iceServersFor(turn, identity);
+  return { iceServers, iceTransportPolicy: relay && iceServers.some((s) => s.credential) ? 'relay' as const : 'all' as const };
+}
 
 export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer' | 'leave'> = {
   join: {
@@ -48,6 +56,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           routerRtpCapabilities: room.media.rtpCapabilities,
           peers: room.participants(peer),
           metadata: room.settings.metadata,
+          ...iceFor(ctx.deps.config.turn, claims.identity, claims.relay || tenant.forceRelay),
           ...(resumed ? { resumed: resumed.inventory() } : {}),
         };
       }
