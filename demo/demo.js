@@ -9,12 +9,25 @@ form.name.value = params.get('name') ?? '';
 if (params.get('role')) form.role.value = params.get('role');
 
 const config = await (await fetch('/demo/config.json')).json();
+
+// Before joining: how near each region is, whether UDP gets through, and the devices. The
+// nearest region goes into the token request, and the call connects to that region's node.
+let nearest = { region: undefined, url: location.origin };
+const checked = Call.preflight(location.origin).then((report) => {
+  window.demo.preflight = report;
+  const best = report.regions[0];
+  if (best?.rttMs != null) nearest = { region: best.region, url: best.url };
+  const problems = [report.camera, report.microphone].filter((d) => !d.ok).map((d) => d.reason);
+  const transport = report.udp === false ? 'UDP is blocked: the call will go through TURN' : report.udp ? 'UDP works' : '';
+  $('#preflight .summary').textContent = [best?.rttMs != null ? `Nearest region: ${best.name} (${best.rttMs} ms)` : 'No region answered', transport, ...problems].filter(Boolean).join(' · ');
+  $('#preflight .regions').replaceChildren(...report.regions.map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name}: ${r.rttMs == null ? 'unreachable' : `${r.rttMs} ms`}` })));
+}, (err) => ($('#preflight .summary').textContent = `Check failed: ${err.message}`));
 $('#token-field').hidden = config.devTokens;
 
 let call;
 const tiles = new Map();
 const names = new Map();
-window.demo = { get call() { return call; }, tiles };
+window.demo = { get call() { return call; }, tiles, preflight: undefined };
 
 function setState(state) {
   const el = $('#state');
@@ -62,7 +75,7 @@ async function token() {
   const res = await fetch('/demo/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ room: form.room.value, identity: `${form.role.value}-${crypto.randomUUID().slice(0, 8)}`, name: form.name.value, role: form.role.value }),
+    body: JSON.stringify({ room: form.room.value, identity: `${form.role.value}-${crypto.randomUUID().slice(0, 8)}`, name: form.name.value, role: form.role.value, region: nearest.region }),
   });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error?.message ?? 'could not get a token');
@@ -84,7 +97,8 @@ form.addEventListener('submit', async (ev) => {
 async function join(accessToken) {
   setState('connecting');
   // Listeners go on before start(): tracks of people already in the room arrive during it.
-  call = new Call(location.origin, accessToken);
+  await checked;
+  call = new Call(nearest.url, accessToken);
   call.on('connectionState', setState);
   call.on('participantJoined', (p) => { names.set(p.id, p.name); tile(p.id, p); });
   call.on('participantLeft', (p) => removeTile(p.id));

@@ -15,6 +15,7 @@ import { demoPlugin } from './http/demo-plugin.js';
 import { healthPlugin } from './http/health-plugin.js';
 import { installHttpErrors } from './http/errors.js';
 import { installValidators } from './http/validators.js';
+import { preflightPlugin } from './http/preflight-plugin.js';
 import { sdkPlugin } from './http/sdk-plugin.js';
 import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
 import { createEgress } from './egress/egress.js';
@@ -138,6 +139,11 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });
+  await app.register(preflightPlugin, {
+    endpoints: async () => (cluster ? cluster.endpoints() : [{ region: self.region, name: self.region, url: self.url }]),
+    stun: config.turn.urls.filter((u) => u.startsWith('stun:')),
+    allowedOrigins: config.server.allowedOrigins,
+  });
   if (config.demo.enabled) await app.register(demoPlugin, { config });
   await app.register(signalingPlugin, {
     deps: {

@@ -1,6 +1,7 @@
 import type { ChatMessage, NotificationData, NotificationMethod } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
+import { preflight, type PreflightOptions, type PreflightReport } from './preflight.js';
 import type { CallEvents, ConnectionState, Participant, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 import { Messaging } from './messaging.js';
 import { NodeConnection } from './node-connection.js';
@@ -57,6 +58,15 @@ export class Call extends Emitter<CallEvents> {
   private readonly reporter = new QualityReporter();
   private reportTimer?: ReturnType<typeof setInterval>;
   private readonly recovery: Recovery;
+
+  /**
+   * Before a call: the round trip to each region of the service at `url` (the nearest is
+   * recommended, for the token's region hint), whether UDP gets through or TURN is needed, the
+   * browser's support, and the camera and microphone, with readable reasons.
+   */
+  static preflight(url: string, options?: PreflightOptions): Promise<PreflightReport> {
+    return preflight(url, options);
+  }
 
   constructor(private readonly url: string, private token: string, private readonly options: CallOptions = {}) {
     super();

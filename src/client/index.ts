@@ -12,6 +12,8 @@ export { Call } from './call.js';
 export { signalingUrl } from '../signaling/url.js';
 export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './call.js';
 export { SfuError } from './errors.js';
+export { preflight } from './preflight.js';
+export type { DeviceCheck, PreflightOptions, PreflightReport, RegionCheck } from './preflight.js';
 export type { ParticipantStats, TrackStats } from './stats.js';
 
 /** Connects to a node and joins the room named in the token. */

@@ -25,6 +25,7 @@ export class Cluster {
   readonly pipes: NodePipes;
   readonly store: RoomStore;
   private readonly registry: NodeRegistry;
+  private readonly regions: Regions;
   private readonly spans = new Map<string, RoomSpan>();
   /** Every room's span, even once closed, so its owner can still be asked about it. */
   private readonly spanOf = new WeakMap<Room, RoomSpan>();
@@ -44,6 +45,7 @@ export class Cluster {
   ) {
     const { cluster } = config;
     const regions = Regions.load(cluster.regionsFile);
+    this.regions = regions;
     if (!regions.has(self.region)) log.warn({ region: self.region }, 'region is not in the regions file: placement cannot tell how near it is');
     this.registry = new NodeRegistry(redis, self, signer, cluster.nodeTtlMs, log);
     this.store = new RoomStore(redis, self.id, signer, cluster.roomTtlMs);
@@ -104,6 +106,20 @@ export class Cluster {
   /** A live member of the cluster, as it registered itself (signed). */
   node(id: string) {
     return this.registry.get(id);
+  }
+
+  /**
+   * One endpoint per region, for clients to measure their round trip to (Call.preflight): the
+   * least-loaded live node of each region that takes new rooms.
+   */
+  async endpoints(): Promise<Array<{ region: string; name: string; url: string }>> {
+    const best = new Map<string, { url: string; load: number }>();
+    for (const n of await this.registry.list()) {
+      if (n.draining) continue;
+      const load = n.peers / n.capacity;
+      if ((best.get(n.region)?.load ?? Infinity) > load) best.set(n.region, { url: n.url, load });
+    }
+    return [...best].sort(([a], [b]) => a.localeCompare(b)).map(([region, { url }]) => ({ region, name: this.regions.name(region) ?? region, url }));
   }
 
   /** The owner republishes a room's settings after they change (a recording started or stopped). */

@@ -41,6 +41,11 @@ export class Regions {
     return Object.hasOwn(this.table.regions, region);
   }
 
+  /** The region's name for people ("Frankfurt, DE"). */
+  name(region: string): string | undefined {
+    return this.table.regions[region]?.name;
+  }
+
   rttMs(a: string, b: string): number {
     if (a === b) return 0;
     const measured = this.table.latencyMs?.[a]?.[b] ?? this.table.latencyMs?.[b]?.[a];

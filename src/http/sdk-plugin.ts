@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { originAllowed } from './origins.js';
+import { applyCors } from './origins.js';
 import { buildSdkBundle, SDK_VERSION } from './sdk-bundle.js';
 
 const FILE = 'sfu-client.js';
@@ -17,13 +17,7 @@ export const sdkPlugin: FastifyPluginAsync<{ allowedOrigins: readonly string[] }
   const { code, map } = await buildSdkBundle(FILE);
   const etag = `"${SDK_VERSION}-${createHash('sha256').update(code).digest('base64url').slice(0, 16)}"`;
 
-  const cors = (req: FastifyRequest, reply: FastifyReply) => {
-    const origin = req.headers.origin;
-    reply.header('cross-origin-resource-policy', 'cross-origin');
-    if (!origin) return;
-    reply.header('vary', 'Origin');
-    if (originAllowed(origin, allowedOrigins)) reply.header('access-control-allow-origin', allowedOrigins.includes('*') ? '*' : origin);
-  };
+  const cors = (req: FastifyRequest, reply: FastifyReply) => applyCors(req, reply, allowedOrigins);
   const serve = (body: string, type: string, cache: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     cors(req, reply);
     reply.header('cache-control', cache).header('etag', etag);

@@ -48,6 +48,8 @@ describe('two Chromium peers on the demo page', () => {
       return v && v.videoWidth > 0 && !v.paused ? v.videoWidth : 0;
     }, sellerId, { timeout: 10_000 });
     expect(await playing.jsonValue()).toBeGreaterThan(0);
+    // The connection check ran before the join, and says where the call is.
+    expect(await buyer.textContent('#preflight .summary')).toMatch(/^Nearest region: local \(\d+ ms\)/);
   });
 
   it('a chat message crosses', async () => {

@@ -29,7 +29,7 @@ describe('a call through coturn over TLS on 443, every direct path blocked', () 
       env: {
         ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: '8080', HOST: '127.0.0.1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_NUM_WORKERS: '1',
         MEDIA_WEBRTC_PORT_BASE: String(MEDIA_PORT), DEMO_DEV_TOKENS: 'on', STORE_PATH: ':memory:',
-        TURN_URLS: `turn:127.0.0.1:${TURN_PORT}?transport=udp,turn:127.0.0.1:${TURN_PORT}?transport=tcp,turns:127.0.0.1:${TURNS_PORT}?transport=tcp`,
+        TURN_URLS: `stun:127.0.0.1:${TURN_PORT},turn:127.0.0.1:${TURN_PORT}?transport=udp,turn:127.0.0.1:${TURN_PORT}?transport=tcp,turns:127.0.0.1:${TURNS_PORT}?transport=tcp`,
         TURN_SECRET: SECRET,
       },
     });
@@ -57,6 +57,23 @@ describe('a call through coturn over TLS on 443, every direct path blocked', () 
     coturn?.stop();
     await ns?.close();
   });
+
+  it('preflight says UDP is blocked and TURN is needed; and that UDP works once it does', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/demo/`);
+    const check = () => page.evaluate<any>(`(async () => {
+      const { Call } = await import('/sdk/v1/sfu-client.js');
+      return Call.preflight(location.origin);
+    })()`);
+    const blocked = await check();
+    expect(blocked).toMatchObject({ udp: false, turnNeeded: true, recommendedRegion: 'local', camera: { ok: true }, microphone: { ok: true } });
+    ns.iptables('-D', 'INPUT', '-p', 'udp', '--dport', String(TURN_PORT), '-j', 'DROP');
+    try {
+      expect(await check()).toMatchObject({ udp: true, turnNeeded: false });
+    } finally {
+      ns.iptables('-I', 'INPUT', '-p', 'udp', '--dport', String(TURN_PORT), '-j', 'DROP');
+    }
+  }, 60_000);
 
   it('connects both pages through a relay over TLS, with video decoded both ways', async () => {
     const [sellerPage, buyerPage] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];

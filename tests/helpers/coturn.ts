@@ -45,7 +45,10 @@ export class Coturn {
     const deadline = Date.now() + 10_000;
     while (!/Total General servers/.test(log)) {
       if (proc.exitCode !== null) throw new Error(`turnserver exited: ${log}`);
-      if (Date.now() > deadline) throw new Error(`turnserver did not start: ${log}`);
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`turnserver did not start: ${log}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     return new Coturn(proc, options, cert, () => log);

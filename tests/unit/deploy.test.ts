@@ -16,8 +16,8 @@ describe('docker-compose.yml', () => {
   const compose = parse(fs.readFileSync('docker-compose.yml', 'utf8'), { merge: true });
   const nodes = Object.entries(compose.services as Record<string, any>).filter(([, s]) => s.environment?.REGION);
 
-  it('runs Redis, Prometheus and two nodes in two regions', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['node-cn', 'node-us', 'prometheus', 'redis']);
+  it('runs Redis, coturn, Prometheus and two nodes in two regions', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['coturn', 'node-cn', 'node-us', 'prometheus', 'redis']);
     expect(new Set(nodes.map(([, s]) => s.environment.REGION)).size).toBe(2);
     for (const [, s] of nodes) expect(regions).toContain(s.environment.REGION);
   });
@@ -38,6 +38,16 @@ describe('docker-compose.yml', () => {
       expect(env.MEDIA_PIPE_ANNOUNCED_ADDRESS).toBe(s.networks.sfu.ipv4_address);
       expect(Number.parseInt(s.stop_grace_period, 10) * 1000).toBeGreaterThan(Number(env.DRAIN_TIMEOUT_MS));
     }
+  });
+
+  it('points the nodes at coturn with the secret coturn checks credentials with', () => {
+    const args = (compose.services.coturn.command as string[]).join(' ');
+    const port = /--listening-port=(\d+)/.exec(args)![1];
+    for (const [, s] of nodes) {
+      expect(args).toContain(`--static-auth-secret=${s.environment.TURN_SECRET}`);
+      for (const url of s.environment.TURN_URLS.split(',')) expect(url).toMatch(new RegExp(`^turns?:127\\.0\\.0\\.1:${port}\\?transport=(udp|tcp)$`));
+    }
+    expect(args).toContain('--use-auth-secret');
   });
 });
 
@@ -77,6 +87,21 @@ describe('Kubernetes manifests', () => {
     expect(container.securityContext.allowPrivilegeEscalation).toBe(false);
     const names = [...Object.keys(config), ...container.env.map((e: any) => e.name)];
     expect(names.filter((n) => !knownEnv.has(n) && n !== 'NODE_NAME')).toEqual([]);
+  });
+
+  it('runs coturn on the host network with TURN on 3478 and TLS on 443, its secret the nodes\' TURN_SECRET', () => {
+    const [map, turn] = yamlDocs('deploy/kubernetes/coturn/coturn.yaml');
+    const conf = map.data['turnserver.conf'] as string;
+    expect(conf).toMatch(/^listening-port=3478$/m);
+    expect(conf).toMatch(/^tls-listening-port=443$/m);
+    expect(conf).toMatch(/^use-auth-secret$/m);
+    const pod = turn.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    const c = pod.containers[0];
+    expect(c.ports.map((p: any) => `${p.containerPort}/${p.protocol}`).sort()).toEqual(['3478/TCP', '3478/UDP', '443/TCP']);
+    expect(c.env.find((e: any) => e.name === 'TURN_SECRET').valueFrom.secretKeyRef).toEqual({ name: 'sfu-secrets', key: 'TURN_SECRET' });
+    expect(c.args).toContain('--static-auth-secret=$(TURN_SECRET)');
+    expect(knownEnv.has('TURN_SECRET') && knownEnv.has('TURN_URLS')).toBe(true);
   });
 
   it.each(['us-west', 'cn-south'])('overlay %s patches paths that exist, to a known region', (region) => {
