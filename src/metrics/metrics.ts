@@ -79,22 +79,6 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     },
   });
 
-  // Transport byte counters only grow: each scrape adds what every live transport moved since the last one.
-  const lastBytes = new WeakMap<object, { in: number; out: number }>();
-  const bytesIn = new Counter({ name: 'sfu_transport_received_bytes_total', help: 'Bytes received by WebRTC transports (as of the last scrape).', registers: [registry] });
-  const bytesOut = new Counter({ name: 'sfu_transport_sent_bytes_total', help: 'Bytes sent by WebRTC transports (as of the last scrape).', registers: [registry] });
-  const sampleBytes = async () => {
-    const transports = [...rooms.values()].flatMap((r) => [...r.peers.values()].flatMap((p) => [...p.all('transport')]));
-    await Promise.all(transports.map(async (t) => {
-      const [stats] = await t.getStats().catch(() => []);
-      if (!stats) return;
-      const prev = lastBytes.get(t) ?? { in: 0, out: 0 };
-      bytesIn.inc(Math.max(0, stats.bytesReceived - prev.in));
-      bytesOut.inc(Math.max(0, stats.bytesSent - prev.out));
-      lastBytes.set(t, { in: stats.bytesReceived, out: stats.bytesSent });
-    }));
-  };
-
   const dropped = { unauthenticated: 0, stale: 0, malformed: 0 };
   new Counter({
     name: 'sfu_cluster_messages_dropped_total', help: 'Node-to-node messages dropped (cluster mode), by reason: unauthenticated, stale or malformed.',
@@ -132,7 +116,6 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     signaling,
     async render() {
       counts = countObjects();
-      await sampleBytes();
       return registry.metrics();
     },
   };

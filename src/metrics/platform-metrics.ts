@@ -19,6 +19,12 @@ export function createPlatformMetrics(registry: Registry, pendingWebhooks: () =>
     name: 'sfu_tenant_transport_bytes_total', help: 'Bytes moved by participants\' transports, by tenant and direction (in: from participants).',
     labelNames: ['tenant', 'direction'], registers: [registry],
   });
+  // The node's totals, from the same bounded sampling as the tenants' (UsageMeter): a scrape
+  // reads counters, and costs the same with 10 peers or 10,000.
+  const nodeBytes = {
+    in: new Counter({ name: 'sfu_transport_received_bytes_total', help: 'Bytes received by participants\' transports (sampled a few participants a second).', registers: [registry] }),
+    out: new Counter({ name: 'sfu_transport_sent_bytes_total', help: 'Bytes sent by participants\' transports (sampled a few participants a second).', registers: [registry] }),
+  };
   const deliveries = new Counter({
     name: 'sfu_webhook_deliveries_total', help: 'Webhook delivery attempts by tenant and outcome: delivered, retried, failed (for good).',
     labelNames: ['tenant', 'outcome'], registers: [registry],
@@ -30,7 +36,10 @@ export function createPlatformMetrics(registry: Registry, pendingWebhooks: () =>
   const usage: UsageCounters = {
     seconds: (tenant, role, s) => seconds.inc({ tenant, role }, s),
     media: (tenant, kind, s) => media.inc({ tenant, kind }, s),
-    bytes: (tenant, direction, n) => bytes.inc({ tenant, direction }, n),
+    bytes: (tenant, direction, n) => {
+      bytes.inc({ tenant, direction }, n);
+      nodeBytes[direction].inc(n);
+    },
   };
   return { usage, delivered: (tenant: string, outcome: DeliveryOutcome) => deliveries.inc({ tenant, outcome }) };
 }

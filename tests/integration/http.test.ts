@@ -125,6 +125,9 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
       await a.publish();
       await b.subscribe({ consumers: 2, dataConsumers: 1 });
       await waitFor(() => b.received.video.packets > 20, 'media');
+      // Transport bytes come from a sampler that visits a few participants a second, not from the scrape.
+      const scraped = () => fetch(`${t.http}/metrics`).then((r) => r.text());
+      await waitFor(async () => /^sfu_transport_sent_bytes_total [1-9]\d{4,}/m.test(await scraped()), 'sampled transport bytes');
       const res = await fetch(`${t.http}/metrics`);
       expect(res.headers.get('content-type')).toContain('text/plain');
       const text = await res.text();
