@@ -198,13 +198,18 @@ describe('VP9 SVC', () => {
       await sdkCall(sender, t.http, t.token({ room: 'svc', identity: 'seller', role: 'seller' }), "await call.publishCamera({ codec: 'VP9' });");
       await sdkCall(receiver, t.http, t.token({ room: 'svc', identity: 'buyer', role: 'buyer' }));
       const room = t.node.rooms.get('default/svc')!;
-      await waitForStats(receiver, 'VP9 at full size', (s) => s.some((x) => x.kind === 'video' && x.frameWidth === 1280));
+      // Under CPU pressure (a busy CI box) Chromium's encoder may scale its input down, so the
+      // top layer is measured rather than assumed: at least two spatial layers (>= 640 px wide).
+      const top = await waitForStats(receiver, 'VP9 with its upper layers', (s) => s.some((x) => x.kind === 'video' && (x.frameWidth ?? 0) >= 640));
+      const topWidth = top.find((x) => x.kind === 'video')!.frameWidth!;
       const consumer = [...room.peers.get('buyer')!.all('consumer')].find((c) => c.kind === 'video')!;
       expect(consumer.type).toBe('svc');
       expect(consumer.rtpParameters.codecs[0].mimeType).toBe('video/VP9');
       await receiver.evaluate(async (id) => (window as any).demo.call.setPreferredLayers(id, 0), consumer.id);
-      const low = await waitForStats(receiver, 'the lowest spatial layer', (s) => s.some((x) => x.kind === 'video' && x.frameWidth !== undefined && x.frameWidth <= 320));
-      expect(low.find((x) => x.kind === 'video')!.frameWidth).toBe(320);
+      // Each spatial layer is half the width of the next (how many there are depends on the input
+      // size the encoder settled on), so layer 0 is at most half the top.
+      const low = await waitForStats(receiver, 'the lowest spatial layer', (s) => s.some((x) => x.kind === 'video' && x.frameWidth !== undefined && x.frameWidth <= topWidth / 2));
+      expect(low.find((x) => x.kind === 'video')!.frameWidth).toBeGreaterThanOrEqual(topWidth / 8);
     } finally {
       await browser.close();
       await t.close();
