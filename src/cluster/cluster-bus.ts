@@ -9,6 +9,7 @@ import {
 } from './bus-messages.js';
 import { keys } from './keys.js';
 import type { Signer } from './signer.js';
+import { codedMediaError } from '../media/media-errors.js';
 
 const MAX_SKEW_MS = 30_000;
 
@@ -172,7 +173,8 @@ export class ClusterBus {
     try {
       if (!handler) throw new Error(`no cluster method ${method}`);
       reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: await handler(msg.data as never, msg.from) };
-    } catch (err) {
+    } catch (thrown) {
+      const err = codedMediaError(thrown) ?? thrown;
       const code = (err as { code?: unknown }).code;
       reply = {
         from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null,

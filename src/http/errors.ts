@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ApiError, errorBody, isApiErrorCode, API_ERRORS } from '../platform/api-errors.js';
+import { codedMediaError } from '../media/media-errors.js';
 import { SignalingError } from '../signaling/errors.js';
 
 /**
@@ -8,6 +9,8 @@ import { SignalingError } from '../signaling/errors.js';
  */
 export function installHttpErrors(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    const coded = codedMediaError(err);
+    if (coded) return reply.code(API_ERRORS[coded.code as 'NO_PORTS'][0]).send(errorBody('NO_PORTS', coded.message));
     if (err instanceof ApiError) return reply.code(err.status).send(errorBody(err.code, err.message));
     if (err instanceof SignalingError && isApiErrorCode(err.code)) return reply.code(API_ERRORS[err.code][0]).send(errorBody(err.code, err.message));
     if (err.validation) return reply.code(400).send(errorBody('BAD_REQUEST', err.message));

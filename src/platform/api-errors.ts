@@ -19,6 +19,7 @@ export const API_ERRORS = {
   SNAPSHOT_FAILED: [502, 'No frame of that video could be captured in time (the track sends nothing, or is paused).'],
   NODE_UNAVAILABLE: [503, 'No node can take the room now (no live media worker, draining, or the cluster store is unreachable).'],
   NODE_FULL: [503, 'The chosen node hosts as many rooms as it may (limits.roomsPerNode).'],
+  NO_PORTS: [503, 'The node has no free UDP port left (media.rtcMinPort to rtcMaxPort) for a plain transport or a pipe; try again later.'],
   FFMPEG_MISSING: [503, 'This node has no ffmpeg (recording.ffmpegPath), which recordings and snapshots need.'],
   DISK_FULL: [507, 'The recording disk has less free space than recording.minFreeMegabytes, or filled up.'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -24,6 +24,7 @@ export const ERRORS = {
   FFMPEG_MISSING: 'This node has no ffmpeg (recording.ffmpegPath), which recordings and snapshots need.',
   DISK_FULL: 'The recording disk has less free space than recording.minFreeMegabytes, or filled up.',
   SNAPSHOT_FAILED: 'No frame of that video could be captured in time (the track sends nothing, or is paused).',
+  NO_PORTS: 'The node has no free UDP port left (media.rtcMinPort to rtcMaxPort) for a plain transport or a pipe; try again later.',
   LIMIT_REACHED: 'A per-room or per-call limit is reached (limits.recordingsPerRoom, limits.snapshotsPerCall, limits.forwardsPerRoom).',
   INTERNAL_ERROR: 'Unexpected server failure; the request had no effect that can be relied on.',
 } as const;

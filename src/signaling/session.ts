@@ -9,6 +9,7 @@ import { hasGrant, type Handler, type JoinedContext, type SessionContext, type S
 import { handlers } from './handlers/index.js';
 import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
 import { parseRequest, RequestError } from './validation.js';
+import { codedMediaError } from '../media/media-errors.js';
 
 /** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
 export const MAX_QUEUED_REQUESTS = 64;
@@ -171,6 +172,8 @@ export class SignalingSession implements SessionContext, PeerSession {
   }
 
   private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string; redirect?: Redirect } {
+    const coded = codedMediaError(err);
+    if (coded) return { code: coded.code, message: coded.message };
     if (err instanceof SignalingError) return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
     // The platform's own operations (a snapshot taken on another node) answer in its codes.
     if (err instanceof ApiError && isErrorCode(err.code)) return { code: err.code, message: err.message };

@@ -82,3 +82,33 @@ describe('bots: media in over plain RTP, chat without a data channel', () => {
     expect(bot.notificationsOf('chat')).toHaveLength(1);
   });
 });
+
+describe('a node whose plain-transport ports are used up', () => {
+  it('answers NO_PORTS to a bot and to the forwards API, and serves again once a port is free', async () => {
+    // Two ports: the worker's WebRtcServer (base port 0 here) takes one of them, the bot the other.
+    const t = await startTestNode({ media: { rtcMinPort: 47_310, rtcMaxPort: 47_311 } });
+    const bot = await SignalingClient.connect(t.ws);
+    try {
+      await bot.request('join', { token: t.token({ room: 'ports', identity: 'bot', role: 'bot' }) });
+      const first = await bot.request('createPlainTransport', {});
+      await expect(bot.request('createPlainTransport', {})).rejects.toMatchObject({ code: 'NO_PORTS' });
+      await bot.request('produce', {
+        transportId: first.transportId, kind: 'audio',
+        rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 101, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 77 }] },
+      });
+      const forward = () => fetch(`${t.http}/v1/rooms/ports/participants/bot/forwards`, {
+        method: 'POST', headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ host: '127.0.0.1', audioPort: 47_400 }),
+      });
+      const refused = await forward();
+      expect(refused.status).toBe(503);
+      expect((await refused.json()).error.code).toBe('NO_PORTS');
+      // The session is unharmed: its port comes back when it closes the transport.
+      await bot.request('closeTransport', { transportId: first.transportId });
+      expect((await bot.request('createPlainTransport', {})).port).toBe(first.port);
+    } finally {
+      bot.close();
+      await t.close();
+    }
+  });
+});
