@@ -26,6 +26,8 @@ export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
     private readonly log: Logger,
   ) {
     super();
+    // Every room span this node hosts listens (and stops when it closes): many rooms, no leak.
+    this.setMaxListeners(0);
   }
 
   /** Writes this node's entry with its current status, then looks for nodes that left. */

@@ -1,7 +1,6 @@
 import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
-import { MEDIA_CODECS } from './codecs.js';
 import type { WorkerPool, WorkerSlot } from './worker-pool.js';
 
 /** A room's router on one worker, and how many of the room's peers it holds. */
@@ -42,7 +41,7 @@ export class RoomMedia {
   }
 
   get rtpCapabilities(): types.RtpCapabilities {
-    return this.entries[0].router.rtpCapabilities;
+    return this.pool.routerCapabilities(this.entries[0].router);
   }
 
   get routers(): readonly RouterEntry[] {
@@ -54,7 +53,7 @@ export class RoomMedia {
   }
 
   private async addRouter(slot: WorkerSlot): Promise<RouterEntry> {
-    const router = await slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+    const router = await this.pool.takeRouter(slot);
     const entry: RouterEntry = { slot, worker: slot.worker, router, peers: 0 };
     this.entries.push(entry);
     router.on('workerclose', () => {
@@ -115,6 +114,8 @@ export class RoomMedia {
 
   close() {
     this.closed = true;
-    for (const entry of this.entries) entry.router.close();
+    // Closed first so that an emptied router can go back to the pool (which checks it is empty).
+    this.speakerObserver?.close();
+    for (const entry of this.entries) void this.pool.recycle(entry.worker, entry.router);
   }
 }

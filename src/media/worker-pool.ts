@@ -5,6 +5,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { MEDIA_CODECS } from './codecs.js';
 
 /** One mediasoup worker and its WebRtcServer (one UDP and one TCP port). */
 export interface WorkerSlot {
@@ -47,9 +48,15 @@ function explainSpawnFailure(err: Error & { code?: string }, media: Config['medi
  * so its WebRtcServer port comes back; routers on the dead worker close on their own and
  * their rooms tell their peers to rejoin.
  */
+/** Empty routers kept per worker for new rooms: enough for a burst of short calls, few enough to cost nothing. */
+const SPARE_ROUTERS = 16;
+
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly slots: WorkerSlot[] = [];
   private closed = false;
+  private capabilities?: types.RtpCapabilities;
+  /** Empty routers of closed rooms, by worker, for the next rooms there (recycle()). */
+  private readonly spare = new Map<types.Worker, types.Router[]>();
 
   private constructor(private readonly media: Config['media'], private readonly log: Logger) {
     super();
@@ -69,6 +76,43 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       throw err;
     }
     return pool;
+  }
+
+  /** A router on `slot`'s worker, with the media codecs every router of this node has: a spare one if there is. */
+  takeRouter(slot: WorkerSlot): Promise<types.Router> {
+    const spare = this.spare.get(slot.worker);
+    for (let router = spare?.pop(); router; router = spare?.pop()) if (!router.closed) return Promise.resolve(router);
+    return slot.worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+  }
+
+  /**
+   * Takes back a closed room's router. mediasoup computes a router's RTP capabilities in
+   * JavaScript on every createRouter (clone-heavy: about 10% of the node's CPU in a benchmark
+   * of short calls), so a router left empty serves the next room on its worker instead. Only a
+   * router the worker itself reports empty (no transport, no observer: nothing that could carry
+   * one room's media into the next) is kept, up to SPARE_ROUTERS per worker; any other is closed.
+   */
+  async recycle(worker: types.Worker, router: types.Router) {
+    const spare = this.spare.get(worker) ?? [];
+    const live = this.slots.some((s) => s.worker === worker && s.alive);
+    if (this.closed || !live || router.closed || spare.length >= SPARE_ROUTERS) return router.close();
+    // The room's own listener; mediasoup's internal ones ('@close') stay.
+    router.removeAllListeners('workerclose');
+    const dump = await router.dump().catch(() => undefined);
+    if (!dump || dump.transportIds.length > 0 || dump.rtpObserverIds.length > 0 || router.closed || spare.length >= SPARE_ROUTERS || this.closed) {
+      return router.close();
+    }
+    spare.push(router);
+    this.spare.set(worker, spare);
+  }
+
+  /**
+   * The routers' RTP capabilities, read once: every router is made from MEDIA_CODECS, so they
+   * are the same for all, and mediasoup's getter deep-clones them on every read (each join
+   * answers them, and in a benchmark of short calls that clone was 5% of the node's CPU).
+   */
+  routerCapabilities(router: types.Router): types.RtpCapabilities {
+    return (this.capabilities ??= router.rtpCapabilities);
   }
 
   get aliveCount(): number {
@@ -110,6 +154,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   private async onDied(slot: WorkerSlot, error: Error) {
     slot.alive = false;
+    this.spare.delete(slot.worker); // closed with their worker
     slot.peers = 0;
     this.log.error({ worker: slot.index, workerPid: slot.worker.pid, err: error }, 'media worker died; replacing it');
     this.emit('workerDied', slot, error);

@@ -60,8 +60,36 @@ describe('media through one node', () => {
       await waitFor(() => b.messages.includes('across the pipe'), 'data across workers');
       // b's audio lives on the second router; the speaker observer on the first still hears it.
       await a.client.notification('activeSpeaker');
+      // Its routers had pipes between them: when the room ends they are closed, not kept for another room.
+      await Promise.all([a, b].map((p) => p.client.request('leave', {})));
+      await waitFor(() => routers.every((r) => r.router.closed), 'the piped routers closed');
     } finally {
       await wide.close();
     }
+  });
+
+  it('gives an ended room\'s emptied router to the next room, with nothing of the first left on it', async () => {
+    const seller = await WeriftPeer.connect(t.ws, t.token({ room: 'first-call', identity: 'seller', role: 'seller' }));
+    const buyer = await WeriftPeer.connect(t.ws, t.token({ room: 'first-call', identity: 'buyer' }));
+    peers.push(seller, buyer);
+    await seller.publish();
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 10, 'media in the first call');
+    const [first] = t.node.rooms.get('default/first-call')!.media.routers;
+    await Promise.all([seller, buyer].map((p) => p.client.request('leave', {})));
+    await waitFor(() => !t.node.rooms.get('default/first-call'), 'the first call ended');
+    await new Promise((r) => setTimeout(r, 200)); // the pool checks it is empty (a dump) before keeping it
+
+    const next = await WeriftPeer.connect(t.ws, t.token({ room: 'next-call', identity: 'buyer' }));
+    peers.push(next);
+    const [reused] = t.node.rooms.get('default/next-call')!.media.routers;
+    expect(reused.router).toBe(first.router);
+    expect(reused.router.closed).toBe(false);
+    await next.publish({ video: false, data: false });
+    const dump = await reused.router.dump();
+    // Only what the new room made: its participant's send transport and its speaker observer.
+    expect(dump.transportIds).toEqual([next.sendTransportId]);
+    expect(dump.rtpObserverIds).toHaveLength(1);
+    expect(dump.mapProducerIdConsumerIds.map(({ key }) => key)).toEqual([next.producers.audio]);
   });
 });
