@@ -6,14 +6,17 @@ import type { CallEvents, ConnectionState, Participant, RemoteTrack, Session, Sn
 import { Messaging } from './messaging.js';
 import { NodeConnection } from './node-connection.js';
 import { getUserMedia, Publisher } from './publisher.js';
-import { QualityReporter } from './quality-reporter.js';
+import { QualityReporter, type StreamQuality } from './quality-reporter.js';
 import { Recovery } from './recovery.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 import { Subscriber } from './subscriber.js';
 
 export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 
-const LOW_SCORE = 5;
+/** A warning when more than this share of the last interval's video was frozen... */
+const FROZEN_WARNING = 0.1;
+/** ...or of its audio concealed (made up for lost packets). */
+const CONCEALED_WARNING = 0.05;
 
 export interface CallOptions {
   /** Receive every track in the room automatically (default true). Otherwise call subscribe(). */
@@ -34,7 +37,7 @@ export interface CallOptions {
    * at once). Keep it under the node's signaling.reconnectGraceMs (15 s by default).
    */
   resumeWindowMs?: number;
-  /** How often to report receive quality to the node (ms, default 5000; 0: never). */
+  /** How often to measure receive quality, report it to the node and warn (qualityWarning) (ms, default 5000; 0: never). */
   reportIntervalMs?: number;
 }
 
@@ -130,12 +133,30 @@ export class Call extends Emitter<CallEvents> {
     const connection = this.connection;
     if (!connection?.open || this.state !== 'connected') return;
     try {
-      const report = await this.reporter.sample(connection.recvTransport);
+      const { report, streams } = await this.reporter.sample(connection.recvTransport);
+      this.warnAbout(streams);
       if (!report) return;
       this.emit('quality', report);
       await connection.signaling.request('reportQuality', report);
     } catch {
       // the next interval tries again
+    }
+  }
+
+  /**
+   * Warns about what this participant actually got: video frozen or audio concealed for more
+   * than a share of the last interval. (The SFU's scores are not used: a simulcast layer the
+   * sender stops on purpose lowers them while every receiver is fine.)
+   */
+  private warnAbout(streams: StreamQuality[]) {
+    for (const s of streams) {
+      const track = [...this.subscriber.remoteTracks.values()].find((t) => t.track.id === s.trackId);
+      if (!track) continue;
+      if (s.kind === 'video' && (s.frozenRatio ?? 0) > FROZEN_WARNING) {
+        this.emit('qualityWarning', { participantId: track.participantId, kind: 'video', reason: 'video-frozen', ratio: s.frozenRatio! });
+      } else if (s.kind === 'audio' && (s.concealedRatio ?? 0) > CONCEALED_WARNING) {
+        this.emit('qualityWarning', { participantId: track.participantId, kind: 'audio', reason: 'audio-concealed', ratio: s.concealedRatio! });
+      }
     }
   }
 
@@ -310,12 +331,6 @@ export class Call extends Emitter<CallEvents> {
       peerLeft: (d) => this.subscriber.participantLeft(d.peerId),
       newConsumer: (d) => this.subscriber.newConsumer(d),
       consumerClosed: (d) => this.subscriber.removeTrack(d.consumerId),
-      consumerScore: (d) => this.subscriber.consumerScore(d),
-      producerScore: (d) => {
-        const worst = Math.min(...d.score.map((s) => s.score));
-        const local = this.publisher.byProducer(d.producerId);
-        if (local && this.self && worst < LOW_SCORE) this.emit('qualityWarning', { participantId: this.self.peerId, kind: local.track.kind as 'audio' | 'video', reason: 'low-score', score: worst });
-      },
       newDataConsumer: (d) => this.messaging.newDataConsumer(d),
       dataConsumerClosed: (d) => this.messaging.dataConsumerClosed(d.dataConsumerId),
       activeSpeaker: (d) => this.emit('activeSpeaker', { participantId: d.peerId }),

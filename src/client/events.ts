@@ -32,12 +32,15 @@ export interface RemoteTrack {
   track: MediaStreamTrack;
 }
 
+/** What this participant receives from another is poor, as its own browser measured it. */
 export interface QualityWarning {
+  /** Whose track it is. */
   participantId: string;
-  kind?: 'audio' | 'video';
-  /** low-score: the SFU measures a poor stream (0-10 score below 5). */
-  reason: 'low-score';
-  score: number;
+  kind: 'audio' | 'video';
+  /** video-frozen: over 10% of the last interval frozen; audio-concealed: over 5% of the audio made up for lost packets. */
+  reason: 'video-frozen' | 'audio-concealed';
+  /** The frozen or concealed share of the last interval, 0 to 1. */
+  ratio: number;
 }
 
 /** A still of a participant's video, kept as evidence with the call (Call.takeSnapshot). */

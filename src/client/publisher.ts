@@ -163,7 +163,8 @@ export class Publisher {
       ...(codec ? { codec } : {}),
       ...(local.layered ? { encodings: layers } : {}),
       // Start high: without this the top simulcast layer takes ~20 s to appear.
-      codecOptions: local.track.kind === 'video' ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true },
+      // Audio: in-band FEC and NACK (retransmission; mediasoup-client drops audio NACK without opusNack).
+      codecOptions: local.track.kind === 'video' ? { videoGoogleStartBitrate: 1000 } : { opusDtx: true, opusFec: true, opusNack: true },
       stopTracks: false,
       appData: { source: local.source, paused: local.muted },
     });

@@ -4,6 +4,16 @@ import type { RequestData } from '../signaling/protocol.js';
 type Report = RequestData<'reportQuality'>;
 interface Totals { at: number; packets: number; lost: number; bytes: number; freezeSeconds: number; concealed: number; samples: number }
 
+/** What one received track was like over the last interval (its MediaStreamTrack id). */
+export interface StreamQuality {
+  trackId: string;
+  kind: 'audio' | 'video';
+  /** Share of the interval the video was frozen. */
+  frozenRatio?: number;
+  /** Share of the audio samples that were concealed (made up for lost packets). */
+  concealedRatio?: number;
+}
+
 /** Every inbound-rtp of a receive transport except mediasoup-client's probator (mid "probator"). */
 function inbound(report: RTCStatsReport) {
   const out: any[] = [];
@@ -20,25 +30,38 @@ function inbound(report: RTCStatsReport) {
  */
 export class QualityReporter {
   private last?: Totals;
+  /** Each inbound stream's totals at the last sample, by stats id. */
+  private lastByStream = new Map<string, Totals>();
 
-  async sample(transport: types.Transport | undefined): Promise<Report | undefined> {
-    if (!transport || transport.closed) return undefined;
+  async sample(transport: types.Transport | undefined): Promise<{ report?: Report; streams: StreamQuality[] }> {
+    if (!transport || transport.closed) return { streams: [] };
     const report = await transport.getStats();
     const streams = inbound(report);
+    return { report: this.overall(report, streams), streams: this.perStream(streams) };
+  }
+
+  /** Per received track: frozen and concealed shares since the last sample (none on the first). */
+  private perStream(streams: any[]): StreamQuality[] {
+    const out: StreamQuality[] = [];
+    const seen = new Map<string, Totals>();
+    for (const s of streams) {
+      const now = totals([s]);
+      seen.set(s.id, now);
+      const prev = this.lastByStream.get(s.id);
+      if (!prev || !s.trackIdentifier || now.at - prev.at < 100) continue;
+      const q = ratios(prev, now, s.kind === 'video');
+      out.push({ trackId: s.trackIdentifier, kind: s.kind, ...q });
+    }
+    this.lastByStream = seen; // streams that ended are forgotten
+    return out;
+  }
+
+  private overall(report: RTCStatsReport, streams: any[]): Report | undefined {
     let rtt: number | undefined;
     report.forEach((s: any) => {
       if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
     });
-    const sum = (f: (s: any) => number | undefined) => streams.reduce((n, s) => n + (f(s) ?? 0), 0);
-    const now: Totals = {
-      at: performance.now(),
-      packets: sum((s) => s.packetsReceived),
-      lost: sum((s) => s.packetsLost),
-      bytes: sum((s) => s.bytesReceived),
-      freezeSeconds: sum((s) => (s.kind === 'video' ? s.totalFreezesDuration : 0)),
-      concealed: sum((s) => (s.kind === 'audio' ? s.concealedSamples : 0)),
-      samples: sum((s) => (s.kind === 'audio' ? s.totalSamplesReceived : 0)),
-    };
+    const now = totals(streams);
     const prev = this.last;
     this.last = now;
     if (!prev) return undefined;
@@ -46,19 +69,40 @@ export class QualityReporter {
     if (ms < 100) return undefined;
     const packets = now.packets - prev.packets;
     const lost = Math.max(0, now.lost - prev.lost);
-    const hasVideo = streams.some((s) => s.kind === 'video');
-    const samples = now.samples - prev.samples;
     return {
       intervalMs: Math.min(60_000, Math.round(ms)),
       ...(rtt !== undefined ? { rttMs: Math.round(rtt * 1000) } : {}),
       ...(packets + lost > 0 ? { lossRate: lost / (packets + lost) } : {}),
       bitrateBps: Math.max(0, Math.round(((now.bytes - prev.bytes) * 8 * 1000) / ms)),
-      ...(hasVideo ? { frozenRatio: Math.min(1, Math.max(0, (now.freezeSeconds - prev.freezeSeconds) * 1000) / ms) } : {}),
-      ...(samples > 0 ? { concealedRatio: Math.min(1, Math.max(0, now.concealed - prev.concealed) / samples) } : {}),
+      ...ratios(prev, now, streams.some((s) => s.kind === 'video')),
     };
   }
 
   reset() {
     this.last = undefined;
+    this.lastByStream.clear();
   }
+}
+
+function totals(streams: any[]): Totals {
+  const sum = (f: (s: any) => number | undefined) => streams.reduce((n, s) => n + (f(s) ?? 0), 0);
+  return {
+    at: performance.now(),
+    packets: sum((s) => s.packetsReceived),
+    lost: sum((s) => s.packetsLost),
+    bytes: sum((s) => s.bytesReceived),
+    freezeSeconds: sum((s) => (s.kind === 'video' ? s.totalFreezesDuration : 0)),
+    concealed: sum((s) => (s.kind === 'audio' ? s.concealedSamples : 0)),
+    samples: sum((s) => (s.kind === 'audio' ? s.totalSamplesReceived : 0)),
+  };
+}
+
+/** Frozen share of the time (with video) and concealed share of the audio, between two samples. */
+function ratios(prev: Totals, now: Totals, hasVideo: boolean): Pick<Report, 'frozenRatio' | 'concealedRatio'> {
+  const ms = now.at - prev.at;
+  const samples = now.samples - prev.samples;
+  return {
+    ...(hasVideo ? { frozenRatio: Math.min(1, Math.max(0, (now.freezeSeconds - prev.freezeSeconds) * 1000) / ms) } : {}),
+    ...(samples > 0 ? { concealedRatio: Math.min(1, Math.max(0, now.concealed - prev.concealed) / samples) } : {}),
+  };
 }

@@ -3,7 +3,6 @@ import type { NotificationData, ResponseData } from '../signaling/protocol.js';
 import type { Emit, Participant, RemoteTrack } from './events.js';
 import { toClient, type NodeConnection } from './node-connection.js';
 
-const LOW_SCORE = 5;
 
 /** Who else is in the call and what this participant receives from them. */
 export class Subscriber {
@@ -42,11 +41,6 @@ export class Subscriber {
     this.remoteTracks.set(consumer.id, track);
     await connection.signaling.request('resumeConsumer', { consumerId: consumer.id });
     this.emit('trackAdded', track);
-  }
-
-  consumerScore(d: NotificationData<'consumerScore'>) {
-    const t = this.remoteTracks.get(d.consumerId);
-    if (t && d.score < LOW_SCORE) this.emit('qualityWarning', { participantId: t.participantId, kind: t.kind, reason: 'low-score', score: d.score });
   }
 
   removeTrack(consumerId: string) {

@@ -347,7 +347,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!this.router.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
       throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
     }
-    const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId, producerAppData: appData } });
+    const consumer = await transport.consume({
+      producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId, producerAppData: appData },
+      // Retransmission for audio too (mediasoup's default is video only): on a lossy long-distance
+      // link a lost Opus packet repaired within the jitter buffer is not concealed.
+      enableRtx: true,
+    });
     if (this.closed) {
       consumer.close();
       throw new SignalingError('NOT_JOINED', 'the peer left while consuming');

@@ -20,6 +20,8 @@ export interface Impairment {
   lossPercent?: number;
   /** Mean length of lost runs: > 1 makes the loss bursty (Gilbert model). */
   burst?: number;
+  /** Put the rule first: it takes the packets from rules already there (an NFQUEUE verdict ends the chain). */
+  first?: boolean;
 }
 
 let nextQueue = 1;
@@ -29,13 +31,13 @@ let nextQueue = 1;
  * NFQUEUE that nfq-netem holds for the delay and drops from at random. `match` is the part of
  * an iptables-legacy rule after the chain, e.g. ['-d', '127.0.0.11', '-p', 'tcp', '--dport', '8080'].
  */
-export async function impair(ns: NetNs, chain: 'OUTPUT' | 'INPUT', match: string[], { delayMs, lossPercent = 0, burst = 1 }: Impairment): Promise<ChildProcess> {
+export async function impair(ns: NetNs, chain: 'OUTPUT' | 'INPUT', match: string[], { delayMs, lossPercent = 0, burst = 1, first = false }: Impairment): Promise<ChildProcess> {
   const queue = nextQueue++;
   const tool = ns.spawn(netemBinary(), [String(queue), String(delayMs), String(lossPercent), String(burst)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     tool.stdout!.once('data', () => resolve());
     tool.once('exit', (code) => reject(new Error(`nfq-netem exited with ${code}`)));
   });
-  ns.iptables('-A', chain, ...match, '-j', 'NFQUEUE', '--queue-num', String(queue));
+  ns.iptables(first ? '-I' : '-A', chain, ...match, '-j', 'NFQUEUE', '--queue-num', String(queue));
   return tool;
 }

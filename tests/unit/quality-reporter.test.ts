@@ -1,0 +1,40 @@
+import { describe, expect, it, vi } from 'vitest';
+import { QualityReporter } from '../../src/client/quality-reporter.js';
+
+/** A transport whose getStats() answers the inbound streams given, as Chromium names them. */
+const transport = (streams: () => object[]) => ({
+  closed: false,
+  getStats: async () => new Map(streams().map((s: any) => [s.id, { type: 'inbound-rtp', ...s }])),
+}) as never;
+
+describe('QualityReporter', () => {
+  it('gives each received track its frozen and concealed share of the interval, and the whole for the node', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const r = new QualityReporter();
+      let freeze = 0;
+      let concealed = 0;
+      let samples = 0;
+      const streams = () => [
+        { id: 'v', kind: 'video', trackIdentifier: 'video-track', packetsReceived: 0, packetsLost: 0, bytesReceived: 0, totalFreezesDuration: freeze },
+        { id: 'a', kind: 'audio', trackIdentifier: 'audio-track', packetsReceived: 0, packetsLost: 0, bytesReceived: 0, concealedSamples: concealed, totalSamplesReceived: samples },
+        // mediasoup-client's bandwidth probe is not a track.
+        { id: 'p', kind: 'video', mid: 'probator', trackIdentifier: 'probe', totalFreezesDuration: 99 },
+      ];
+      const t = transport(streams);
+      expect(await r.sample(t)).toEqual({ report: undefined, streams: [] }); // the first sample is the baseline
+      vi.advanceTimersByTime(5000);
+      freeze = 1; // 1 s of 5 frozen
+      concealed = 4_800;
+      samples = 240_000; // 2% of 5 s at 48 kHz
+      const { report, streams: tracks } = await r.sample(t);
+      expect(tracks).toEqual([
+        { trackId: 'video-track', kind: 'video', frozenRatio: 0.2 },
+        { trackId: 'audio-track', kind: 'audio', concealedRatio: 0.02 },
+      ]);
+      expect(report).toMatchObject({ intervalMs: 5000, frozenRatio: 0.2, concealedRatio: 0.02 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
