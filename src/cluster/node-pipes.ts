@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { announcedAddress } from '../media/worker-pool.js';
+import { socketBuffers } from '../media/socket-buffers.js';
 import type { Room } from '../rooms/room.js';
 import type { PipeTuple } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
@@ -117,6 +118,7 @@ export class NodePipes {
         ip: this.media.listenIp,
         announcedAddress: this.media.pipeAnnouncedAddress || announcedAddress(this.media),
         portRange: { min: this.media.rtcMinPort, max: this.media.rtcMaxPort },
+        ...socketBuffers(this.media),
       },
       enableSctp: true,
       enableRtx: true,

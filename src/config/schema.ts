@@ -64,6 +64,14 @@ export const ConfigSchema = Type.Object({
     })),
     rtcMinPort: env('MEDIA_RTC_MIN_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Lowest port for pipe transports between routers.' })),
     rtcMaxPort: env('MEDIA_RTC_MAX_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest port for pipe transports between routers.' })),
+    socketSendBufferBytes: env('MEDIA_SOCKET_SEND_BUFFER_BYTES', Type.Integer({
+      minimum: 0, maximum: 268_435_456,
+      description: 'UDP send buffer of each worker\'s media socket (shared by all its peers) and of pipe transports. The kernel caps it at net.core.wmem_max. 0: the kernel default (about 208 KB), which overflows under long delays.',
+    })),
+    socketRecvBufferBytes: env('MEDIA_SOCKET_RECV_BUFFER_BYTES', Type.Integer({
+      minimum: 0, maximum: 268_435_456,
+      description: 'UDP receive buffer of each worker\'s media socket and of pipe transports. The kernel caps it at net.core.rmem_max. 0: the kernel default.',
+    })),
     maxPeersPerRouter: env('MEDIA_MAX_PEERS_PER_ROUTER', Type.Integer({
       minimum: 1, description: 'When every router of a room holds this many peers, the room spreads to another worker.',
     })),
@@ -103,7 +111,7 @@ export const ConfigSchema = Type.Object({
     roomsPerTenant: env('LIMIT_ROOMS_PER_TENANT', Type.Integer({ minimum: 1, description: 'Rooms one tenant may have at once, unless its own entry says otherwise (TENANT_LIMIT).' })),
     recordingsPerRoom: env('LIMIT_RECORDINGS_PER_ROOM', Type.Integer({ minimum: 1, maximum: 64, description: 'Recordings running at once in one room (LIMIT_REACHED beyond).' })),
     snapshotsPerCall: env('LIMIT_SNAPSHOTS_PER_CALL', Type.Integer({ minimum: 1, maximum: 10000, description: 'Snapshots one call may take (LIMIT_REACHED beyond).' })),
-    forwardsPerRoom: env('LIMIT_FORWARDS_PER_ROOM', Type.Integer({ minimum: 1, maximum: 64, description: 'RTP forwards running at once in one room (LIMIT_REACHED beyond).' })),
+    forwardsPerRoom: env('LIMIT_FORWARDS_PER_ROOM', Type.Integer({ minimum: 1, maximum: 1000, description: 'RTP forwards running at once in one room (LIMIT_REACHED beyond).' })),
     notesPerCall: env('LIMIT_NOTES_PER_CALL', Type.Integer({ minimum: 1, maximum: 1000, description: 'Notes (POST /v1/rooms/:room/notes) one call may hold.' })),
     metadataBytes: env('LIMIT_METADATA_BYTES', Type.Integer({ minimum: 256, maximum: 65536, description: 'Largest room metadata (JSON) the server API accepts.' })),
   }),

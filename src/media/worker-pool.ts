@@ -6,6 +6,7 @@ import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { MEDIA_CODECS } from './codecs.js';
+import { socketBuffers, warnIfKernelCaps } from './socket-buffers.js';
 
 /** One mediasoup worker and its WebRtcServer (one UDP and one TCP port). */
 export interface WorkerSlot {
@@ -63,7 +64,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   static async create(media: Config['media'], log: Logger): Promise<WorkerPool> {
-    const pool = new WorkerPool(media, log.child({ component: 'workers' }));
+    const workersLog = log.child({ component: 'workers' });
+    warnIfKernelCaps(media, workersLog);
+    const pool = new WorkerPool(media, workersLog);
     const count = media.numWorkers || os.availableParallelism();
     try {
       for (let index = 0; index < count; index++) {
@@ -134,7 +137,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       appData: { index },
     });
     const port = this.media.webRtcServerBasePort ? this.media.webRtcServerBasePort + index : undefined;
-    const listen = { ip: this.media.listenIp, announcedAddress: announcedAddress(this.media), port };
+    const listen = { ip: this.media.listenIp, announcedAddress: announcedAddress(this.media), port, ...socketBuffers(this.media) };
     let webRtcServer: types.WebRtcServer;
     try {
       webRtcServer = await worker.createWebRtcServer({

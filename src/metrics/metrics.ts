@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Cluster } from '../cluster/cluster.js';
+import { udpBufferErrors } from '../media/socket-buffers.js';
 import type { WorkerPool } from '../media/worker-pool.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { SignalingObserver } from '../signaling/handler.js';
@@ -89,6 +90,28 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
         this.inc({ reason }, cluster.bus.dropped[reason] - dropped[reason]);
         dropped[reason] = cluster.bus.dropped[reason];
       }
+    },
+  });
+
+  // The kernel's own counts for this network namespace, read at each scrape (Linux).
+  new Counter({
+    name: 'sfu_udp_send_buffer_errors_total', help: 'UDP datagrams the kernel could not send because a socket\'s send buffer was full (ENOBUFS), in this network namespace: raise media.socketSendBufferBytes and net.core.wmem_max.',
+    registers: [registry],
+    collect() {
+      const e = udpBufferErrors();
+      if (!e) return;
+      this.reset();
+      this.inc(e.send);
+    },
+  });
+  new Counter({
+    name: 'sfu_udp_receive_buffer_errors_total', help: 'UDP datagrams the kernel dropped because a socket\'s receive buffer was full, in this network namespace: raise media.socketRecvBufferBytes and net.core.rmem_max.',
+    registers: [registry],
+    collect() {
+      const e = udpBufferErrors();
+      if (!e) return;
+      this.reset();
+      this.inc(e.receive);
     },
   });
 
