@@ -56,6 +56,8 @@ export class WeriftPeer {
   readonly received = { audio: { packets: 0, bytes: 0 } as Received, video: { packets: 0, bytes: 0 } as Received };
   readonly messages: string[] = [];
   readonly producers: Record<string, string> = {};
+  /** Called with each RTP payload received, decrypted (the benchmark reads send times from them). */
+  onRtp?: (kind: 'audio' | 'video', payload: Buffer) => void;
   sendTransportId?: string;
   recvTransportId?: string;
   private sendPc?: RTCPeerConnection;
@@ -199,6 +201,7 @@ export class WeriftPeer {
             const r = this.received[track.kind as 'audio' | 'video'];
             r.packets++;
             r.bytes += rtp.payload.length;
+            this.onRtp?.(track.kind as 'audio' | 'video', rtp.payload);
           });
         });
       });

@@ -1,0 +1,61 @@
+import type { fanoutBench } from './fanout.js';
+import type { clusterBench } from './cluster.js';
+import type { pipeBench } from './pipe.js';
+import type { signalingBench } from './signaling.js';
+
+const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
+
+/** Prints an aligned table (and the same rows serve docs/benchmarks.md). */
+export function table(title: string, head: string[], rows: Array<Array<string | number>>) {
+  const all = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  console.log(`\n${title}`);
+  for (const [i, r] of all.entries()) {
+    console.log(r.map((c, j) => c.padEnd(widths[j])).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+export function printSignaling(r: Awaited<ReturnType<typeof signalingBench>>) {
+  table('signaling: closed-loop joins (connect, token, join, 2 transports)', ['concurrency', 'node joins/s', 'bare joins/s', 'node/bare', 'node p99 ms', 'bare p99 ms', 'node CPU ms/join', 'bare CPU ms/join'],
+    r.node.closed.map((c, i) => [c.concurrency, fmt(c.joinsPerSecond, 0), fmt(r.bare.closed[i].joinsPerSecond, 0), fmt(r.ratios.closedLoop[i].nodeOverBare, 2), fmt(c.p99), fmt(r.bare.closed[i].p99), fmt(c.cpuMsPerJoin, 2), fmt(r.bare.closed[i].cpuMsPerJoin, 2)]));
+  table('signaling: open-loop joins at a fixed rate, latency ms', ['joins/s', 'node p50', 'node p95', 'node p99', 'bare p50', 'bare p95', 'bare p99'],
+    r.node.open.map((o, i) => [o.rate, fmt(o.p50), fmt(o.p95), fmt(o.p99), fmt(r.bare.open[i].p50), fmt(r.bare.open[i].p95), fmt(r.bare.open[i].p99)]));
+  const m = (x: typeof r.node) => x.memory;
+  const memRow = (name: string, x: typeof r.node) => [name, fmt(m(x).processKBPerPeer), fmt(m(x).heapKBPerPeer), fmt(m(x).workerKBPerPeer), fmt(m(x).processKBAfterLeave, 0), fmt(m(x).heapKBAfterLeave, 0), fmt(m(x).workerKBAfterLeave, 0)];
+  table(`signaling: memory per idle peer (${r.node.memory.idlePeers} peers, after a full GC), KB`, ['', 'process RSS/peer', 'process heap/peer', 'worker RSS/peer', 'process RSS after leave', 'process heap after leave', 'worker RSS after leave'],
+    [memRow('node', r.node), memRow('bare', r.bare)]);
+  table('signaling: /metrics scrape (node), ms', ['10 peers', `${r.node.memory.idlePeers} peers`], [[fmt(r.node.scrapeFewPeers, 2), fmt(r.node.scrapeWithPeers, 2)]]);
+}
+
+export function printFanout(f: Awaited<ReturnType<typeof fanoutBench>>) {
+  for (const mode of ['plain', 'srtp'] as const) {
+    table(`fan-out, ${mode === 'srtp' ? 'SRTP (AES_CM_128_HMAC_SHA1_80)' : 'plain RTP'}: one ${f.packetsPerSecondIn} packet/s stream of ${f.payloadBytes} B to N receivers, one worker`,
+      ['N', 'node out pkt/s', 'node loss %', 'node worker CPU %', 'node µs/pkt', 'bare out pkt/s', 'bare loss %', 'bare worker CPU %', 'bare µs/pkt', 'bare/node µs'],
+      f.node[mode].steps.map((s, i) => {
+        const b = f.bare[mode].steps[i];
+        return [s.receivers, fmt(s.packetsPerSecondOut, 0), fmt(s.lossPercent, 2), fmt(s.workerCpuPercent, 0), fmt(s.usPerPacket, 2),
+          fmt(b?.packetsPerSecondOut, 0), fmt(b?.lossPercent, 2), fmt(b?.workerCpuPercent, 0), fmt(b?.usPerPacket, 2), fmt(b && b.usPerPacket / s.usPerPacket, 2)];
+      }));
+    console.log(`largest N under 1% loss: node ${f.node[mode].largestUnder1Percent}, bare ${f.bare[mode].largestUnder1Percent}`);
+  }
+}
+
+export function printPipe(r: Awaited<ReturnType<typeof pipeBench>>) {
+  const row = (name: string, x: typeof r.node) => [
+    name, fmt(x.direct.p50, 2), fmt(x.direct.p99, 2), fmt(x.piped.p50, 2), fmt(x.piped.p99, 2), fmt(x.added.latencyP50Ms, 2), fmt(x.added.latencyP99Ms, 2),
+    fmt(x.direct.cpuUsPerPacket, 1), fmt(x.piped.cpuUsPerPacket, 1), fmt(x.added.cpuUsPerPacket, 1),
+  ];
+  table(`pipe: a subscriber on another node (${r.packetsPerSecond} packet/s of ${r.payloadBytes} B); latency ms, worker CPU µs per packet (both nodes)`,
+    ['', 'direct p50', 'direct p99', 'piped p50', 'piped p99', 'added p50', 'added p99', 'direct µs/pkt', 'piped µs/pkt', 'added µs/pkt'],
+    [row('node (2-node cluster)', r.node), row('bare (2 workers)', r.bare)]);
+}
+
+export function printCluster(r: Awaited<ReturnType<typeof clusterBench>>) {
+  const row = (name: string, x: typeof r.cluster) => [name, fmt(x.closedJoinsPerSecond, 0), fmt(x.closedP50), fmt(x.closedP99), fmt(x.openP50), fmt(x.openP99), x.failed];
+  table(`cluster: joins with Redis placement (closed loop, ${r.plan.concurrency} clients; open loop ${r.plan.rate} joins/s), ms`,
+    ['', 'joins/s', 'p50', 'p99', `p50 at ${r.plan.rate}/s`, `p99 at ${r.plan.rate}/s`, 'failed'],
+    [row('3 nodes + Redis', r.cluster), row('1 node, no Redis', r.single), row('bare mediasoup', r.bare)]);
+  const c = r.redisCommandsPerNodePerSecond;
+  table('cluster: Redis commands per node per second at rest', ['no peers', `${c.peers} idle peers`], [[fmt(c.noPeers), fmt(c.withPeers)]]);
+}

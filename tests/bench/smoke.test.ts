@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench -- --smoke` (docs/benchmarks.md): every scenario runs end to end, for the node and bare mediasoup,
+ * and writes its JSON. What is checked is that each measured what it says (packets counted,
+ * joins made, latencies read), not how fast anything was.
+ */
+describe('the benchmark, smoke-sized', () => {
+  it('runs every scenario for the node and the baseline and writes their numbers', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'smoke.json');
+    // docs/benchmarks.md's command, with a file of its own for the results.
+    const { stdout } = await promisify(execFile)('npm', ['run', 'bench', '--', '--smoke', '--out', out], { timeout: 240_000, maxBuffer: 16 << 20 });
+    for (const title of ['signaling: closed-loop', 'fan-out, plain RTP', 'fan-out, SRTP', 'pipe:', 'cluster: joins', 'cluster: Redis commands']) expect(stdout).toContain(title);
+    const r = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(r.machine.cpus).toBeGreaterThan(0);
+
+    for (const side of [r.signaling.node, r.signaling.bare]) {
+      expect(side.closed[0].joins).toBeGreaterThan(0);
+      expect(side.open[0].failed).toBe(0);
+      expect(side.open[0].joins).toBeGreaterThan(0);
+    }
+    expect(r.signaling.node.scrapeWithPeers).toBeGreaterThan(0);
+
+    // Every packet the publisher sent reached every receiver, counted by the kernel.
+    for (const side of ['node', 'bare']) for (const mode of ['plain', 'srtp']) {
+      const [step] = r.fanout[side][mode].steps;
+      expect(step.forwarded).toBe(step.packetsIn * step.receivers);
+      expect(r.fanout[side][mode].largestUnder1Percent).toBe(step.receivers);
+    }
+
+    for (const side of [r.pipe.node, r.pipe.bare]) for (const p of [side.direct, side.piped]) {
+      expect(p.packets).toBeGreaterThan(0);
+      expect(p.p50).toBeGreaterThan(0);
+    }
+
+    for (const name of ['cluster', 'single', 'bare']) {
+      expect(r.cluster[name].failed).toBe(0);
+      expect(r.cluster[name].closedJoinsPerSecond).toBeGreaterThan(0);
+    }
+    expect(r.cluster.redisCommandsPerNodePerSecond.withPeers).toBeGreaterThan(0);
+  }, 300_000);
+});
