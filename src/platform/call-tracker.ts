@@ -86,6 +86,7 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     peer.on('degraded', () => send('quality.degraded', { identity: peer.id, quality: peer.quality.latest ?? null, summary: peer.quality.summary() }));
   });
   room.on('peerChanged', (peer) => diffTracks(peer));
+  room.on('peerLeaving', (peer) => deps.usage.leaving(peer));
   room.on('peerSuspended', (peer) => note('participant.reconnecting', peer.id));
   room.on('peerResumed', (peer) => note('participant.resumed', peer.id));
   room.on('peerLeft', (peer, reason) => {

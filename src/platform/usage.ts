@@ -17,6 +17,8 @@ interface Live {
   peer: Peer;
   /** Last bytes seen per transport (closed transports keep theirs). */
   transports: Map<string, { in: number; out: number }>;
+  /** The last sample, taken as it left (leaving()). */
+  final?: Promise<void>;
 }
 
 const sum = (live: Live) => [...live.transports.values()].reduce((t, b) => ({ in: t.in + b.in, out: t.out + b.out }), { in: 0, out: 0 });
@@ -24,8 +26,9 @@ const sum = (live: Live) => [...live.transports.values()].reduce((t, b) => ({ in
 /**
  * Usage per tenant and room: participant time by role, published track time by kind, and the
  * bytes each participant's transports moved, from mediasoup's own transport stats. Stats are
- * sampled on a bounded schedule (a few participants per tick, round robin), and once more for
- * the participants a usage query covers.
+ * sampled on a bounded schedule (a few participants per tick, round robin), once more as each
+ * participant leaves (so a stay shorter than the round counts all it moved), and for the
+ * participants a usage query covers.
  */
 export class UsageMeter {
   private readonly live = new Map<Peer, Live>();
@@ -47,11 +50,18 @@ export class UsageMeter {
     this.live.set(peer, { room, peer, transports: new Map() });
   }
 
+  /** The participant is leaving, its transports still open: their last stats are asked for now. */
+  leaving(peer: Peer) {
+    const live = this.live.get(peer);
+    if (live) live.final = this.sample(live);
+  }
+
   /** The participant left: its stay and its tracks become usage rows. */
   async leave(peer: Peer, leftAt: number) {
     const live = this.live.get(peer);
     if (!live) return;
     this.live.delete(peer);
+    await live.final;
     const rows = this.rows(live, leftAt);
     for (const r of rows) {
       if (r.kind === 'participant') this.counters.seconds(r.tenant, r.role ?? 'unknown', (r.endAt - r.startAt) / 1000);

@@ -18,6 +18,11 @@ export interface RoomEvents {
   peerSuspended: [peer: Peer];
   /** The peer's client came back on a new socket within the grace period. */
   peerResumed: [peer: Peer];
+  /**
+   * A peer is about to leave, its objects still open: what a listener asks of them now (stats)
+   * reaches the worker before they close, as the worker's channel keeps order.
+   */
+  peerLeaving: [peer: Peer];
   peerLeft: [peer: Peer, reason: string];
   /** A participant hosted elsewhere appeared; `detail` is what its host said of it. */
   remoteJoined: [info: PeerInfo];
@@ -352,6 +357,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.graceTimers.delete(peer);
     // A replaced peer's successor has produced nothing yet, so everything under this id is the old peer's.
     for (const item of this.catalogue.ofOwner(peer.id)) this.withdraw(item.id);
+    this.emit('peerLeaving', peer);
     peer.close();
     this.media.releaseRouter(peer.router);
     if (kick) peer.removed(kick.code, kick.message, kick.rejoin);

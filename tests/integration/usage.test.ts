@@ -78,4 +78,21 @@ describe('usage', () => {
     expect(Math.abs(sellerSeconds - done.total.participantSeconds.seller)).toBeLessThan(0.01);
     expect(Number(/sfu_tenant_transport_bytes_total\{tenant="default",direction="in"\} (\S+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
+
+  it('counts every byte of a stay shorter than the sampling round: the last sample is taken as the participant leaves', async () => {
+    const from = new Date(Date.now() - 60_000).toISOString();
+    const seller = await WeriftPeer.connect(t.ws, t.token({ room: 'short-stay', identity: 'seller', role: 'seller' }));
+    const buyer = await WeriftPeer.connect(t.ws, t.token({ room: 'short-stay', identity: 'buyer', role: 'buyer' }));
+    await seller.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 30, 'media');
+    // Right before they leave: what their transports moved, by mediasoup's own stats.
+    const [sellerStats, buyerStats] = [await transportBytes(seller), await transportBytes(buyer)];
+    await Promise.all([buyer.client.request('leave', {}), seller.client.request('leave', {})]);
+    await Promise.all([seller.close(), buyer.close()]);
+    await waitFor(() => !t.node.rooms.get('default/short-stay'), 'the room to close');
+    const { usage } = (await get(`/v1/usage?from=${from}`)).rooms.find((r: { room: string }) => r.room === 'short-stay');
+    expect(usage.bytesIn).toBeGreaterThanOrEqual(sellerStats.in + buyerStats.in);
+    expect(usage.bytesOut).toBeGreaterThanOrEqual(sellerStats.out + buyerStats.out);
+  });
 });
