@@ -164,6 +164,33 @@ describe('two Chromium peers on the demo page', () => {
   });
 });
 
+describe('the demo page itself', () => {
+  it('loads without a console error, and its room field refuses a name the node would refuse', async () => {
+    const t = await startTestNode({ demo: { devTokens: 'on' } });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => ['error', 'warning'].includes(m.type()) && problems.push(m.text()));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${t.http}/demo/`);
+      await page.waitForLoadState('networkidle');
+      // Chromium compiles a pattern with the v flag: an invalid one logs an error and checks nothing.
+      const valid = (name: string) => page.evaluate((n) => {
+        const input = document.querySelector<HTMLInputElement>('#join-form input[name=room]')!;
+        input.value = n;
+        return input.checkValidity();
+      }, name);
+      expect(await valid('ticket-42.b:7_x')).toBe(true);
+      expect(await valid('ticket 42!')).toBe(false);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+      await t.close();
+    }
+  });
+});
+
 describe('with UDP blocked', () => {
   it('ICE over TCP still connects and media flows', async () => {
     const t = await startTestNode({ demo: { devTokens: 'on' } });
