@@ -298,9 +298,13 @@ export class Call extends Emitter<CallEvents> {
   }
 
   private async afterJoin() {
-    await this.publisher.republish();
-    // Open the chat channel now: a message sent before the others consume it would be lost.
-    if (this.connection!.joined.grants.publishData) await this.messaging.ensureProducer();
+    const connection = this.connection!;
+    await Promise.all([
+      connection.ready,
+      this.publisher.republish(),
+      // Open the chat channel now: a message sent before the others consume it would be lost.
+      connection.joined.grants.publishData ? this.messaging.ensureProducer() : undefined,
+    ]);
   }
 
   /** The socket dropped: the same participant on a new socket, reconciled with what the server kept. */

@@ -34,6 +34,8 @@ export type Resumed = NonNullable<ResponseData<'join'>['resumed']>;
 export class NodeConnection {
   sendTransport?: types.Transport;
   recvTransport?: types.Transport;
+  /** Settles when the node knows what this browser receives (setRtpCapabilities answered). */
+  ready: Promise<void> = Promise.resolve();
   private sending?: Promise<types.Transport>;
 
   private constructor(
@@ -57,7 +59,7 @@ export class NodeConnection {
     for (let hop = 0; ; hop++) {
       const signaling = await SignalingConnection.open(url, handlers.notification, handlers.dropped);
       try {
-        return await NodeConnection.establish(signaling, url, await signaling.request('join', { token, autoSubscribe }), handlers);
+        return await NodeConnection.establish(signaling, url, await signaling.request('join', { token, autoSubscribe, transports: ['recv', 'send'] }), handlers);
       } catch (err) {
         signaling.close();
         if (!(err instanceof SfuError && err.code === 'REDIRECT' && err.redirect && hop < MAX_REDIRECTS)) throw err;
@@ -69,14 +71,24 @@ export class NodeConnection {
     }
   }
 
-  /** A fresh join on `signaling`: load the Device for its router, and prepare to receive. */
+  /**
+   * A fresh join on `signaling`: load the Device for its router, make the transports the join
+   * brought, and tell the node what this browser receives. At 200 ms RTT each round trip before
+   * media shows, so nothing here waits for an answer it does not need: `ready` is the last one.
+   */
   private static async establish(signaling: SignalingConnection, url: string, joined: ResponseData<'join'>, handlers: ConnectionHandlers) {
     const device = new Device();
     await device.load({ routerRtpCapabilities: toClient<types.RtpCapabilities>(joined.routerRtpCapabilities) });
     const connection = new NodeConnection(signaling, url, joined, device, handlers);
+    for (const info of joined.transports ?? []) {
+      const transport = connection.makeTransport(info);
+      if (info.direction === 'recv') connection.recvTransport = transport;
+      else connection.sending = Promise.resolve((connection.sendTransport = transport));
+    }
     if (joined.grants.subscribe) {
-      await signaling.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities });
-      connection.recvTransport = await connection.createTransport('recv');
+      connection.ready = signaling.request('setRtpCapabilities', { rtpCapabilities: device.rtpCapabilities }).then(() => undefined);
+      // A node that makes no transports with the join (an older one): ask for it.
+      connection.recvTransport ??= await connection.createTransport('recv');
     }
     return connection;
   }
@@ -126,7 +138,11 @@ export class NodeConnection {
   }
 
   private async createTransport(direction: 'send' | 'recv') {
-    const info = await this.signaling.request('createTransport', { direction });
+    return this.makeTransport(await this.signaling.request('createTransport', { direction }));
+  }
+
+  /** This browser's side of a transport the node made. */
+  private makeTransport(info: ResponseData<'createTransport'>) {
     const params = {
       id: info.transportId,
       iceParameters: info.iceParameters,
@@ -137,10 +153,14 @@ export class NodeConnection {
       iceServers: this.joined.iceServers,
       iceTransportPolicy: this.joined.iceTransportPolicy,
     };
-    const transport = direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
+    const transport = info.direction === 'send' ? this.device.createSendTransport(params) : this.device.createRecvTransport(params);
     // this.signaling, not a copy: after a resume the same transports speak through the new socket.
-    transport.on('connect', ({ dtlsParameters }, ok, fail) => {
-      this.signaling.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => ok(), fail);
+    transport.on('connect', ({ dtlsParameters }, ok) => {
+      // Not awaited: the produce (or consume) that caused it goes out behind it on the same
+      // socket, a round trip sooner. Should the node refuse it, DTLS never completes, the
+      // transport fails, and the call's recovery takes over.
+      this.signaling.request('connectTransport', { transportId: transport.id, dtlsParameters }).catch(() => undefined);
+      ok();
     });
     transport.on('produce', ({ kind, rtpParameters, appData }, ok, fail) => {
       this.signaling.request('produce', { transportId: transport.id, kind, rtpParameters, appData, paused: Boolean(appData.paused) })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { applyCors } from './origins.js';
 import { buildSdkBundle, SDK_VERSION } from './sdk-bundle.js';
@@ -17,11 +18,17 @@ export const sdkPlugin: FastifyPluginAsync<{ allowedOrigins: readonly string[] }
   const { code, map } = await buildSdkBundle(FILE);
   const etag = `"${SDK_VERSION}-${createHash('sha256').update(code).digest('base64url').slice(0, 16)}"`;
 
+  // Compressed once, too: a quarter of the bytes is a few round trips less for a buyer far away.
+  const gzipped = new Map([[code, gzipSync(code, { level: 9 })], [map, gzipSync(map, { level: 9 })]]);
+  const acceptsGzip = (req: FastifyRequest) => /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+
   const cors = (req: FastifyRequest, reply: FastifyReply) => applyCors(req, reply, allowedOrigins);
   const serve = (body: string, type: string, cache: string) => async (req: FastifyRequest, reply: FastifyReply) => {
     cors(req, reply);
-    reply.header('cache-control', cache).header('etag', etag);
+    const vary = reply.getHeader('vary');
+    reply.header('cache-control', cache).header('etag', etag).header('vary', vary ? `${vary}, Accept-Encoding` : 'Accept-Encoding');
     if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (acceptsGzip(req)) return reply.type(type).header('content-encoding', 'gzip').send(gzipped.get(body));
     return reply.type(type).send(body);
   };
   for (const [dir, cache] of [[SDK_VERSION, 'public, max-age=31536000, immutable'], ['v1', 'public, max-age=300, must-revalidate'], ['', 'no-cache']] as const) {

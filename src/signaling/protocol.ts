@@ -104,6 +104,15 @@ const SctpParameters = Type.Object({
   MIS: Type.Integer({ description: 'Deprecated: for mediasoup-client before 3.20. Removed in protocol v2.' }),
   maxMessageSize: Type.Integer({ description: 'Deprecated: maxSendMessageSize, for mediasoup-client before 3.20. Removed in protocol v2.' }),
 }, { title: 'SctpParameters', description: 'Pass as sctpParameters to device.createSendTransport / createRecvTransport.' });
+/** What a client needs to make its side of a WebRTC transport (device.createSendTransport / createRecvTransport). */
+const TransportOptions = Type.Object({
+  transportId: Id,
+  direction: Direction,
+  iceParameters: IceParameters,
+  iceCandidates: Type.Array(IceCandidate),
+  dtlsParameters: DtlsParameters,
+  sctpParameters: Type.Optional(SctpParameters),
+}, { title: 'TransportOptions' });
 const SctpStreamParameters = mediasoupShape<types.SctpStreamParameters>(Type.Object({
   streamId: Type.Integer({ minimum: 0, maximum: 65534 }),
   ordered: Type.Optional(Type.Boolean()),
@@ -156,6 +165,10 @@ export const requests = {
       resume: Type.Optional(Type.Boolean({
         description: 'After a dropped socket: take back the participant this identity left behind, if it is still within signaling.reconnectGraceMs (the others see no leave and join). The response then carries `resumed`. Otherwise this is an ordinary join.',
       })),
+      transports: Type.Optional(Type.Array(Direction, {
+        maxItems: 2, uniqueItems: true,
+        description: 'Create these transports with the join, as createTransport would (SCTP on), and save a round trip each: the answer\'s `transports` has the ones the token\'s grants allow (recv needs subscribe, send a publish grant). Not with `resume`, which keeps the old ones.',
+      })),
     }, { additionalProperties: false }),
     Type.Object({
       peerId: PeerId,
@@ -171,6 +184,7 @@ export const requests = {
         credential: Type.Optional(Type.String()),
       }), { description: 'STUN and TURN servers for this participant\'s transports (RTCIceServer), with TURN credentials valid for turn.ttlSeconds. Give them to createSendTransport and createRecvTransport.' }),
       iceTransportPolicy: literals(['all', 'relay'], { description: 'relay: use only TURN (the token\'s relay claim, or the tenant\'s forceRelay).' }),
+      transports: Type.Optional(Type.Array(TransportOptions, { description: 'The transports asked for with `transports`, as createTransport answers them.' })),
       resumed: Type.Optional(Type.Object({
         transports: Type.Array(Type.Object({ transportId: Id, direction: Direction })),
         producerIds: Type.Array(Id),
@@ -195,14 +209,7 @@ export const requests = {
       sctpCapabilities: Type.Optional(SctpCapabilities),
       forceTcp: Type.Optional(Type.Boolean()),
     }, { additionalProperties: false }),
-    Type.Object({
-      transportId: Id,
-      direction: Direction,
-      iceParameters: IceParameters,
-      iceCandidates: Type.Array(IceCandidate),
-      dtlsParameters: DtlsParameters,
-      sctpParameters: Type.Optional(SctpParameters),
-    }),
+    TransportOptions,
   ),
   connectTransport: req(
     "Give the server the client's DTLS parameters. Once per transport.",

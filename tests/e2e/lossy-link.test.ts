@@ -76,8 +76,8 @@ describe('a call over a lossy link', () => {
       node.once('exit', (code) => reject(new Error(`the node exited with ${code}`)));
     });
     // 40 ms and 5% loss each way between the browsers and the node's media port.
-    await impair(ns, 'OUTPUT', ['-p', 'udp', '-d', IP, '--dport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
-    await impair(ns, 'OUTPUT', ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
+    await impair(ns, 'INPUT', ['-p', 'udp', '-d', IP, '--dport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
+    await impair(ns, 'INPUT', ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
     browser = await chromium.launch({
       executablePath: ns.chromiumLauncher(),
       args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
@@ -101,7 +101,7 @@ describe('a call over a lossy link', () => {
 
   it('warns the buyer about the seller when the seller\'s video freezes, and never warns the seller about itself', async () => {
     // Now heavy, bursty loss towards the buyer's side of the node: its video freezes.
-    await impair(ns, 'OUTPUT', ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 40, burst: 20, first: true });
+    await impair(ns, 'INPUT', ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 40, burst: 20, first: true });
     await until('a warning at the buyer', async () => (await buyer.evaluate(() => (window as any).warnings.length)) > 0, 45_000);
     const warnings = await buyer.evaluate(() => (window as any).warnings);
     expect(warnings).toContainEqual(expect.objectContaining({ participantId: 'seller', kind: 'video', reason: 'video-frozen' }));

@@ -30,6 +30,9 @@ let nextQueue = 1;
  * Impairs the packets an iptables match selects, inside a test namespace: they go to an
  * NFQUEUE that nfq-netem holds for the delay and drops from at random. `match` is the part of
  * an iptables-legacy rule after the chain, e.g. ['-d', '127.0.0.11', '-p', 'tcp', '--dport', '8080'].
+ * Prefer INPUT for delays: a packet held in OUTPUT still counts against its sender's socket,
+ * which throttles TCP to a few packets per round trip (TCP small queues) and fills UDP send
+ * buffers, which a real network never does.
  */
 export async function impair(ns: NetNs, chain: 'OUTPUT' | 'INPUT', match: string[], { delayMs, lossPercent = 0, burst = 1, first = false }: Impairment): Promise<ChildProcess> {
   const queue = nextQueue++;

@@ -90,6 +90,12 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
     expect((await v1.text()) === code).toBe(true);
     const etag = v1.headers.get('etag')!;
     expect((await fetch(`${t.http}/sdk/v1/sfu-client.js`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // Compressed for a browser that takes gzip (fetch does, and unpacks it), the same text for one that does not.
+    expect(v1.headers.get('content-encoding')).toBe('gzip');
+    expect(v1.headers.get('vary')).toMatch(/Accept-Encoding/);
+    const plain = await fetch(`${t.http}/sdk/v1/sfu-client.js`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect((await plain.text()) === code).toBe(true);
     const map = await (await fetch(`${t.http}/sdk/v1/sfu-client.js.map`)).json();
     expect(map.sources.some((s: string) => s.endsWith('src/client/call.ts'))).toBe(true);
     const preflight = await fetch(`${t.http}/sdk/v1/sfu-client.js`, { method: 'OPTIONS', headers: { origin: shop, 'access-control-request-method': 'GET' } });

@@ -75,6 +75,32 @@ describe('protocol v1, request by request', () => {
     legacy.close();
   });
 
+  it('join can bring the transports, a round trip each saved: those the grants allow, usable at once', async () => {
+    const early = await SignalingClient.connect(t.ws);
+    const joined = await early.request('join', { token: t.token({ room: 'one-trip', identity: 'buyer-1', role: 'buyer' }), transports: ['recv', 'send'] });
+    expect(joined.transports!.map((x) => x.direction)).toEqual(['recv', 'send']);
+    for (const x of joined.transports!) expect(x).toMatchObject({ transportId: expect.any(String), iceCandidates: expect.any(Array), sctpParameters: expect.any(Object) });
+    await early.request('setRtpCapabilities', { rtpCapabilities: receiveCapabilities(joined.routerRtpCapabilities) });
+    // The send transport takes a producer like one from createTransport.
+    const send = joined.transports!.find((x) => x.direction === 'send')!;
+    await early.request('connectTransport', { transportId: send.transportId, dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD' }] } });
+    expect(await early.request('produceData', { transportId: send.transportId, sctpStreamParameters: { streamId: 0, ordered: true }, label: 'chat' })).toMatchObject({ dataProducerId: expect.any(String) });
+    early.close();
+
+    // A participant that may only watch gets its recv transport, and no send transport.
+    const viewer = await SignalingClient.connect(t.ws);
+    const watched = await viewer.request('join', {
+      token: t.token({ room: 'one-trip', identity: 'viewer-1', role: 'buyer', grants: { publishAudio: false, publishVideo: false, publishData: false } }),
+      transports: ['send', 'recv'],
+    });
+    expect(watched.transports!.map((x) => x.direction)).toEqual(['recv']);
+    // Twice the same direction is not a request the schema accepts.
+    const twice = await SignalingClient.connect(t.ws);
+    expect(await code(twice.request('join', { token: t.token({ room: 'one-trip', identity: 'twice' }), transports: ['recv', 'recv'] }))).toBe('BAD_REQUEST');
+    viewer.close();
+    twice.close();
+  });
+
   it('ICE offers UDP and TCP unless forceTcp', async () => {
     const any = await buyer.client.request('createTransport', { direction: 'recv' });
     expect(new Set(any.iceCandidates.map((c) => c.protocol))).toEqual(new Set(['udp', 'tcp']));

@@ -5,6 +5,7 @@ import { iceServersFor } from '../../turn/credentials.js';
 import { roomKey } from '../../tenants/tenants.js';
 import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
+import { mayOpenTransport, transportOptions } from './transports.js';
 
 const JOIN_ATTEMPTS = 3;
 
@@ -16,7 +17,7 @@ function iceFor(turn: Config['turn'], identity: string, relay: boolean) {
 
 export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer' | 'leave'> = {
   join: {
-    async run(ctx, { token, autoSubscribe, resume }) {
+    async run(ctx, { token, autoSubscribe, resume, transports }) {
       const started = performance.now();
       if (!ctx.deps.joinLimiter.take(ctx.ip)) throw new SignalingError('RATE_LIMITED', 'too many joins from this address; wait and try again');
       let claims;
@@ -47,6 +48,16 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           room.remove(peer, undefined, 'socket closed while joining');
           throw new SignalingError('NOT_JOINED', 'the socket closed while joining');
         }
+        // The transports asked for, made with the join (a round trip each saved); none on a resume.
+        const directions = resumed ? [] : (transports ?? []).filter((d) => mayOpenTransport(claims.grants, d));
+        let opened;
+        try {
+          opened = await Promise.all(directions.map(async (direction) => transportOptions(await peer.createTransport({ direction }), direction)));
+        } catch (err) {
+          ctx.leave();
+          room.remove(peer, undefined, 'its transports could not be created');
+          throw err;
+        }
         ctx.deps.metrics.joined((performance.now() - started) / 1000);
         return {
           peerId: peer.id,
@@ -58,6 +69,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           metadata: room.settings.metadata,
           ...iceFor(ctx.deps.config.turn, claims.identity, claims.relay || tenant.forceRelay),
           ...(resumed ? { resumed: resumed.inventory() } : {}),
+          ...(opened.length ? { transports: opened } : {}),
         };
       }
       throw new SignalingError('NODE_UNAVAILABLE', 'the room kept closing while joining');

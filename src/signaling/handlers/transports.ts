@@ -1,3 +1,4 @@
+import type { types } from 'mediasoup';
 import type { Grants } from '../../auth/grants.js';
 import type { HandlerMap } from '../handler.js';
 
@@ -6,15 +7,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'createPlainTrans
     grant: ({ direction }, ctx) => (direction === 'recv' ? 'subscribe' : publishGrantOf(ctx.peer.claims.grants)),
     grantDoc: '`subscribe` for recv; any publish grant for send',
     async run(ctx, data) {
-      const transport = await ctx.peer.createTransport(data);
-      return {
-        transportId: transport.id,
-        direction: data.direction,
-        iceParameters: transport.iceParameters,
-        iceCandidates: transport.iceCandidates,
-        dtlsParameters: transport.dtlsParameters,
-        sctpParameters: transport.sctpParameters && withLegacySctpFields(transport.sctpParameters),
-      };
+      return transportOptions(await ctx.peer.createTransport(data), data.direction);
     },
   },
 
@@ -52,6 +45,21 @@ export const transportHandlers: HandlerMap<'createTransport' | 'createPlainTrans
     },
   },
 };
+
+/** What the client needs to make its side of `transport` (createTransport's answer, and join's). */
+export function transportOptions(transport: types.WebRtcTransport, direction: 'send' | 'recv') {
+  return {
+    transportId: transport.id,
+    direction,
+    iceParameters: transport.iceParameters,
+    iceCandidates: transport.iceCandidates,
+    dtlsParameters: transport.dtlsParameters,
+    sctpParameters: transport.sctpParameters && withLegacySctpFields(transport.sctpParameters),
+  };
+}
+
+/** Whether the grants allow a transport of this direction (createTransport's check). */
+export const mayOpenTransport = (grants: Grants, direction: 'send' | 'recv') => (direction === 'recv' ? grants.subscribe : grants[publishGrantOf(grants)]);
 
 /** A send transport needs some publish grant; which one depends on what is produced later. */
 function publishGrantOf(grants: Grants) {
