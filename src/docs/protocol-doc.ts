@@ -44,6 +44,7 @@ export function renderProtocolDoc(): string {
     '',
     '- `peerId` is the identity in your token (its `sub`); the others see you by it.',
     '- `newConsumer` (and `newDataConsumer`) can arrive right after the `createTransport` response for your recv transport, before your code has made the client-side transport: keep them until it exists.',
+    '- Far from the node, each answer you wait for costs a round trip. `join` with `transports: [\'recv\', \'send\']` brings both transports. Nothing after that needs an earlier answer: the node consumes for you once it has your capabilities and your recv transport, whatever order they came in, and a producer needs no connected transport. So `setRtpCapabilities` need not be awaited, and a transport\'s `connect` event can be answered before `connectTransport` is (the `produce` that caused it goes out right behind it). The SDK joins in four round trips this way.',
     '- Notifications about one thing come in order; a `consumerClosed` never comes before its `newConsumer`.',
     '- `pauseProducer` and `resumeProducer` tell the node; also call `producer.pause()` and `producer.resume()` in mediasoup-client, so that the browser stops sending (and the camera light can go off).',
     '- After `leave`, the node has closed your transports: close your client-side transports too. The socket stays open and may `join` again.',
