@@ -179,7 +179,8 @@ export const roomRoutes: Route[] = [
       const from = parseTime(req.query.from, 'from')!;
       const to = parseTime(req.query.to, 'to') ?? Date.now();
       if (to <= from) throw new ApiError('BAD_REQUEST', 'to must be after from');
-      // Stays that ended, and the ones going on here now.
+      // Stays that ended (those ending now included), and the ones going on here now.
+      await usage.settled();
       const rows = [...(await store.usage(req.tenant.id, from, to)), ...(await usage.liveRows(req.tenant.id))];
       const rooms = [...new Set(rows.map((r) => r.room))].sort().map((room) => ({ room, usage: sumUsage(rows.filter((r) => r.room === room), from, to) }));
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), total: sumUsage(rows, from, to), rooms };

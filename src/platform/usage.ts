@@ -32,6 +32,8 @@ const sum = (live: Live) => [...live.transports.values()].reduce((t, b) => ({ in
  */
 export class UsageMeter {
   private readonly live = new Map<Peer, Live>();
+  /** Participants gone but not yet stored (their last sample is on its way). */
+  private readonly unstored = new Set<Promise<void>>();
   private cursor = 0;
   private timer?: NodeJS.Timeout;
 
@@ -56,11 +58,22 @@ export class UsageMeter {
     if (live) live.final = this.sample(live);
   }
 
-  /** The participant left: its stay and its tracks become usage rows. */
-  async leave(peer: Peer, leftAt: number) {
+  /** The participant left: its stay and its tracks become usage rows (once its last sample is in). */
+  leave(peer: Peer, leftAt: number): Promise<void> {
     const live = this.live.get(peer);
-    if (!live) return;
+    if (!live) return Promise.resolve();
     this.live.delete(peer);
+    const stored = this.storeStay(live, leftAt).finally(() => this.unstored.delete(stored));
+    this.unstored.add(stored);
+    return stored;
+  }
+
+  /** Resolves once every participant that has left is in the store (a usage query reads after it). */
+  async settled() {
+    await Promise.all([...this.unstored]);
+  }
+
+  private async storeStay(live: Live, leftAt: number) {
     await live.final;
     const rows = this.rows(live, leftAt);
     for (const r of rows) {

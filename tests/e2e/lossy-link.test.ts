@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -19,7 +18,6 @@ const BASE = `http://${IP}:8080`;
 describe('a call over a lossy link', () => {
   let ns: NetNs;
   let browser: Browser;
-  let node: ChildProcess;
   let seller: Page;
   let buyer: Page;
 
@@ -64,24 +62,11 @@ describe('a call over a lossy link', () => {
 
   beforeAll(async () => {
     ns = NetNs.create('lossy');
-    node = ns.spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: IP, PORT: '8080', PUBLIC_URL: BASE,
-        MEDIA_LISTEN_IP: IP, MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: String(MEDIA_PORT), STORE_PATH: ':memory:', REDIS_URL: '',
-      },
-    });
-    await new Promise((resolve, reject) => {
-      node.on('message', (m: { type?: string }) => m.type === 'listening' && resolve(m));
-      node.once('exit', (code) => reject(new Error(`the node exited with ${code}`)));
-    });
+    await ns.startNode(IP, MEDIA_PORT);
     // 40 ms and 5% loss each way between the browsers and the node's media port.
     await impair(ns, 'INPUT', ['-p', 'udp', '-d', IP, '--dport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
     await impair(ns, 'INPUT', ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)], { delayMs: 20, lossPercent: 5 });
-    browser = await chromium.launch({
-      executablePath: ns.chromiumLauncher(),
-      args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--no-first-run', '--autoplay-policy=no-user-gesture-required'],
-    });
+    browser = await ns.launchChromium(['--autoplay-policy=no-user-gesture-required']);
     seller = await (await browser.newContext()).newPage();
     buyer = await (await browser.newContext()).newPage();
     await join(seller, 'seller', 'seller', true);

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -27,27 +27,13 @@ describe('Call.preflight() picks the nearest region, and the room is placed ther
     ns = NetNs.create('region');
     ns.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     for (const [i, n] of NODES.entries()) {
-      const child = ns.spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        env: {
-          ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', NODE_ID: n.id, REGION: n.region,
-          HOST: n.ip, PORT: '8080', PUBLIC_URL: `http://${n.ip}:8080`, MEDIA_LISTEN_IP: n.ip, MEDIA_NUM_WORKERS: '1',
-          MEDIA_WEBRTC_PORT_BASE: String(46300 + i), REDIS_URL: 'redis://127.0.0.1:6379', STORE_PATH: ':memory:', DEMO_DEV_TOKENS: 'on',
-          CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500',
-        },
-      });
-      nodes.push(child);
-      await new Promise((resolve, reject) => {
-        child.on('message', (m: { type?: string }) => m.type === 'listening' && resolve(m));
-        child.once('exit', (code) => reject(new Error(`node ${n.id} exited with ${code}`)));
-      });
+      nodes.push(await ns.startNode(n.ip, 46300 + i, {
+        NODE_ID: n.id, REGION: n.region, REDIS_URL: 'redis://127.0.0.1:6379', DEMO_DEV_TOKENS: 'on', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500',
+      }));
       // Every packet from the namespace's clients to this node waits its region's distance.
       await impair(ns, 'OUTPUT', ['-d', n.ip, '-p', 'tcp', '--dport', '8080'], { delayMs: n.delayMs });
     }
-    browser = await chromium.launch({
-      executablePath: ns.chromiumLauncher(),
-      args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await ns.launchChromium();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -22,30 +21,16 @@ const RTT = 2 * ONE_WAY_MS;
 describe('round trips before media, at 200 ms RTT', () => {
   let ns: NetNs;
   let browser: Browser;
-  let node: ChildProcess;
   const token = (identity: string, role: 'seller' | 'buyer') => mintToken(loadConfig({}).auth, { room: 'far', identity, role }).token;
 
   beforeAll(async () => {
     ns = NetNs.create('rtt');
-    node = ns.spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: {
-        ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: IP, PORT: '8080', PUBLIC_URL: BASE,
-        MEDIA_LISTEN_IP: IP, MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: String(MEDIA_PORT), STORE_PATH: ':memory:', REDIS_URL: '',
-      },
-    });
-    await new Promise((resolve, reject) => {
-      node.on('message', (m: { type?: string }) => m.type === 'listening' && resolve(m));
-      node.once('exit', (code) => reject(new Error(`the node exited with ${code}`)));
-    });
+    await ns.startNode(IP, MEDIA_PORT);
     for (const match of [['-p', 'tcp', '-d', IP, '--dport', '8080'], ['-p', 'tcp', '-s', IP, '--sport', '8080'],
       ['-p', 'udp', '-d', IP, '--dport', String(MEDIA_PORT)], ['-p', 'udp', '-s', IP, '--sport', String(MEDIA_PORT)]]) {
       await impair(ns, 'INPUT', match, { delayMs: ONE_WAY_MS });
     }
-    browser = await chromium.launch({
-      executablePath: ns.chromiumLauncher(),
-      args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--no-first-run'],
-    });
+    browser = await ns.launchChromium();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();

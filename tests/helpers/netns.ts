@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 
 /**
  * A network namespace of the test's own: a private loopback (every 127.x address is local),
@@ -37,6 +38,34 @@ export class NetNs {
   /** An iptables rule inside the namespace (legacy iptables: NFQUEUE works there, nftables' queue does not here). */
   iptables(...rule: string[]) {
     this.exec('iptables-legacy', rule);
+  }
+
+  /**
+   * A node (src/main.ts) inside the namespace on http://`ip`:8080, one worker with its media
+   * on `mediaPort`, alone with an in-memory store unless `env` says otherwise; once it listens.
+   */
+  async startNode(ip: string, mediaPort: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+    const node = this.spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: {
+        ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: ip, PORT: '8080', PUBLIC_URL: `http://${ip}:8080`,
+        MEDIA_LISTEN_IP: ip, MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: String(mediaPort), STORE_PATH: ':memory:', REDIS_URL: '',
+        ...env,
+      },
+    });
+    await new Promise((resolve, reject) => {
+      node.on('message', (m: { type?: string }) => m.type === 'listening' && resolve(m));
+      node.once('exit', (code) => reject(new Error(`the node on ${ip} exited with ${code}`)));
+    });
+    return node;
+  }
+
+  /** Chromium inside the namespace, with a fake camera and microphone it may use without asking. */
+  launchChromium(extraArgs: string[] = []): Promise<Browser> {
+    return chromium.launch({
+      executablePath: this.chromiumLauncher(),
+      args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection', '--disable-background-networking', '--no-first-run', ...extraArgs],
+    });
   }
 
   /** A launcher for Chromium inside the namespace, for Playwright's executablePath. */
