@@ -37,14 +37,19 @@ export const TrackRecord = Type.Object({
 }, { title: 'TrackRecord' });
 export type TrackRecord = Static<typeof TrackRecord>;
 
-/** One stay of a participant in a call, from join to leave (a participant who leaves and joins again has two). */
-export const ParticipantRecord = Type.Object({
+/** Who a participant is and where it joined: the same in its record and in the live view. */
+const ParticipantStay = {
   identity: Type.String(),
   name: Type.String(),
   role: Role,
   region: Type.String(),
   node: Type.String(),
   joinedAt: Iso,
+};
+
+/** One stay of a participant in a call, from join to leave (a participant who leaves and joins again has two). */
+export const ParticipantRecord = Type.Object({
+  ...ParticipantStay,
   leftAt: Type.Union([Iso, Type.Null()]),
   leaveReason: Type.Union([Type.String(), Type.Null()], { description: 'left, disconnected (the grace period ran out), replaced, KICKED, REMOVED, ROOM_ENDED, MEDIA_WORKER_DIED, NODE_SHUTDOWN, ...' }),
   tracks: Type.Array(TrackRecord),
@@ -170,12 +175,7 @@ export type Usage = Static<typeof Usage>;
 
 /** A participant as the API shows it now. */
 export const ParticipantView = Type.Object({
-  identity: Type.String(),
-  name: Type.String(),
-  role: Role,
-  region: Type.String(),
-  node: Type.String(),
-  joinedAt: Iso,
+  ...ParticipantStay,
   state: literals(['active', 'reconnecting'], { description: 'reconnecting: its socket dropped; it has signaling.reconnectGraceMs to resume.' }),
   tracks: Type.Array(Type.Object({ id: Type.String(), kind: literals(['audio', 'video']), source: Type.Union([Type.String(), Type.Null()]), muted: Type.Boolean() })),
   quality: Type.Object({
