@@ -1,9 +1,10 @@
 /**
  * The baseline the benchmarks compare the node with: bare mediasoup behind a plain `ws` server,
- * doing the same work for a join (check the token, enter the room's router, answer its RTP
- * capabilities) and for createTransport (a WebRTC transport on the worker's WebRtcServer, with
- * SCTP), with the same worker binary and codecs, and nothing else: no rooms logic, limits,
- * metrics, records or validation.
+ * speaking just enough of protocol v1 for the same clients (the benchmark's, and the browser
+ * SDK for a call): join with its transports, createTransport, setRtpCapabilities,
+ * connectTransport, produce, and consumers made paused and resumed, with mediasoup's defaults.
+ * The same worker binary and codecs, and nothing else: no rooms logic, limits, metrics,
+ * records or validation.
  */
 import { createSecretKey } from 'node:crypto';
 import http from 'node:http';
@@ -11,48 +12,123 @@ import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { buildSdkBundle } from '../src/http/sdk-bundle.js';
 import { MEDIA_CODECS } from '../src/media/codecs.js';
 
+const HOST = process.env.HOST ?? '127.0.0.1';
 const key = createSecretKey(Buffer.from(process.env.AUTH_HS256_SECRET ?? 'dev-only-secret-change-me'));
 const worker = await mediasoup.createWorker({ logLevel: 'warn' });
-const webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: 0 }, { protocol: 'tcp', ip: '127.0.0.1', port: 0 }] });
-const rooms = new Map<string, { router: Promise<types.Router>; peers: number }>();
+const port = Number(process.env.MEDIA_PORT ?? 0);
+const webRtcServer = await worker.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: HOST, port }, { protocol: 'tcp', ip: HOST, port }] });
 
-const server = http.createServer();
+interface BarePeer {
+  id: string;
+  role: string;
+  ws: WebSocket;
+  transports: types.WebRtcTransport[];
+  recv?: types.WebRtcTransport;
+  caps?: types.RtpCapabilities;
+  producers: types.Producer[];
+  consumers: Map<string, types.Consumer>;
+}
+interface BareRoom { router: Promise<types.Router>; peers: Map<string, BarePeer> }
+const rooms = new Map<string, BareRoom>();
+const GRANTS = { subscribe: true, publishAudio: true, publishVideo: true, publishData: false, admin: false, snapshot: false, ingest: false };
+
+const notify = (peer: BarePeer, method: string, data: unknown) => peer.ws.send(JSON.stringify({ type: 'notification', method, data }));
+const info = (p: BarePeer) => ({ id: p.id, name: p.id, role: p.role, producers: p.producers.map((x) => ({ id: x.id, kind: x.kind, paused: x.paused, appData: x.appData })), dataProducers: [] });
+const options = (t: types.WebRtcTransport, direction: string) => ({
+  transportId: t.id, direction, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters, sctpParameters: t.sctpParameters,
+});
+
+/** A paused consumer of `producer` for `peer`, announced with newConsumer (the client resumes it). */
+async function consume(router: types.Router, peer: BarePeer, owner: BarePeer, producer: types.Producer) {
+  if (!peer.recv || !peer.caps || !router.canConsume({ producerId: producer.id, rtpCapabilities: peer.caps })) return;
+  const consumer = await peer.recv.consume({ producerId: producer.id, rtpCapabilities: peer.caps, paused: true });
+  peer.consumers.set(consumer.id, consumer);
+  notify(peer, 'newConsumer', {
+    consumerId: consumer.id, producerId: producer.id, peerId: owner.id, kind: consumer.kind, type: consumer.type,
+    rtpParameters: consumer.rtpParameters, producerPaused: consumer.producerPaused, appData: producer.appData,
+  });
+}
+
+// The browser SDK, for a page on this origin (a call through the baseline, in bench/callq.ts).
+const sdk = (await buildSdkBundle('sfu-client.js')).code;
+const server = http.createServer((req, res) => {
+  if (req.url === '/sdk/v1/sfu-client.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(sdk);
+  else res.writeHead(200, { 'content-type': 'text/plain' }).end('bare mediasoup\n');
+});
 const wss = new WebSocketServer({ server, path: '/v1/rtc' });
 wss.on('connection', (ws) => {
-  let room: string | undefined;
-  const transports: types.WebRtcTransport[] = [];
+  let roomName: string | undefined;
+  let self: BarePeer | undefined;
   const leave = async () => {
-    for (const t of transports.splice(0)) t.close();
-    if (!room) return;
-    const r = rooms.get(room)!;
-    if (--r.peers === 0) {
-      rooms.delete(room);
-      (await r.router).close();
+    if (!roomName || !self) return;
+    const room = rooms.get(roomName)!;
+    for (const t of self.transports) t.close();
+    room.peers.delete(self.id);
+    for (const other of room.peers.values()) notify(other, 'peerLeft', { peerId: self.id });
+    if (room.peers.size === 0) {
+      rooms.delete(roomName);
+      (await room.router).close();
     }
-    room = undefined;
+    roomName = undefined;
+    self = undefined;
   };
   ws.on('message', async (raw) => {
     const msg = JSON.parse(String(raw));
     const reply = (data: unknown) => ws.send(JSON.stringify({ type: 'response', id: msg.id, ok: true, data }));
     try {
+      const room = roomName ? rooms.get(roomName) : undefined;
+      const router = room && (await room.router);
       if (msg.method === 'join') {
-        const claims = jwt.verify(msg.data.token, key, { algorithms: ['HS256'] }) as { room: string; sub: string };
-        room = claims.room;
-        let r = rooms.get(room);
-        if (!r) rooms.set(room, (r = { router: worker.createRouter({ mediaCodecs: MEDIA_CODECS }), peers: 0 }));
-        r.peers++;
-        reply({ peerId: claims.sub, routerRtpCapabilities: (await r.router).rtpCapabilities, peers: [] });
+        const claims = jwt.verify(msg.data.token, key, { algorithms: ['HS256'] }) as { room: string; sub: string; role?: string };
+        roomName = claims.room;
+        let r = rooms.get(roomName);
+        if (!r) rooms.set(roomName, (r = { router: worker.createRouter({ mediaCodecs: MEDIA_CODECS }), peers: new Map() }));
+        const peer: BarePeer = { id: claims.sub, role: claims.role ?? 'buyer', ws, transports: [], producers: [], consumers: new Map() };
+        const others = [...r.peers.values()];
+        r.peers.set(peer.id, (self = peer));
+        const joinedRouter = await r.router;
+        const transports = [];
+        for (const direction of (msg.data.transports ?? []) as string[]) {
+          const t = await joinedRouter.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true, enableSctp: true });
+          peer.transports.push(t);
+          if (direction === 'recv') peer.recv = t;
+          transports.push(options(t, direction));
+        }
+        for (const other of others) notify(other, 'peerJoined', info(peer));
+        reply({
+          peerId: peer.id, roomId: roomName, role: peer.role, grants: GRANTS, routerRtpCapabilities: joinedRouter.rtpCapabilities,
+          peers: others.map(info), iceServers: [], iceTransportPolicy: 'all', ...(transports.length ? { transports } : {}),
+        });
       } else if (msg.method === 'createTransport') {
-        const router = await rooms.get(room!)!.router;
-        const t = await router.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true, enableSctp: true });
-        transports.push(t);
-        reply({ transportId: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters, sctpParameters: t.sctpParameters });
+        const t = await router!.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true, enableSctp: true });
+        self!.transports.push(t);
+        if (msg.data.direction === 'recv') self!.recv = t;
+        reply(options(t, msg.data.direction));
+      } else if (msg.method === 'setRtpCapabilities') {
+        self!.caps = msg.data.rtpCapabilities;
+        reply({});
+        for (const other of room!.peers.values()) for (const p of other.producers) if (other !== self) await consume(router!, self!, other, p);
+      } else if (msg.method === 'connectTransport') {
+        await self!.transports.find((t) => t.id === msg.data.transportId)!.connect({ dtlsParameters: msg.data.dtlsParameters });
+        reply({});
+      } else if (msg.method === 'produce') {
+        const t = self!.transports.find((x) => x.id === msg.data.transportId)!;
+        const producer = await t.produce({ kind: msg.data.kind, rtpParameters: msg.data.rtpParameters, appData: msg.data.appData, paused: msg.data.paused });
+        self!.producers.push(producer);
+        reply({ producerId: producer.id });
+        for (const other of room!.peers.values()) if (other !== self) await consume(router!, other, self!, producer);
+      } else if (msg.method === 'resumeConsumer') {
+        await self!.consumers.get(msg.data.consumerId)?.resume();
+        reply({});
       } else if (msg.method === 'leave') {
         await leave();
         reply({});
+      } else {
+        reply({}); // reportQuality and the like: nothing to do here
       }
     } catch (err) {
       ws.send(JSON.stringify({ type: 'response', id: msg.id, ok: false, error: { code: 'ERROR', message: (err as Error).message } }));
@@ -60,7 +136,7 @@ wss.on('connection', (ws) => {
   });
   ws.on('close', () => void leave());
 });
-server.listen(0, '127.0.0.1', () => process.send?.({ type: 'listening', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+server.listen(Number(process.env.PORT ?? 0), HOST, () => process.send?.({ type: 'listening', url: `http://${HOST}:${(server.address() as AddressInfo).port}` }));
 // The same memory report the node gives (src/main.ts), so both are measured the same way.
 process.on('message', (m: { type?: string; collect?: boolean }) => {
   if (m?.type !== 'memory') return;

@@ -1,4 +1,5 @@
 import type { fanoutBench } from './fanout.js';
+import type { callqBench } from './callq.js';
 import type { clusterBench } from './cluster.js';
 import type { pipeBench } from './pipe.js';
 import type { signalingBench } from './signaling.js';
@@ -58,4 +59,14 @@ export function printCluster(r: Awaited<ReturnType<typeof clusterBench>>) {
     [row('3 nodes + Redis', r.cluster), row('1 node, no Redis', r.single), row('bare mediasoup', r.bare)]);
   const c = r.redisCommandsPerNodePerSecond;
   table('cluster: Redis commands per node per second at rest', ['no peers', `${c.peers} idle peers`], [[fmt(c.noPeers), fmt(c.withPeers)]]);
+}
+
+export function printCallq(r: Awaited<ReturnType<typeof callqBench>>) {
+  const span = (x: { median: number; min: number; max: number }, digits = 1) => `${fmt(x.median, digits)} (${fmt(x.min, digits)}–${fmt(x.max, digits)})`;
+  const rows = Object.entries(r.results).flatMap(([profile, sides]) => (['node', 'bare'] as const).map((side) => {
+    const s = sides[side];
+    const of = (k: 'frozenPercent' | 'fps' | 'concealedPercent' | 'firstFrameMs', digits = 1) => span({ median: s.median[k], min: s.min[k], max: s.max[k] }, digits);
+    return [profile, side, of('frozenPercent'), of('fps'), of('concealedPercent', 2), of('firstFrameMs', 0)];
+  }));
+  table(`call quality at the buyer: median (min–max) of ${r.runs} run(s) of ${r.seconds} s`, ['profile', 'server', 'frozen %', 'fps', 'audio concealed %', 'first frame ms'], rows);
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- <scenario>...] [--smoke] [--out <file>]
+ * npm run bench [-- <scenario>...] [--smoke] [--out <file>] [--profile <callq profile>...]
  *
  * Runs the node and a bare mediasoup baseline side by side in one run, on this machine, on
  * loopback, and prints what each scenario measured with the ratio between them. --smoke runs
@@ -11,24 +11,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fanoutBench } from './fanout.js';
+import { callqBench } from './callq.js';
 import { clusterBench } from './cluster.js';
 import { pipeBench } from './pipe.js';
-import { printCluster, printFanout, printPipe, printSignaling } from './report.js';
+import { printCallq, printCluster, printFanout, printPipe, printSignaling } from './report.js';
 import { signalingBench } from './signaling.js';
 
-interface Options { smoke: boolean }
+interface Options { smoke: boolean; profile?: string[] }
 const SCENARIOS: Record<string, (o: Options) => Promise<unknown>> = {
   signaling: async (o) => printed(await signalingBench(o), printSignaling),
   fanout: async (o) => printed(await fanoutBench(o), printFanout),
   pipe: async (o) => printed(await pipeBench(o), printPipe),
   cluster: async (o) => printed(await clusterBench(o), printCluster),
+  callq: async (o) => printed(await callqBench(o), printCallq),
 };
 function printed<T>(result: T, print: (r: T) => void) {
   print(result);
   return result;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { smoke: { type: 'boolean', default: false }, out: { type: 'string' }, profile: { type: 'string', multiple: true } },
+});
 const chosen = positionals.length ? positionals : Object.keys(SCENARIOS);
 for (const s of chosen) if (!(s in SCENARIOS)) {
   console.error(`unknown scenario ${s}: ${Object.keys(SCENARIOS).join(', ')}`);
@@ -41,7 +46,7 @@ const machine = {
 };
 console.log(`${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGB} GB, Linux ${machine.kernel}, Node ${machine.node}${values.smoke ? ' (smoke)' : ''}`);
 const results: Record<string, unknown> = { machine, smoke: values.smoke };
-for (const scenario of chosen) results[scenario] = await SCENARIOS[scenario]({ smoke: values.smoke });
+for (const scenario of chosen) results[scenario] = await SCENARIOS[scenario]({ smoke: values.smoke, profile: values.profile });
 
 const out = values.out ?? path.resolve('bench/results/latest.json');
 fs.mkdirSync(path.dirname(out), { recursive: true });

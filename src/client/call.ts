@@ -13,6 +13,8 @@ import { Subscriber } from './subscriber.js';
 
 export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 
+/** When the first quality sample is taken after joining, ms. */
+const FIRST_SAMPLE_MS = 2000;
 /** A warning when more than this share of the last interval's video was frozen... */
 const FROZEN_WARNING = 0.1;
 /** ...or of its audio concealed (made up for lost packets). */
@@ -121,7 +123,12 @@ export class Call extends Emitter<CallEvents> {
     await this.join();
     this.setState('connected');
     const every = this.options.reportIntervalMs ?? 5000;
-    if (every > 0) this.reportTimer = setInterval(() => void this.reportQuality(), every);
+    if (every > 0) {
+      this.reportTimer = setInterval(() => void this.reportQuality(), every);
+      // A first look soon: the round trip it measures sets the receivers' playout target
+      // (after the first frames, which it would only delay), and it is the next report's start.
+      setTimeout(() => void this.reportQuality(), Math.min(every, FIRST_SAMPLE_MS));
+    }
   }
 
   /** The room's business metadata (order id, ticket id, languages), as the platform set it. */
@@ -133,8 +140,9 @@ export class Call extends Emitter<CallEvents> {
     const connection = this.connection;
     if (!connection?.open || this.state !== 'connected') return;
     try {
-      const { report, streams } = await this.reporter.sample(connection.recvTransport);
+      const { report, streams, rttMs } = await this.reporter.sample(connection.recvTransport);
       this.warnAbout(streams);
+      if (rttMs !== undefined) this.subscriber.setLinkRtt(rttMs);
       if (!report) return;
       this.emit('quality', report);
       await connection.signaling.request('reportQuality', report);
@@ -294,6 +302,7 @@ export class Call extends Emitter<CallEvents> {
 
   private adopt(connection: NodeConnection) {
     this.connection = connection;
+    this.subscriber.setLinkRtt(connection.joinRttMs);
     for (const p of connection.joined.peers) this.subscriber.addParticipant(p);
   }
 

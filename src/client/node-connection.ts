@@ -34,6 +34,8 @@ export type Resumed = NonNullable<ResponseData<'join'>['resumed']>;
 export class NodeConnection {
   sendTransport?: types.Transport;
   recvTransport?: types.Transport;
+  /** How long the join took to answer: the first measure of the round trip to the node, before ICE gives one. */
+  joinRttMs?: number;
   /** Settles when the node knows what this browser receives (setRtpCapabilities answered). */
   ready: Promise<void> = Promise.resolve();
   private sending?: Promise<types.Transport>;
@@ -59,7 +61,12 @@ export class NodeConnection {
     for (let hop = 0; ; hop++) {
       const signaling = await SignalingConnection.open(url, handlers.notification, handlers.dropped);
       try {
-        return await NodeConnection.establish(signaling, url, await signaling.request('join', { token, autoSubscribe, transports: ['recv', 'send'] }), handlers);
+        const asked = performance.now();
+        const joined = await signaling.request('join', { token, autoSubscribe, transports: ['recv', 'send'] });
+        const joinRttMs = performance.now() - asked;
+        const connection = await NodeConnection.establish(signaling, url, joined, handlers);
+        connection.joinRttMs = joinRttMs;
+        return connection;
       } catch (err) {
         signaling.close();
         if (!(err instanceof SfuError && err.code === 'REDIRECT' && err.redirect && hop < MAX_REDIRECTS)) throw err;

@@ -33,11 +33,12 @@ export class QualityReporter {
   /** Each inbound stream's totals at the last sample, by stats id. */
   private lastByStream = new Map<string, Totals>();
 
-  async sample(transport: types.Transport | undefined): Promise<{ report?: Report; streams: StreamQuality[] }> {
+  async sample(transport: types.Transport | undefined): Promise<{ report?: Report; streams: StreamQuality[]; rttMs?: number }> {
     if (!transport || transport.closed) return { streams: [] };
     const report = await transport.getStats();
     const streams = inbound(report);
-    return { report: this.overall(report, streams), streams: this.perStream(streams) };
+    const rttMs = roundTripMs(report);
+    return { report: this.overall(streams, rttMs), streams: this.perStream(streams), rttMs };
   }
 
   /** Per received track: frozen and concealed shares since the last sample (none on the first). */
@@ -56,11 +57,7 @@ export class QualityReporter {
     return out;
   }
 
-  private overall(report: RTCStatsReport, streams: any[]): Report | undefined {
-    let rtt: number | undefined;
-    report.forEach((s: any) => {
-      if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
-    });
+  private overall(streams: any[], rttMs: number | undefined): Report | undefined {
     const now = totals(streams);
     const prev = this.last;
     this.last = now;
@@ -71,7 +68,7 @@ export class QualityReporter {
     const lost = Math.max(0, now.lost - prev.lost);
     return {
       intervalMs: Math.min(60_000, Math.round(ms)),
-      ...(rtt !== undefined ? { rttMs: Math.round(rtt * 1000) } : {}),
+      ...(rttMs !== undefined ? { rttMs } : {}),
       ...(packets + lost > 0 ? { lossRate: lost / (packets + lost) } : {}),
       bitrateBps: Math.max(0, Math.round(((now.bytes - prev.bytes) * 8 * 1000) / ms)),
       ...ratios(prev, now, streams.some((s) => s.kind === 'video')),
@@ -82,6 +79,15 @@ export class QualityReporter {
     this.last = undefined;
     this.lastByStream.clear();
   }
+}
+
+/** The round trip to the node on the transport's ICE pair in use, ms. */
+function roundTripMs(report: RTCStatsReport): number | undefined {
+  let rtt: number | undefined;
+  report.forEach((s: any) => {
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
+  });
+  return rtt === undefined ? undefined : Math.round(rtt * 1000);
 }
 
 function totals(streams: any[]): Totals {

@@ -3,17 +3,49 @@ import type { NotificationData, ResponseData } from '../signaling/protocol.js';
 import type { Emit, Participant, RemoteTrack } from './events.js';
 import { toClient, type NodeConnection } from './node-connection.js';
 
+/** Below this round trip to the node, the browser's own jitter buffer is left alone. */
+const FAR_RTT_MS = 100;
+/** The most playout delay added for a far link: past it, a conversation suffers more than the picture gains. */
+const MAX_JITTER_TARGET_MS = 500;
+
+/**
+ * How long the browser should hold received media before playing it, for a link with this
+ * round trip: a lost packet is asked for again (NACK) and resent, which takes a round trip
+ * to the node, or more when the loss was on the sender's side. With the default buffer, sized
+ * for the jitter alone, the resent packet comes too late on a far link, and the video freezes
+ * (or the audio is concealed) as if it had not been resent at all. One round trip for video
+ * (more delayed the first frame past 3 s at 200 ms), one and a half for audio (one left 4.7%
+ * of it concealed at 3% loss): measured in docs/call-quality.md.
+ */
+export function jitterTargetMs(rttMs: number | undefined, kind: 'audio' | 'video'): number | null {
+  if (rttMs === undefined || rttMs < FAR_RTT_MS) return null;
+  return Math.min(MAX_JITTER_TARGET_MS, Math.round(rttMs * (kind === 'audio' ? 1.5 : 1)));
+}
 
 /** Who else is in the call and what this participant receives from them. */
 export class Subscriber {
   readonly participants = new Map<string, Participant>();
   readonly remoteTracks = new Map<string, RemoteTrack>();
   private readonly consumers = new Map<string, types.Consumer>();
+  private linkRtt?: number;
 
   constructor(private readonly connection: () => NodeConnection | undefined, private readonly emit: Emit) {}
 
   consumer(consumerId: string) {
     return this.consumers.get(consumerId);
+  }
+
+  /** The round trip to the node, as last measured: every receiver's playout target follows it. */
+  setLinkRtt(rttMs: number | undefined) {
+    if (rttMs === this.linkRtt) return;
+    this.linkRtt = rttMs;
+    for (const consumer of this.consumers.values()) this.applyJitterTarget(consumer);
+  }
+
+  private applyJitterTarget(consumer: types.Consumer) {
+    const receiver = consumer.rtpReceiver as (RTCRtpReceiver & { jitterBufferTarget?: number | null }) | undefined;
+    // jitterBufferTarget is Chromium's (WebRTC extensions); elsewhere the browser's default stays.
+    if (receiver && 'jitterBufferTarget' in receiver) receiver.jitterBufferTarget = jitterTargetMs(this.linkRtt, consumer.kind);
   }
 
   addParticipant(p: Participant) {
@@ -34,6 +66,7 @@ export class Subscriber {
     if (!connection?.recvTransport) return;
     const consumer = await connection.recvTransport.consume({ id: d.consumerId, producerId: d.producerId, kind: d.kind, rtpParameters: toClient<types.RtpParameters>(d.rtpParameters) });
     this.consumers.set(consumer.id, consumer);
+    this.applyJitterTarget(consumer);
     const track: RemoteTrack = {
       participantId: d.peerId, consumerId: consumer.id, producerId: d.producerId, kind: d.kind,
       source: d.appData.source as string | undefined, track: consumer.track,

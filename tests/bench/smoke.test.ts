@@ -15,7 +15,7 @@ describe('the benchmark, smoke-sized', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'smoke.json');
     // docs/benchmarks.md's command, with a file of its own for the results.
     const { stdout } = await promisify(execFile)('npm', ['run', 'bench', '--', '--smoke', '--out', out], { timeout: 240_000, maxBuffer: 16 << 20 });
-    for (const title of ['signaling: closed-loop', 'fan-out, plain RTP', 'fan-out, SRTP', 'pipe:', 'cluster: joins', 'cluster: Redis commands']) expect(stdout).toContain(title);
+    for (const title of ['signaling: closed-loop', 'fan-out, plain RTP', 'fan-out, SRTP', 'pipe:', 'cluster: joins', 'cluster: Redis commands', 'call quality at the buyer']) expect(stdout).toContain(title);
     const r = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(r.machine.cpus).toBeGreaterThan(0);
 
@@ -43,5 +43,14 @@ describe('the benchmark, smoke-sized', () => {
       expect(r.cluster[name].closedJoinsPerSecond).toBeGreaterThan(0);
     }
     expect(r.cluster.redisCommandsPerNodePerSecond.withPeers).toBeGreaterThan(0);
+
+    // One short impaired call through each: the buyer decoded video and heard audio, and its stats were read.
+    for (const side of ['node', 'bare']) {
+      const [call] = Object.values(r.callq.results as Record<string, Record<string, { runs: Array<Record<string, number>> }>>)[0][side].runs;
+      expect(call.fps).toBeGreaterThan(0);
+      expect(call.firstFrameMs).toBeGreaterThan(0);
+      expect(call.frozenPercent).toBeGreaterThanOrEqual(0);
+      expect(call.concealedPercent).toBeGreaterThanOrEqual(0);
+    }
   }, 300_000);
 });

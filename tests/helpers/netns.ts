@@ -41,15 +41,16 @@ export class NetNs {
   }
 
   /**
-   * A node (src/main.ts) inside the namespace on http://`ip`:8080, one worker with its media
-   * on `mediaPort`, alone with an in-memory store unless `env` says otherwise; once it listens.
+   * A node (src/main.ts, or `script` that takes the same settings) inside the namespace on
+   * http://`ip`:8080, one worker with its media on `mediaPort`, alone with an in-memory store
+   * unless `env` says otherwise; once it listens.
    */
-  async startNode(ip: string, mediaPort: number, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-    const node = this.spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  async startNode(ip: string, mediaPort: number, env: NodeJS.ProcessEnv = {}, script = 'src/main.ts'): Promise<ChildProcess> {
+    const node = this.spawn(process.execPath, ['--import', 'tsx', script], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: {
         ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'warn', HOST: ip, PORT: '8080', PUBLIC_URL: `http://${ip}:8080`,
-        MEDIA_LISTEN_IP: ip, MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: String(mediaPort), STORE_PATH: ':memory:', REDIS_URL: '',
+        MEDIA_LISTEN_IP: ip, MEDIA_NUM_WORKERS: '1', MEDIA_WEBRTC_PORT_BASE: String(mediaPort), MEDIA_PORT: String(mediaPort), STORE_PATH: ':memory:', REDIS_URL: '',
         ...env,
       },
     });

@@ -38,3 +38,16 @@ describe('QualityReporter', () => {
     }
   });
 });
+
+describe('jitterTargetMs', () => {
+  it('leaves a near link alone, and on a far one holds media long enough for a resent packet', async () => {
+    const { jitterTargetMs } = await import('../../src/client/subscriber.js');
+    expect(jitterTargetMs(undefined, 'video')).toBeNull();
+    expect(jitterTargetMs(40, 'audio')).toBeNull();
+    // Video: a round trip (a freeze costs more than the delay); audio: one and a half (concealment starts sooner).
+    expect(jitterTargetMs(200, 'video')).toBe(200);
+    expect(jitterTargetMs(200, 'audio')).toBe(300);
+    // Never more than half a second: past it the conversation suffers more than the picture gains.
+    expect(jitterTargetMs(900, 'audio')).toBe(500);
+  });
+});
