@@ -103,7 +103,9 @@ export class UsageMeter {
   }
 
   private async sample(live: Live) {
-    await Promise.all([...live.peer.all('transport')].map(async (transport) => {
+    // A WebRTC transport whose ICE never started has moved no bytes: no request to the worker for it.
+    const moved = [...live.peer.all('transport')].filter((t) => !('iceState' in t) || t.iceState !== 'new');
+    await Promise.all(moved.map(async (transport) => {
       const [stats] = await transport.getStats().catch(() => []);
       if (!stats) return;
       const before = live.transports.get(transport.id) ?? { in: 0, out: 0 };
