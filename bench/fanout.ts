@@ -12,14 +12,9 @@ import { loadConfig } from '../src/config/load.js';
 import { MEDIA_CODECS } from '../src/media/codecs.js';
 import { connect, token, type Client } from './load.js';
 import { cpuSeconds, sleep, startNode } from './proc.js';
-import { PAYLOAD_TYPE, RtpCounter, RtpSender, SSRC } from './rtp.js';
+import { PAYLOAD_BYTES, RTP_PARAMETERS, RtpCounter, RtpSender } from './rtp.js';
 
-const RTP_PARAMETERS = {
-  codecs: [{ mimeType: 'audio/opus', payloadType: PAYLOAD_TYPE, clockRate: 48000, channels: 2 }],
-  encodings: [{ ssrc: SSRC }],
-};
 const FIRST_PORT = 23000; // below Linux's ephemeral range, where the servers' own sockets live
-const PAYLOAD_BYTES = 1100; // a typical video packet's size
 
 interface Fanout {
   ingestPort: number;

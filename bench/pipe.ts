@@ -14,13 +14,8 @@ import { RedisServer } from '../tests/helpers/redis-server.js';
 import { WeriftPeer } from '../tests/helpers/werift-peer.js';
 import { connect, percentile, token } from './load.js';
 import { cpuSeconds, sleep, startNode, type Server } from './proc.js';
-import { PAYLOAD_TYPE, RtpSender, SSRC } from './rtp.js';
+import { PAYLOAD_BYTES, RTP_PARAMETERS, RtpSender } from './rtp.js';
 
-const RTP_PARAMETERS = {
-  codecs: [{ mimeType: 'audio/opus', payloadType: PAYLOAD_TYPE, clockRate: 48000, channels: 2 }],
-  encodings: [{ ssrc: SSRC }],
-};
-const PAYLOAD_BYTES = 1100;
 
 /** A payload stamped with its send time (this process's clock, which the receivers share). */
 const stamped = () => {

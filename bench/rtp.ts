@@ -14,6 +14,13 @@ export function rtpPacket(payloadType: number, seq: number, timestamp: number, s
 
 export const PAYLOAD_TYPE = 101;
 export const SSRC = 4242;
+/** A typical video packet's size, for the streams the benchmarks send. */
+export const PAYLOAD_BYTES = 1100;
+/** How a plain-RTP publisher (a bot on the node, a producer on bare mediasoup) declares that stream. */
+export const RTP_PARAMETERS = {
+  codecs: [{ mimeType: 'audio/opus', payloadType: PAYLOAD_TYPE, clockRate: 48000, channels: 2 }],
+  encodings: [{ ssrc: SSRC }],
+};
 
 /**
  * One RTP stream sent to `port`, its sequence numbers and timestamps continuing from one burst

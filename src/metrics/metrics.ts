@@ -41,6 +41,7 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
   };
   let counts = countObjects();
   const objects = () => counts;
+  let udpErrors = udpBufferErrors();
 
   new Gauge({ name: 'sfu_rooms', help: 'Rooms hosted on this node.', registers: [registry], collect() { this.set(objects().rooms); } });
   new Gauge({ name: 'sfu_peers', help: 'Peers joined on this node.', registers: [registry], collect() { this.set(objects().peers); } });
@@ -93,27 +94,20 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     },
   });
 
-  // The kernel's own counts for this network namespace, read at each scrape (Linux).
-  new Counter({
-    name: 'sfu_udp_send_buffer_errors_total', help: 'UDP datagrams the kernel could not send because a socket\'s send buffer was full (ENOBUFS), in this network namespace: raise media.socketSendBufferBytes and net.core.wmem_max.',
-    registers: [registry],
-    collect() {
-      const e = udpBufferErrors();
-      if (!e) return;
-      this.reset();
-      this.inc(e.send);
-    },
-  });
-  new Counter({
-    name: 'sfu_udp_receive_buffer_errors_total', help: 'UDP datagrams the kernel dropped because a socket\'s receive buffer was full, in this network namespace: raise media.socketRecvBufferBytes and net.core.rmem_max.',
-    registers: [registry],
-    collect() {
-      const e = udpBufferErrors();
-      if (!e) return;
-      this.reset();
-      this.inc(e.receive);
-    },
-  });
+  // The kernel's own counts for this network namespace, read once per scrape (in render; Linux).
+  for (const [direction, name, help] of [
+    ['send', 'sfu_udp_send_buffer_errors_total', 'UDP datagrams the kernel could not send because a socket\'s send buffer was full (ENOBUFS), in this network namespace: raise media.socketSendBufferBytes and net.core.wmem_max.'],
+    ['receive', 'sfu_udp_receive_buffer_errors_total', 'UDP datagrams the kernel dropped because a socket\'s receive buffer was full, in this network namespace: raise media.socketRecvBufferBytes and net.core.rmem_max.'],
+  ] as const) {
+    new Counter({
+      name, help, registers: [registry],
+      collect() {
+        if (!udpErrors) return;
+        this.reset();
+        this.inc(udpErrors[direction]);
+      },
+    });
+  }
 
   const workerDeaths = new Counter({ name: 'sfu_worker_deaths_total', help: 'mediasoup workers that died and were replaced.', registers: [registry] });
   pool.on('workerDied', () => workerDeaths.inc());
@@ -139,6 +133,7 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     signaling,
     async render() {
       counts = countObjects();
+      udpErrors = udpBufferErrors();
       return registry.metrics();
     },
   };
