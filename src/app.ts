@@ -2,39 +2,42 @@ import os from 'node:os';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { Registry } from 'prom-client';
 import { TokenVerifier } from './auth/tokens.js';
-import { LogLimiter } from './common/log-limiter.js';
-import { inUse, StartupError, startupStep } from './common/startup-error.js';
-import { RateLimiter } from './common/rate-limiter.js';
-import { LocalAllocator } from './cluster/allocator.js';
+import { LocalAllocator, type RoomAllocator } from './cluster/allocator.js';
 import { Cluster } from './cluster/cluster.js';
+import { LoneNode, type NodeLink } from './cluster/node-link.js';
 import type { SelfInfo } from './cluster/node-registry.js';
+import { LogLimiter } from './common/log-limiter.js';
+import { RateLimiter } from './common/rate-limiter.js';
+import { inUse, StartupError, startupStep } from './common/startup-error.js';
 import type { Config } from './config/schema.js';
-import { adminPlugin } from './http/admin-plugin.js';
-import { demoPlugin } from './http/demo-plugin.js';
-import { healthPlugin } from './http/health-plugin.js';
-import { installHttpErrors } from './http/errors.js';
-import { installValidators } from './http/validators.js';
-import { preflightPlugin } from './http/preflight-plugin.js';
-import { sdkPlugin } from './http/sdk-plugin.js';
-import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
 import { createEgress } from './egress/egress.js';
 import { EvidenceService } from './egress/evidence-service.js';
-import { createPlatform, type Platform } from './platform/platform.js';
-import { RoomHosts } from './platform/room-hosts.js';
-import { RoomService } from './platform/room-service.js';
-import { SignalingError } from './signaling/errors.js';
-import { Tenants } from './tenants/tenants.js';
-import { Registry } from 'prom-client';
+import { adminPlugin } from './http/admin-plugin.js';
+import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
+import { demoPlugin } from './http/demo-plugin.js';
+import { frameworkError, installHttpErrors, MAX_PATH_PARAM_LENGTH } from './http/errors.js';
+import { healthPlugin } from './http/health-plugin.js';
+import { preflightPlugin } from './http/preflight-plugin.js';
+import { sdkPlugin } from './http/sdk-plugin.js';
+import { installValidators } from './http/validators.js';
 import type { Logger } from './logging/logger.js';
 import { announcedAddress, WorkerPool } from './media/worker-pool.js';
 import { createMetrics } from './metrics/metrics.js';
+import { ParticipantLedger } from './platform/participant-ledger.js';
+import { createPlatform, type Platform } from './platform/platform.js';
+import { RoomHosts } from './platform/room-hosts.js';
+import { RoomService } from './platform/room-service.js';
+import { redisStores, sqliteStores, type Stores } from './platform/stores.js';
+import type { RoomDirectory } from './rooms/directory.js';
+import { LocalDirectory } from './rooms/local-directory.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { signalingPlugin } from './signaling/plugin.js';
+import { Tenants } from './tenants/tenants.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The configured port, or a free one for port 0 (tests), so the node knows its URL before it starts. */
 /** The port to listen on: the configured one (checked free now, before workers start), or a free one for 0. */
 async function resolvePort({ host, port }: Config['server']): Promise<number> {
   const probe = net.createServer();
@@ -52,11 +55,14 @@ async function resolvePort({ host, port }: Config['server']): Promise<number> {
 /** A Redis URL without its password, for messages. */
 const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//***@');
 
+/** A node id with a random suffix: a cluster member that names none gets a new one each start. */
+const randomNodeId = () => `${os.hostname()}-${randomBytes(3).toString('hex')}`;
+
 /** Who this node is to clients and to the other nodes. */
-function describeSelf(config: Config, port: number): SelfInfo {
+function describeSelf(config: Config, port: number, id: string): SelfInfo {
   const host = announcedAddress(config.media) ?? config.media.listenIp;
   return {
-    id: config.cluster.nodeId || `${os.hostname()}-${randomBytes(3).toString('hex')}`,
+    id,
     region: config.cluster.region,
     url: config.cluster.publicUrl || `http://${host}:${port}`,
     mediaAddress: host,
@@ -67,34 +73,59 @@ function describeSelf(config: Config, port: number): SelfInfo {
 
 /**
  * The composition root. The node's own address is settled first; then single-node or cluster
- * mode is built once, with every seam given to what needs it at construction.
+ * mode is chosen once (the room directory, the node link, the allocator and the stores), and
+ * every part gets what it needs at construction.
  */
 export async function createNode(config: Config, log: Logger) {
   const port = await resolvePort(config.server);
-  const self = describeSelf(config, port);
-  const nodeLog = log.child({ nodeId: self.id });
-  const pool = await WorkerPool.create(config.media, nodeLog);
-  let cluster: Cluster | undefined;
+  const ledger = new ParticipantLedger();
+  const clustered = Boolean(config.cluster.redisUrl);
+  // A lone node keeps its id (and its link key) in its store, so its files and links outlive a restart.
+  let sqlite: ReturnType<typeof sqliteStores> | undefined;
   try {
-    cluster = config.cluster.redisUrl
-      ? await startupStep(() => Cluster.connect(config, self, nodeLog), (err) => `cluster.redisUrl (REDIS_URL): cannot reach Redis at ${redactUrl(config.cluster.redisUrl)}: ${err.message}`)
-      : undefined;
+    sqlite = clustered ? undefined : sqliteStores(config);
   } catch (err) {
-    pool.close();
-    throw err;
-  }
-  const allocator = cluster?.allocator ?? new LocalAllocator(self);
-  const tenants = new Tenants(config);
-  const registry = new Registry();
-  let platform: Platform;
-  try {
-    platform = createPlatform({ config, tenants, cluster, self, registry, log: nodeLog });
-  } catch (err) {
-    pool.close();
-    await cluster?.stop();
     throw new StartupError(`store.path (STORE_PATH): cannot open ${config.store.path}: ${(err as Error).message}`);
   }
-  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), self, cluster, registry, log: nodeLog });
+  const nodeId = config.cluster.nodeId || (sqlite ? sqlite.sqlite.keep('node-id', randomNodeId) : randomNodeId());
+  const self = describeSelf(config, port, nodeId);
+  const nodeLog = log.child({ nodeId: self.id });
+  let pool: WorkerPool;
+  try {
+    pool = await WorkerPool.create(config.media, nodeLog);
+  } catch (err) {
+    await sqlite?.close();
+    throw err;
+  }
+  let directory: RoomDirectory;
+  let link: NodeLink;
+  let allocator: RoomAllocator;
+  let stores: Stores;
+  if (sqlite) {
+    directory = new LocalDirectory(self);
+    link = new LoneNode();
+    allocator = new LocalAllocator(self);
+    stores = sqlite;
+  } else {
+    let cluster: Cluster;
+    try {
+      cluster = await startupStep(
+        () => Cluster.connect(config, self, { recordOf: (peer, reason, leftAt) => ledger.record(peer, { node: self.id, region: self.region }, reason, leftAt) }, nodeLog),
+        (err) => `cluster.redisUrl (REDIS_URL): cannot reach Redis at ${redactUrl(config.cluster.redisUrl)}: ${err.message}`,
+      );
+    } catch (err) {
+      pool.close();
+      throw err;
+    }
+    directory = cluster;
+    link = cluster.bus;
+    allocator = cluster.allocator;
+    stores = redisStores(config, cluster.redis, self.id, nodeLog);
+  }
+  const tenants = new Tenants(config);
+  const registry = new Registry();
+  const platform: Platform = createPlatform({ config, tenants, stores, ledger, directory, registry, log: nodeLog });
+  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, registry, log: nodeLog });
   const rooms = new RoomRegistry({
     pool,
     media: config.media,
@@ -109,28 +140,26 @@ export async function createNode(config: Config, log: Logger) {
       roomsPerNode: config.limits.roomsPerNode,
     },
     log: nodeLog,
-    attach: cluster && ((room) => cluster.attach(room)),
-    settingsFor: cluster && ((roomId, fresh) => cluster.settingsFor(roomId, fresh)),
-    admit: async (settings) => {
-      const limit = tenants.get(settings.tenant)!.limits.rooms;
-      if (cluster) return cluster.admit(settings, limit);
-      if (rooms.ofTenant(settings.tenant).length >= limit) throw new SignalingError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
-    },
+    directory,
+    tenantRoomLimit: (tenant) => tenants.get(tenant)!.limits.rooms,
     observe: (room) => {
       egress.observe(room);
       platform.observe(room, egress.settled);
     },
   });
-  const metrics = createMetrics(registry, pool, rooms, cluster);
-  const hosts = new RoomHosts(rooms, self, cluster);
-  const service = new RoomService({ rooms, hosts, allocator, tenants, config, self, cluster });
-  const evidence = new EvidenceService({ rooms, hosts, ...egress, store: platform.store, config, self, cluster });
+  const metrics = createMetrics(registry, pool, rooms, directory);
+  const hosts = new RoomHosts(directory, link);
+  const service = new RoomService({ rooms, hosts, allocator, tenants, config, directory, ledger });
+  const evidence = new EvidenceService({ rooms, hosts, ...egress, store: platform.store, config, directory });
 
   const app = Fastify({
     loggerInstance: nodeLog as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: config.server.trustProxy,
+    // A path parameter is at most a room name or an identity (128 characters), percent-encoded.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: frameworkError,
   });
   installValidators(app);
   installHttpErrors(app);
@@ -140,7 +169,7 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });
   await app.register(preflightPlugin, {
-    endpoints: async () => (cluster ? cluster.endpoints() : [{ region: self.region, name: self.region, url: self.url }]),
+    endpoints: () => directory.endpoints(),
     stun: config.turn.urls.filter((u) => u.startsWith('stun:')),
     allowedOrigins: config.server.allowedOrigins,
   });
@@ -151,6 +180,7 @@ export async function createNode(config: Config, log: Logger) {
       joinLimiter: new RateLimiter(config.limits.joinsPerIpPerMinute),
       rejects: new LogLimiter(nodeLog),
       evidence,
+      quality: ledger,
     },
   });
 
@@ -164,7 +194,7 @@ export async function createNode(config: Config, log: Logger) {
       // Recordings finish their files before the records that list them are written.
       await egress.stop();
       await platform.stop();
-      await cluster?.stop();
+      await directory.stop();
       pool.close();
     })();
     return closing;
@@ -173,7 +203,7 @@ export async function createNode(config: Config, log: Logger) {
   const drain = () => {
     draining ??= (async () => {
       rooms.acceptingRooms = false;
-      await cluster?.drain();
+      await directory.drain();
       nodeLog.info({ rooms: rooms.size, peers: rooms.peerCount, timeoutMs: config.cluster.drainTimeoutMs }, 'draining');
       const deadline = Date.now() + config.cluster.drainTimeoutMs;
       while (rooms.peerCount > 0 && Date.now() < deadline) await sleep(250);
@@ -187,13 +217,13 @@ export async function createNode(config: Config, log: Logger) {
   };
 
   return {
-    app, pool, rooms, metrics, self, cluster, port, platform, tenants,
+    app, pool, rooms, metrics, self, directory, port, platform, tenants,
     /** Binds the server, then (cluster mode) shows this node to the others. */
     async listen() {
       await startupStep(() => app.listen({ host: config.server.host, port }), (err) => (inUse(err)
         ? `server.port (PORT): port ${port} on ${config.server.host} was taken meanwhile; set PORT to a free port`
         : `server.host (HOST): cannot listen on ${config.server.host}:${port}: ${err.message}`));
-      await cluster?.start();
+      await directory.start();
       platform.start();
       return port;
     },

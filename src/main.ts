@@ -2,7 +2,7 @@ import { createNode, type MediaNode } from './app.js';
 import { StartupError } from './common/startup-error.js';
 import { ConfigError, loadConfig, usesDevelopmentSecrets } from './config/load.js';
 import { createLogger } from './logging/logger.js';
-import { SIGNALING_PATH } from './signaling/protocol.js';
+import { SIGNALING_PATH } from './contracts/protocol.js';
 
 let config;
 try {

@@ -1,6 +1,6 @@
 import { SignalingConnection } from '../../src/client/signaling-connection.js';
-import { signalingUrl } from '../../src/signaling/url.js';
-import type { NotificationData, NotificationMethod } from '../../src/signaling/protocol.js';
+import { signalingUrl } from '../../src/contracts/url.js';
+import type { NotificationData, NotificationMethod } from '../../src/contracts/protocol.js';
 import type { Conversation, DialogueEngine, Outcome, Turn } from './engine.js';
 
 export interface TriageBotOptions {

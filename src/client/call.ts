@@ -1,4 +1,4 @@
-import type { ChatMessage, NotificationData, NotificationMethod } from '../signaling/protocol.js';
+import type { ChatMessage, NotificationData, NotificationMethod } from '../contracts/protocol.js';
 import { Emitter } from './emitter.js';
 import { SfuError } from './errors.js';
 import { preflight, type PreflightOptions, type PreflightReport } from './preflight.js';

@@ -1,4 +1,4 @@
-import type { ErrorCode, Redirect } from '../signaling/errors.js';
+import type { ErrorCode, Redirect } from '../common/errors.js';
 
 /** Client-side failures that are not protocol errors. */
 export type ClientErrorCode =

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { CHAT_LABEL as PROTOCOL_CHAT_LABEL, ChatMessage, NotificationData } from '../signaling/protocol.js';
+import type { CHAT_LABEL as PROTOCOL_CHAT_LABEL, ChatMessage, NotificationData } from '../contracts/protocol.js';
 import { SfuError } from './errors.js';
 import type { Emit } from './events.js';
 import type { NodeConnection } from './node-connection.js';

@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
-import type { ResponseData } from '../signaling/protocol.js';
-import { signalingUrl } from '../signaling/url.js';
+import type { ResponseData } from '../contracts/protocol.js';
+import { signalingUrl } from '../contracts/url.js';
 import { SfuError } from './errors.js';
 import { defaultRedirectHosts, redirectAllowed } from './redirects.js';
 import { SignalingConnection, type NotificationHandler } from './signaling-connection.js';

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { RequestData } from '../signaling/protocol.js';
+import type { RequestData } from '../contracts/protocol.js';
 
 type Report = RequestData<'reportQuality'>;
 interface Totals { at: number; packets: number; lost: number; bytes: number; freezeSeconds: number; concealed: number; samples: number }

@@ -1,4 +1,4 @@
-import type { NotificationData, NotificationMethod, RequestData, RequestMethod, ResponseData } from '../signaling/protocol.js';
+import type { NotificationData, NotificationMethod, RequestData, RequestMethod, ResponseData } from '../contracts/protocol.js';
 import { SfuError } from './errors.js';
 
 type Pending = { resolve: (data: any) => void; reject: (err: SfuError) => void; timer: ReturnType<typeof setTimeout> };

@@ -1,5 +1,5 @@
 import type { types } from 'mediasoup-client';
-import type { NotificationData, ResponseData } from '../signaling/protocol.js';
+import type { NotificationData, ResponseData } from '../contracts/protocol.js';
 import type { Emit, Participant, RemoteTrack } from './events.js';
 import { toClient, type NodeConnection } from './node-connection.js';
 

@@ -1,6 +1,6 @@
-import type { NodeInfo } from './node-info.js';
+import type { NodeRef } from '../rooms/directory.js';
 
-export type NodeRef = Pick<NodeInfo, 'id' | 'region' | 'url'>;
+export type { NodeRef } from '../rooms/directory.js';
 
 /**
  * Where a join for a room is served, decided before the session enters any room:

@@ -1,15 +1,18 @@
 /**
- * Node-to-node messages: the single source of truth, as src/signaling/protocol.ts is for
+ * Node-to-node messages: the single source of truth, as src/contracts/protocol.ts is for
  * clients. The bus validates every message against these schemas on receipt; a malformed one
  * is dropped and counted, never thrown.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
-import { ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../platform/records.js';
+import { ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../contracts/records.js';
+import { RoomKeySchema } from '../rooms/room-key.js';
 import { RecordingSpec, RoomSettings } from '../rooms/room-settings.js';
-import { shapes } from '../signaling/protocol.js';
+import { shapes } from '../contracts/protocol.js';
 
-const { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
+const { Id, PeerId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters } = shapes;
+/** Every message names its room by its key (tenant and name), never by the bare name clients see. */
+const RoomId = RoomKeySchema;
 const SrtpParameters = Type.Unsafe<types.SrtpParameters>(Type.Object({
   cryptoSuite: Type.String({ maxLength: 64 }),
   keyBase64: Type.String({ maxLength: 256 }),
@@ -23,6 +26,8 @@ export const roomMessages = {
   peer: Type.Object({ info: PeerInfo, joinedAt: Type.Integer({ minimum: 0 }) }),
   /** A peer left; its host sends its record along, for the call record the room's owner keeps. */
   peerLeft: Type.Object({ peerId: PeerId, record: Type.Optional(ParticipantRecord) }),
+  /** A snapshot of one of the sender's peers was taken: the other nodes tell their peers. */
+  snapshot: Type.Object({ snapshotId: Id, peerId: PeerId, takenBy: Type.String({ maxLength: 128 }), at: Type.Integer() }),
 };
 
 /** Requests to one node, each with its answer. */
@@ -46,22 +51,22 @@ export const nodeRequests = {
   'api.createRoom': { request: Type.Object({ roomId: RoomId, settings: RoomSettings }), response: Type.Object({ created: Type.Boolean() }) },
   'api.describeRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ participants: Type.Array(ParticipantView) }) },
   'api.endRoom': { request: Type.Object({ roomId: RoomId }), response: Type.Object({ ended: Type.Integer() }) },
-  'api.removeParticipant': { request: Type.Object({ roomId: RoomId, identity: PeerId }), response: Type.Object({ removed: Type.Boolean() }) },
+  'api.removeParticipant': { request: Type.Object({ roomId: RoomId, peerId: PeerId }), response: Type.Object({ removed: Type.Boolean() }) },
   'api.mute': {
-    request: Type.Object({ roomId: RoomId, identity: PeerId, trackId: Type.Optional(Id), kind: Type.Optional(Kind), muted: Type.Boolean() }),
+    request: Type.Object({ roomId: RoomId, peerId: PeerId, trackId: Type.Optional(Id), kind: Type.Optional(Kind), muted: Type.Boolean() }),
     response: Type.Object({ tracks: Type.Array(Id) }),
   },
   'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }) }), response: Type.Object({ delivered: Type.Integer() }) },
   'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec }), response: Type.Object({ started: Type.Boolean() }) },
   'api.stopRecording': { request: Type.Object({ roomId: RoomId, recordingId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },
-  /** Answered by the node that hosts `identity` (the others answer null). */
+  /** Answered by the node that hosts `peerId` (the others answer null). */
   'api.snapshot': {
-    request: Type.Object({ roomId: RoomId, identity: PeerId, trackId: Type.Optional(Id), takenBy: Type.String({ maxLength: 128 }) }),
+    request: Type.Object({ roomId: RoomId, peerId: PeerId, trackId: Type.Optional(Id), takenBy: Type.String({ maxLength: 128 }) }),
     response: Type.Object({ snapshot: Type.Union([Snapshot, Type.Null()]) }),
   },
   'api.forward': {
     request: Type.Object({
-      roomId: RoomId, identity: PeerId, host: Type.String({ maxLength: 64 }), audioPort: Type.Optional(Type.Integer()), videoPort: Type.Optional(Type.Integer()),
+      roomId: RoomId, peerId: PeerId, host: Type.String({ maxLength: 64 }), audioPort: Type.Optional(Type.Integer()), videoPort: Type.Optional(Type.Integer()),
       srtp: Type.Optional(Type.Boolean()), keyframeIntervalMs: Type.Optional(Type.Integer()),
     }),
     response: Type.Object({ forward: Type.Union([ForwardView, Type.Null()]) }),

@@ -1,10 +1,22 @@
-import { SignalingError } from '../signaling/errors.js';
-import type { Allocation, NodeRef, RoomAllocator } from './allocator.js';
+import type { NodeRef } from '../rooms/directory.js';
+import type { Allocation, RoomAllocator } from './allocator.js';
 import type { NodeInfo } from './node-info.js';
-import type { NodeRegistry } from './node-registry.js';
 import type { NodeSelector } from './node-selector.js';
 import type { Regions } from './regions.js';
-import type { RoomStore } from './room-store.js';
+
+/** Who owns each room, with an atomic claim (the Redis room store; a fake in unit tests). */
+export interface PlacementStore {
+  owner(roomId: string): Promise<string | null>;
+  /** Claims the room for `candidate` if its owner is still `seen` (none: ''); returns the owner now. */
+  claim(roomId: string, candidate: string, seen: string): Promise<string>;
+}
+
+/** The live nodes, as they registered themselves (the Redis node registry; a fake in unit tests). */
+export interface NodeList {
+  list(): Promise<NodeInfo[]>;
+  get(id: string): Promise<NodeInfo | undefined>;
+}
+import { CodedError } from '../common/errors.js';
 
 /** Rounds of "owner not live: claim over it" before giving up (a garbage owner takes one). */
 const CLAIM_ROUNDS = 3;
@@ -13,8 +25,8 @@ const CLAIM_ROUNDS = 3;
 export class ClusterAllocator implements RoomAllocator {
   constructor(
     readonly self: NodeRef,
-    private readonly store: RoomStore,
-    private readonly registry: NodeRegistry,
+    private readonly store: PlacementStore,
+    private readonly registry: NodeList,
     private readonly regions: Regions,
     private readonly select: NodeSelector,
     /** cluster.spanRegions: a participant in another region than the room's stays on its node. */
@@ -30,15 +42,15 @@ export class ClusterAllocator implements RoomAllocator {
         const current = owner && nodes.find((n) => n.id === owner);
         if (current) return this.outcome(current);
         const candidate = this.select(nodes, { region }, this.regions);
-        if (!candidate) throw new SignalingError('NODE_UNAVAILABLE', 'no node in the cluster can take a new room');
+        if (!candidate) throw new CodedError('NODE_UNAVAILABLE', 'no node in the cluster can take a new room');
         const winner = await this.store.claim(roomId, candidate.id, owner ?? '');
         const node = nodes.find((n) => n.id === winner) ?? (await this.registry.get(winner));
         if (node) return this.outcome(node);
       }
-      throw new SignalingError('NODE_UNAVAILABLE', `room ${roomId} is owned by a node that just left; join again`);
+      throw new CodedError('NODE_UNAVAILABLE', `room ${roomId} is owned by a node that just left; join again`);
     } catch (err) {
-      if (err instanceof SignalingError) throw err;
-      throw new SignalingError('NODE_UNAVAILABLE', `the cluster store is unreachable: ${(err as Error).message}`);
+      if (err instanceof CodedError) throw err;
+      throw new CodedError('NODE_UNAVAILABLE', `the cluster store is unreachable: ${(err as Error).message}`);
     }
   }
 

@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
+import { CodedError } from '../common/errors.js';
 import type { LogLimiter } from '../common/log-limiter.js';
 import {
   Envelope, nodeRequests, roomMessages,
   type NodeMethod, type NodeRequest, type NodeResponse, type RoomMessage, type RoomMessageType,
 } from './bus-messages.js';
 import { keys } from './keys.js';
+import type { NodeLink, RpcHandler } from './node-link.js';
 import type { Signer } from './signer.js';
-import { codedMediaError } from '../media/media-errors.js';
 
 const MAX_SKEW_MS = 30_000;
 
@@ -25,8 +26,14 @@ const isNodeMethod = (m: string): m is NodeMethod => Object.hasOwn(nodeRequests,
 const isRoomMessage = (t: string): t is RoomMessageType => Object.hasOwn(roomMessages, t);
 
 type RoomHandler = (message: RoomMessage, from: string) => void;
-type RpcHandler<M extends NodeMethod> = (data: NodeRequest<M>, from: string) => Promise<NodeResponse<M>>;
 interface Pending { method: NodeMethod; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+
+/** How another node's handler failed: its message, and its stable code when the error had one. */
+export class RemoteError extends Error {
+  constructor(readonly code: string | undefined, message: string) {
+    super(message);
+  }
+}
 
 /**
  * Node-to-node messages over Redis pub/sub (the shapes are in bus-messages.ts). Every message
@@ -35,14 +42,7 @@ interface Pending { method: NodeMethod; resolve: (v: unknown) => void; reject: (
  * counted, and logged at a bounded rate. Requests to one node (RPC) are answered on the
  * caller's own channel.
  */
-/** How another node's handler failed: its message, and its stable code when the error had one. */
-export class RemoteError extends Error {
-  constructor(readonly code: string | undefined, message: string) {
-    super(message);
-  }
-}
-
-export class ClusterBus {
+export class ClusterBus implements NodeLink {
   private readonly rooms = new Map<string, RoomHandler>();
   private readonly rpcHandlers = new Map<NodeMethod, RpcHandler<NodeMethod>>();
   private readonly pending = new Map<string, Pending>();
@@ -174,11 +174,9 @@ export class ClusterBus {
       if (!handler) throw new Error(`no cluster method ${method}`);
       reply = { from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: await handler(msg.data as never, msg.from) };
     } catch (thrown) {
-      const err = codedMediaError(thrown) ?? thrown;
-      const code = (err as { code?: unknown }).code;
       reply = {
         from: this.nodeId, ts: Date.now(), type: 'reply', id: msg.id, data: null,
-        error: (err as Error).message.slice(0, 1000), ...(typeof code === 'string' ? { code: code.slice(0, 64) } : {}),
+        error: String((thrown as Error)?.message ?? thrown).slice(0, 1000), ...(thrown instanceof CodedError ? { code: thrown.code } : {}),
       };
     }
     await this.pub.publish(msg.replyTo!, this.sign(msg.replyTo!, reply)).catch(() => undefined);

@@ -1,9 +1,13 @@
 import { Redis } from 'ioredis';
+import { CodedError } from '../common/errors.js';
 import { LogLimiter } from '../common/log-limiter.js';
 import type { Config } from '../config/schema.js';
+import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
+import type { Endpoint, RoomDirectory } from '../rooms/directory.js';
+import type { Peer } from '../rooms/peer.js';
+import { roomKey, type RoomKey } from '../rooms/room-key.js';
 import type { Room, RoomSettings } from '../rooms/room.js';
-import { SignalingError } from '../signaling/errors.js';
 import { ClusterAllocator } from './cluster-allocator.js';
 import { ClusterBus } from './cluster-bus.js';
 import { NodePipes } from './node-pipes.js';
@@ -14,19 +18,27 @@ import { RoomSpan } from './room-span.js';
 import { RoomStore } from './room-store.js';
 import { Signer } from './signer.js';
 
+/** What the cluster needs from the rest of the node. */
+export interface ClusterOptions {
+  /** A local peer's stay, as the platform recorded it (sent to the room's owner when it leaves). */
+  recordOf(peer: Peer, reason: string, leftAt: number): ParticipantRecord;
+  /** Whether this node can take rooms that record (its media processes are not all taken), for placement. */
+  egressFull?: () => boolean;
+}
+
 /**
- * Cluster mode (REDIS_URL set): the node registry, the room store, the allocator, the signed
- * bus, the pipes between nodes and one span per room hosted here, over two Redis connections
- * (pub/sub needs its own). Commands fail fast while Redis is away rather than queueing, so
- * calls in progress never wait on Redis.
+ * Cluster mode (REDIS_URL set): the room directory over Redis. It holds the node registry, the
+ * room store, the allocator, the signed bus, the pipes between nodes and one span per room
+ * hosted here, over two Redis connections (pub/sub needs its own). Commands fail fast while
+ * Redis is away rather than queueing, so calls in progress never wait on Redis.
  */
-export class Cluster {
+export class Cluster implements RoomDirectory {
   readonly allocator: ClusterAllocator;
   readonly pipes: NodePipes;
   readonly store: RoomStore;
   private readonly registry: NodeRegistry;
   private readonly regions: Regions;
-  private readonly spans = new Map<string, RoomSpan>();
+  private readonly spans = new Map<RoomKey, RoomSpan>();
   /** Every room's span, even once closed, so its owner can still be asked about it. */
   private readonly spanOf = new WeakMap<Room, RoomSpan>();
   private draining = false;
@@ -39,8 +51,9 @@ export class Cluster {
     private readonly sub: Redis,
     readonly bus: ClusterBus,
     signer: Signer,
-    self: SelfInfo,
+    readonly self: SelfInfo,
     private readonly config: Config,
+    private readonly options: ClusterOptions,
     private readonly log: Logger,
   ) {
     const { cluster } = config;
@@ -54,16 +67,16 @@ export class Cluster {
   }
 
   /** Connects to Redis. The node appears to the others once `start` runs, after it listens. */
-  static async connect(config: Config, self: SelfInfo, log: Logger): Promise<Cluster> {
+  static async connect(config: Config, self: SelfInfo, options: ClusterOptions, log: Logger): Promise<Cluster> {
     const clusterLog = log.child({ component: 'cluster', nodeId: self.id, region: self.region });
-    const options = {
+    const connection = {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(100 * times, 2000),
       lazyConnect: true,
     };
-    const redis = new Redis(config.cluster.redisUrl, options);
-    const sub = new Redis(config.cluster.redisUrl, { ...options, enableOfflineQueue: true });
+    const redis = new Redis(config.cluster.redisUrl, connection);
+    const sub = new Redis(config.cluster.redisUrl, { ...connection, enableOfflineQueue: true });
     for (const [name, conn] of [['redis', redis], ['redis-sub', sub]] as const) {
       conn.on('error', (err) => clusterLog.warn({ conn: name, err: err.message }, 'Redis connection error'));
       conn.on('ready', () => clusterLog.info({ conn: name }, 'Redis connected'));
@@ -72,47 +85,77 @@ export class Cluster {
     const signer = new Signer(config.cluster.secret);
     const bus = new ClusterBus(redis, sub, self.id, signer, new LogLimiter(clusterLog));
     await bus.start();
-    return new Cluster(redis, sub, bus, signer, self, config, clusterLog);
+    return new Cluster(redis, sub, bus, signer, self, config, options, clusterLog);
   }
 
-  /** Connects a new room here to the nodes that host the rest of it (RoomRegistry's attach). */
+  // ---- the room directory ---------------------------------------------------------------------
+
   async attach(room: Room) {
-    const span = await RoomSpan.open(room, { bus: this.bus, store: this.store, registry: this.registry, pipes: this.pipes, log: this.log }, (closed) => {
+    const span = await RoomSpan.open(room, {
+      bus: this.bus, store: this.store, registry: this.registry, pipes: this.pipes, recordOf: this.options.recordOf, log: this.log,
+    }, (closed) => {
       if (this.spans.get(closed.roomId) === closed) this.spans.delete(closed.roomId);
     });
     this.spans.set(room.id, span);
     this.spanOf.set(room, span);
   }
 
-  /** Whether this node keeps `room`'s call record: it held the placement (last it knew). */
+  /** This node keeps the room's call record: it held the placement (last it knew). */
   owns(room: Room) {
     return this.spanOf.get(room)?.owner ?? false;
   }
 
   /**
-   * The settings a new part of a room takes (RoomRegistry's settingsFor): those its owner
-   * published. When the owner has no part yet (a participant reached another region first),
-   * it is asked to open one, so the call has one id and one record.
+   * The owner's published settings. When the owner has no part yet (a participant reached
+   * another region first), it is asked to open one, so the call has one id and one record.
    */
-  async settingsFor(roomId: string, fresh: RoomSettings): Promise<RoomSettings> {
-    const published = await this.store.settings(roomId);
+  async settingsFor(key: RoomKey, fresh: RoomSettings): Promise<RoomSettings> {
+    const published = await this.store.settings(key);
     if (published) return published;
-    const owner = await this.store.owner(roomId);
+    const owner = await this.store.owner(key);
     if (!owner || owner === this.bus.nodeId) return fresh;
-    await this.bus.rpc(owner, 'room.open', { roomId }, 2000).catch((err) => this.log.warn({ roomId, owner, err: (err as Error).message }, 'the room\'s owner did not open it'));
-    return (await this.store.settings(roomId)) ?? fresh;
+    await this.bus.rpc(owner, 'room.open', { roomId: key }, 2000).catch((err) => this.log.warn({ roomId: key, owner, err: (err as Error).message }, 'the room\'s owner did not open it'));
+    return (await this.store.settings(key)) ?? fresh;
   }
 
-  /** A live member of the cluster, as it registered itself (signed). */
-  node(id: string) {
-    return this.registry.get(id);
+  async admit(settings: RoomSettings, limit: number) {
+    const key = roomKey(settings.tenant, settings.name);
+    const admitted = await this.store.reserveTenantRoom(key, settings, limit).catch((err) => {
+      throw new CodedError('NODE_UNAVAILABLE', `the cluster store is unreachable: ${(err as Error).message}`);
+    });
+    if (!admitted) throw new CodedError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      void this.store.releaseTenantRoom(key, settings).catch(() => undefined);
+    };
   }
 
-  /**
-   * One endpoint per region, for clients to measure their round trip to (Call.preflight): the
-   * least-loaded live node of each region that takes new rooms.
-   */
-  async endpoints(): Promise<Array<{ region: string; name: string; url: string }>> {
+  async publishSettings(room: Room) {
+    if (this.owns(room)) await this.store.putSettings(room.id, room.settings);
+  }
+
+  async settings(key: RoomKey) {
+    return this.spans.get(key)?.room.settings ?? (await this.store.settings(key));
+  }
+
+  async hosts(key: RoomKey) {
+    const hosts = await this.store.hosts(key);
+    if (this.spans.has(key) && !hosts.includes(this.self.id)) hosts.push(this.self.id);
+    return hosts;
+  }
+
+  async ownerOf(key: RoomKey) {
+    return (await this.store.owner(key)) ?? undefined;
+  }
+
+  tenantRooms(tenant: string, offset: number, limit: number) {
+    return this.store.tenantRooms(tenant, offset, limit);
+  }
+
+  /** The least-loaded live node of each region that takes new rooms. */
+  async endpoints(): Promise<Endpoint[]> {
     const best = new Map<string, { url: string; load: number }>();
     for (const n of await this.registry.list()) {
       if (n.draining) continue;
@@ -122,17 +165,15 @@ export class Cluster {
     return [...best].sort(([a], [b]) => a.localeCompare(b)).map(([region, { url }]) => ({ region, name: this.regions.name(region) ?? region, url }));
   }
 
-  /** The owner republishes a room's settings after they change (a recording started or stopped). */
-  async publishSettings(room: Room) {
-    if (this.owns(room)) await this.store.putSettings(room.id, room.settings);
+  async nodeUrl(nodeId: string) {
+    return nodeId === this.self.id ? this.self.url : (await this.registry.get(nodeId))?.url;
   }
 
-  /** A new call of `tenant` within its limit of rooms, across the cluster (RoomRegistry's admit). */
-  async admit(settings: RoomSettings, limit: number) {
-    if ((await this.store.tenantRoomCount(settings.tenant)) >= limit) {
-      throw new SignalingError('TENANT_LIMIT', `tenant ${settings.tenant} has ${limit} rooms already`);
-    }
+  stats() {
+    return { pipedStreams: this.pipes.count, dropped: { ...this.bus.dropped } };
   }
+
+  // ---- membership ----------------------------------------------------------------------------
 
   /** Registers this node and keeps it registered, with its rooms, every heartbeat. */
   async start() {
@@ -144,7 +185,6 @@ export class Cluster {
     this.log.info('joined the cluster');
   }
 
-  /** No new rooms here: the others stop placing rooms on this node at once. */
   async drain() {
     this.draining = true;
     await this.heartbeat();
@@ -155,7 +195,7 @@ export class Cluster {
     const spans = [...this.spans.values()];
     const peers = spans.reduce((n, s) => n + s.room.peers.size, 0);
     try {
-      await this.registry.publish({ peers, rooms: spans.length, draining: this.draining });
+      await this.registry.publish({ peers, rooms: spans.length, draining: this.draining, egressFull: this.options.egressFull?.() ?? false });
       const owned = await this.store.refresh(spans);
       for (const span of spans) span.owner = owned.get(span.roomId) ?? span.owner;
     } catch (err) {

@@ -1,7 +1,10 @@
+import type { RoomKey } from '../rooms/room-key.js';
+
 /**
  * Every Redis key and channel the cluster uses (docs/cluster.md explains each), the platform's
- * records, usage and webhook outbox included.
- * Room ids are restricted by the token schema to [A-Za-z0-9._:-], so they are safe in keys.
+ * records, usage and webhook outbox included. A room's keys hold its room key,
+ * "<tenant>/<room name>": tenant ids are [a-z0-9-] and room names [A-Za-z0-9._:-] (the token
+ * schema), so neither can forge another room's key.
  */
 export const keys = {
   /** HASH: one node's NodeInfo. PX nodeTtlMs, refreshed by its heartbeat. */
@@ -9,16 +12,18 @@ export const keys = {
   /** ZSET: node ids scored by heartbeat expiry time, to list live nodes without SCAN. */
   nodes: 'sfu:nodes',
   /** STRING: the node that owns a room. PX roomTtlMs, refreshed by the owner while the room lives. */
-  room: (roomId: string) => `sfu:room:${roomId}`,
+  room: (roomId: RoomKey) => `sfu:room:${roomId}`,
   /** HASH: peerId → JSON { nodeId, info } for every peer of a room, on any node. PX roomTtlMs. */
-  roomPeers: (roomId: string) => `sfu:room:${roomId}:peers`,
+  roomPeers: (roomId: RoomKey) => `sfu:room:${roomId}:peers`,
   /** Pub/sub: signed events about one room between the nodes that host part of it. */
-  roomBus: (roomId: string) => `sfu:bus:room:${roomId}`,
+  roomBus: (roomId: RoomKey) => `sfu:bus:room:${roomId}`,
   /** Pub/sub: signed requests and replies addressed to one node. */
   nodeRpc: (id: string) => `sfu:bus:node:${id}`,
   /** STRING: a room's settings as JSON (tenant, name, callId, metadata, limits, createdAt), by its owner. PX roomTtlMs. */
-  roomInfo: (roomId: string) => `sfu:room:${roomId}:info`,
-  /** ZSET: a tenant's rooms now, room name scored by creation time (the owner adds and removes). */
+  roomInfo: (roomId: RoomKey) => `sfu:room:${roomId}:info`,
+  /** STRING: a new call admitted under its tenant's limit, until its owner publishes its settings. PX 30 s. */
+  roomReservation: (roomId: RoomKey) => `sfu:room:${roomId}:reserved`,
+  /** ZSET: a tenant's rooms now, room name scored by creation time (admission adds, the owner removes). */
   tenantRooms: (tenant: string) => `sfu:tenant:${tenant}:rooms`,
   /** STRING: one call record (JSON). PX store.retentionDays. */
   call: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}`,

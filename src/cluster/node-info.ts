@@ -13,11 +13,13 @@ export interface NodeInfo {
   peers: number;
   rooms: number;
   draining: boolean;
+  /** Its media processes (recordings, snapshots, captions) are all taken: placement prefers others. */
+  egressFull?: boolean;
   startedAt: number;
   heartbeatAt: number;
 }
 
-const FIELDS = ['id', 'region', 'url', 'mediaAddress', 'capacity', 'peers', 'rooms', 'draining', 'startedAt', 'heartbeatAt'] as const;
+const FIELDS = ['id', 'region', 'url', 'mediaAddress', 'capacity', 'peers', 'rooms', 'draining', 'egressFull', 'startedAt', 'heartbeatAt'] as const;
 const context = (id: string) => `node:${id}`;
 const canonical = (h: Record<string, string>) => FIELDS.map((f) => h[f] ?? '').join('\n');
 
@@ -39,6 +41,7 @@ export function fromHash(h: Record<string, string>, signer: Signer): NodeInfo | 
     peers: Number(h.peers),
     rooms: Number(h.rooms),
     draining: h.draining === '1',
+    egressFull: h.egressFull === '1',
     startedAt: Number(h.startedAt),
     heartbeatAt: Number(h.heartbeatAt),
   };

@@ -1,8 +1,10 @@
 import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import { allocatingPort } from '../media/media-errors.js';
 import { announcedAddress } from '../media/worker-pool.js';
 import { socketBuffers } from '../media/socket-buffers.js';
+import type { RoomKey } from '../rooms/room-key.js';
 import type { Room } from '../rooms/room.js';
 import type { PipeTuple } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
@@ -21,17 +23,17 @@ type PipeEnd = Promise<types.PipeTransport>;
 export class NodePipes {
   // `${roomId}|${nodeId}` → our end of a pipe. Each direction has its own pair, so two nodes
   // bringing each other's streams at the same moment never tear down each other's pipe.
-  /** Pipes that carry the other node's producers here (we opened them). */
-  private readonly outEnds = new Map<string, PipeEnd>();
-  /** Pipes that carry our producers to the other node (it opened them). */
-  private readonly inEnds = new Map<string, PipeEnd>();
+  /** Pipes that bring the other node's producers in, here (we opened them to pull its media). */
+  private readonly pullingEnds = new Map<string, PipeEnd>();
+  /** Pipes that serve our producers out to the other node (it opened them to pull ours). */
+  private readonly servingEnds = new Map<string, PipeEnd>();
   private readonly brought = new Map<string, Promise<types.Producer | types.DataProducer>>();
 
   constructor(
     private readonly bus: ClusterBus,
     registry: NodeRegistry,
     /** The room here with this id, if any. */
-    private readonly roomOf: (roomId: string) => Room | undefined,
+    private readonly roomOf: (roomId: RoomKey) => Room | undefined,
     private readonly media: Config['media'],
     private readonly log: Logger,
   ) {
@@ -81,8 +83,8 @@ export class NodePipes {
   }
 
   /** This node's part of the room ended: close every pipe of the room and tell the other ends. */
-  closeRoom(roomId: string) {
-    const nodes = new Set([...this.outEnds.keys(), ...this.inEnds.keys()].filter((k) => k.startsWith(`${roomId}|`)).map((k) => k.split('|')[1]));
+  closeRoom(roomId: RoomKey) {
+    const nodes = new Set([...this.pullingEnds.keys(), ...this.servingEnds.keys()].filter((k) => k.startsWith(`${roomId}|`)).map((k) => k.split('|')[1]));
     for (const nodeId of nodes) {
       this.closeEnds(roomId, nodeId);
       this.bus.rpc(nodeId, 'pipe.close', { roomId }).catch(() => undefined);
@@ -91,7 +93,7 @@ export class NodePipes {
 
   /** A node left the cluster: its pipes are dead. */
   private forgetNode(nodeId: string) {
-    for (const key of [...this.outEnds.keys(), ...this.inEnds.keys()]) {
+    for (const key of [...this.pullingEnds.keys(), ...this.servingEnds.keys()]) {
       const [roomId, node] = key.split('|');
       if (node === nodeId) this.closeEnds(roomId, node);
     }
@@ -112,7 +114,7 @@ export class NodePipes {
   }
 
   private createTransport(room: Room) {
-    return room.media.routers[0].router.createPipeTransport({
+    return allocatingPort(room.media.routers[0].router.createPipeTransport({
       listenInfo: {
         protocol: 'udp',
         ip: this.media.listenIp,
@@ -123,7 +125,7 @@ export class NodePipes {
       enableSctp: true,
       enableRtx: true,
       enableSrtp: true,
-    });
+    }));
   }
 
   private tupleOf(transport: types.PipeTransport): PipeTuple {
@@ -133,7 +135,7 @@ export class NodePipes {
   /** Our end of the pipe to `nodeId` for this room, connected (opened on first use). */
   private endTo(room: Room, nodeId: string): PipeEnd {
     const key = `${room.id}|${nodeId}`;
-    let end = this.outEnds.get(key);
+    let end = this.pullingEnds.get(key);
     if (!end) {
       const opening: PipeEnd = (async () => {
         const transport = await this.createTransport(room);
@@ -148,27 +150,27 @@ export class NodePipes {
       })();
       opening.catch((err) => {
         this.log.warn({ roomId: room.id, nodeId, err: (err as Error).message }, 'could not open a pipe');
-        if (this.outEnds.get(key) === opening) this.outEnds.delete(key);
+        if (this.pullingEnds.get(key) === opening) this.pullingEnds.delete(key);
       });
-      this.outEnds.set(key, (end = opening));
+      this.pullingEnds.set(key, (end = opening));
     }
     return end;
   }
 
-  private room(roomId: string): Room {
+  private room(roomId: RoomKey): Room {
     const room = this.roomOf(roomId);
     if (!room || room.closed) throw new Error(`room ${roomId} is not on this node`);
     return room;
   }
 
   /** The other node opened its end: open ours (replacing a stale one) and connect it. */
-  private async answerConnect(roomId: string, nodeId: string, tuple: PipeTuple): Promise<PipeTuple> {
+  private async answerConnect(roomId: RoomKey, nodeId: string, tuple: PipeTuple): Promise<PipeTuple> {
     const room = this.room(roomId);
     const key = `${roomId}|${nodeId}`;
-    closeEnd(this.inEnds, key);
+    closeEnd(this.servingEnds, key);
     const transport = await this.createTransport(room);
     await transport.connect(tuple);
-    this.inEnds.set(key, Promise.resolve(transport));
+    this.servingEnds.set(key, Promise.resolve(transport));
     return this.tupleOf(transport);
   }
 
@@ -176,23 +178,23 @@ export class NodePipes {
    * The pipe `nodeId` opened to us for this room, and one of this node's own producers (never
    * one piped in: streams cross one hop), moved onto the room's first router.
    */
-  private async pipeFor(roomId: string, nodeId: string, kind: 'producer' | 'dataProducer', id: string) {
+  private async pipeFor(roomId: RoomKey, nodeId: string, kind: 'producer' | 'dataProducer', id: string) {
     const room = this.room(roomId);
-    const end = this.inEnds.get(`${roomId}|${nodeId}`);
+    const end = this.servingEnds.get(`${roomId}|${nodeId}`);
     const item = room.find(id);
-    if (!end || !item || item.kind !== kind || !room.peers.has(item.ownerId)) throw new Error(`no pipe from ${nodeId} or no ${kind} ${id} here`);
+    if (!end || !item || item.kind !== kind || !room.peers.has(item.peerId)) throw new Error(`no pipe from ${nodeId} or no ${kind} ${id} here`);
     const located = await item.locate();
     await room.media.ensureOn(kind, id, located.entry, room.media.routers[0]);
     return { transport: await end, item };
   }
 
-  private async answerConsume(roomId: string, nodeId: string, producerId: string) {
+  private async answerConsume(roomId: RoomKey, nodeId: string, producerId: string) {
     const { transport, item } = await this.pipeFor(roomId, nodeId, 'producer', producerId);
     const consumer = await transport.consume({ producerId });
     return { kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused, appData: item.info.appData };
   }
 
-  private async answerConsumeData(roomId: string, nodeId: string, dataProducerId: string) {
+  private async answerConsumeData(roomId: RoomKey, nodeId: string, dataProducerId: string) {
     const { transport, item } = await this.pipeFor(roomId, nodeId, 'dataProducer', dataProducerId);
     if (item.kind !== 'dataProducer') throw new Error(`${dataProducerId} is not a data producer`);
     const dataConsumer = await transport.consumeData({ dataProducerId });
@@ -200,9 +202,9 @@ export class NodePipes {
     return { sctpStreamParameters: dataConsumer.sctpStreamParameters!, label, protocol, appData };
   }
 
-  private closeEnds(roomId: string, nodeId: string) {
-    closeEnd(this.outEnds, `${roomId}|${nodeId}`);
-    closeEnd(this.inEnds, `${roomId}|${nodeId}`);
+  private closeEnds(roomId: RoomKey | string, nodeId: string) {
+    closeEnd(this.pullingEnds, `${roomId}|${nodeId}`);
+    closeEnd(this.servingEnds, `${roomId}|${nodeId}`);
   }
 }
 

@@ -4,9 +4,10 @@ import type { Logger } from '../logging/logger.js';
 import { keys } from './keys.js';
 import { fromHash, toHash, type NodeInfo } from './node-info.js';
 import type { Signer } from './signer.js';
+import type { NodeList } from './cluster-allocator.js';
 
-export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'heartbeatAt'>;
-export type NodeStatus = Pick<NodeInfo, 'peers' | 'rooms' | 'draining'>;
+export type SelfInfo = Omit<NodeInfo, 'peers' | 'rooms' | 'draining' | 'egressFull' | 'heartbeatAt'>;
+export type NodeStatus = Pick<NodeInfo, 'peers' | 'rooms' | 'draining' | 'egressFull'>;
 
 /**
  * This node's entry in Redis (sfu:node:<id>, with a TTL so a dead node drops out on its own)
@@ -14,7 +15,7 @@ export type NodeStatus = Pick<NodeInfo, 'peers' | 'rooms' | 'draining'>;
  * missing for a whole node TTL. A node merely not re-registered yet after a Redis restart is
  * not mistaken for a dead one, because absence counts only across successful listings.
  */
-export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> {
+export class NodeRegistry extends EventEmitter<{ nodeGone: [nodeId: string] }> implements NodeList {
   /** Known nodes, with when a successful listing first missed them (undefined: listed last time). */
   private readonly missingSince = new Map<string, number | undefined>();
 

@@ -1,11 +1,14 @@
+import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
 import type { Peer, PeerInfo } from '../rooms/peer.js';
+import type { RoomKey } from '../rooms/room-key.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMessage } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
 import { keys } from './keys.js';
 import type { NodePipes } from './node-pipes.js';
 import type { NodeRegistry } from './node-registry.js';
+import { diffPeerView } from './peer-view-diff.js';
 import type { HostedRoom, RoomStore, StoredPeer } from './room-store.js';
 
 /** A peer of the room hosted on another node, as this node last heard of it. */
@@ -20,6 +23,8 @@ export interface SpanDeps {
   store: RoomStore;
   registry: NodeRegistry;
   pipes: NodePipes;
+  /** A local peer's stay, as the platform recorded it: sent along when it leaves, for the owner's call record. */
+  recordOf(peer: Peer, reason: string, leftAt: number): ParticipantRecord;
   log: Logger;
 }
 
@@ -32,7 +37,7 @@ export interface SpanDeps {
  * local peer as the peer's full view, so a lost or reordered message heals with the next.
  */
 export class RoomSpan implements HostedRoom {
-  readonly roomId: string;
+  readonly roomId: RoomKey;
   private isOwner = false;
   private readonly channel: string;
   private readonly remote = new Map<string, RemotePeer>();
@@ -77,11 +82,19 @@ export class RoomSpan implements HostedRoom {
       span.forget(peer.id);
       span.publish(peer);
     });
-    room.on('peerChanged', (peer) => span.publish(peer));
+    // Every change others can see is sent as the peer's whole view.
+    const changed = (peer: Peer) => span.publish(peer);
+    room.on('trackPublished', changed);
+    room.on('trackUnpublished', changed);
+    room.on('trackPaused', changed);
+    room.on('trackResumed', changed);
+    room.on('dataPublished', changed);
+    room.on('dataUnpublished', changed);
     room.on('peerLeft', (peer, reason) => {
-      const record = peer.record({ region: deps.registry.self.region, node: deps.bus.nodeId }, reason, Date.now());
+      const record = deps.recordOf(peer, reason, Date.now());
       span.send({ type: 'peerLeft', data: { peerId: peer.id, record } }, () => deps.store.deletePeer(room.id, peer.id));
     });
+    room.on('snapshotTaken', (notice) => span.send({ type: 'snapshot', data: notice }, async () => undefined));
     room.on('closed', () => span.close());
     return span;
   }
@@ -118,6 +131,10 @@ export class RoomSpan implements HostedRoom {
 
   private onMessage(message: RoomMessage, from: string) {
     if (message.type === 'peer') this.apply(from, message.data.info, message.data.joinedAt);
+    // Only the node that hosts the subject announces its snapshot.
+    else if (message.type === 'snapshot') {
+      if (this.remote.get(message.data.peerId)?.nodeId === from) this.room.relaySnapshot(message.data);
+    }
     // Only the node the peer is on may say it left (it may have moved to another node since).
     else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId, message.data.record);
   }
@@ -147,29 +164,18 @@ export class RoomSpan implements HostedRoom {
     room.setRemote(info);
     this.holdWhileShared();
 
-    const before = new Map(previous?.info.producers.map((p) => [p.id, p]));
-    const now = new Set(info.producers.map((p) => p.id));
-    for (const p of before.values()) {
-      if (!now.has(p.id)) this.end(p.id);
-    }
-    for (const producer of info.producers) {
-      const known = before.get(producer.id);
-      if (known) {
-        if (known.paused !== producer.paused) void pipes.setPaused(producer.id, producer.paused);
-        continue;
-      }
+    const diff = diffPeerView(previous?.info, info);
+    for (const id of diff.ended) this.end(id);
+    for (const { id, paused } of diff.paused) void pipes.setPaused(id, paused);
+    for (const producer of diff.added) {
       room.offer({
-        kind: 'producer', id: producer.id, ownerId: info.id, info: producer,
+        kind: 'producer', id: producer.id, peerId: info.id, info: producer,
         locate: async () => ({ item: await pipes.bringProducer(room, nodeId, producer.id), entry: room.media.routers[0] }),
       });
     }
-    const dataBefore = new Set(previous?.info.dataProducers.map((d) => d.id));
-    const dataNow = new Set(info.dataProducers.map((d) => d.id));
-    for (const id of dataBefore) if (!dataNow.has(id)) this.end(id);
-    for (const dataProducer of info.dataProducers) {
-      if (dataBefore.has(dataProducer.id)) continue;
+    for (const dataProducer of diff.dataAdded) {
       room.offer({
-        kind: 'dataProducer', id: dataProducer.id, ownerId: info.id, info: dataProducer,
+        kind: 'dataProducer', id: dataProducer.id, peerId: info.id, info: dataProducer,
         locate: async () => ({ item: await pipes.bringDataProducer(room, nodeId, dataProducer.id), entry: room.media.routers[0] }),
       });
     }
@@ -182,7 +188,7 @@ export class RoomSpan implements HostedRoom {
   }
 
   /** A peer on another node is gone (it left, its node died, or it joined here instead). */
-  private forget(peerId: string, record?: unknown) {
+  private forget(peerId: string, record?: ParticipantRecord) {
     const remote = this.remote.get(peerId);
     if (!remote) return;
     this.remote.delete(peerId);

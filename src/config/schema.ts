@@ -62,8 +62,8 @@ export const ConfigSchema = Type.Object({
       minimum: 0, maximum: 65535,
       description: 'Worker i listens on this port + i, UDP and TCP. 0 picks free ports (tests).',
     })),
-    rtcMinPort: env('MEDIA_RTC_MIN_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Lowest port for pipe transports between routers.' })),
-    rtcMaxPort: env('MEDIA_RTC_MAX_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest port for pipe transports between routers.' })),
+    rtcMinPort: env('MEDIA_RTC_MIN_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Lowest UDP port of the workers\' own range, for plain and pipe transports: bots\' media in, recordings, snapshots, forwards, captions, pipes between routers and between nodes.' })),
+    rtcMaxPort: env('MEDIA_RTC_MAX_PORT', Type.Integer({ minimum: 1024, maximum: 65535, description: 'Highest UDP port of that range (NO_PORTS when every port is taken).' })),
     socketSendBufferBytes: env('MEDIA_SOCKET_SEND_BUFFER_BYTES', Type.Integer({
       minimum: 0, maximum: 268_435_456,
       description: 'UDP send buffer of each worker\'s media socket (shared by all its peers) and of pipe transports. The kernel caps it at net.core.wmem_max. 0: the kernel default (about 208 KB), which overflows under long delays.',

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import type { TSchema } from '@sinclair/typebox';
 import { handlers } from '../signaling/handlers/index.js';
-import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG, ERRORS } from '../signaling/errors.js';
-import { CHAT_LABEL, ChatMessage, ErrorBody, notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../signaling/protocol.js';
+import { CHAT_LABEL, ChatMessage, ErrorBody, notifications, PROTOCOL_VERSION, requests, SIGNALING_PATH } from '../contracts/protocol.js';
 import { renderNamed, schemaToTs } from './schema-to-ts.js';
+import { CODES, codesOn } from '../common/errors.js';
+import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG } from '../signaling/close-codes.js';
 
 /** The complete mediasoup-client example, embedded as it is in the repository (a test runs it from the document). */
 const EXAMPLE = new URL('../../examples/protocol-client/protocol-client.js', import.meta.url);
@@ -109,7 +110,7 @@ export function renderProtocolDoc(): string {
     out.push(`### ${method}`, '', def.description, '', '```ts', ts(def.data as TSchema), '```', '');
   }
   out.push('## Error codes', '', 'Codes are stable; messages are for humans and may change.', '', '```ts', `type ErrorBody = ${ts(ErrorBody)};`, '```', '', '| code | meaning |', '| --- | --- |');
-  for (const [code, meaning] of Object.entries(ERRORS)) out.push(`| \`${code}\` | ${meaning} |`);
+  for (const c of codesOn('signaling')) out.push(`| \`${c}\` | ${CODES[c].meaning} |`);
   out.push('', '## Types', '', ...renderNamed(named));
   return `${out.join('\n').trimEnd()}\n`;
 }

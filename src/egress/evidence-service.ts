@@ -1,30 +1,29 @@
-import type { NodeRef } from '../cluster/allocator.js';
-import type { Cluster } from '../cluster/cluster.js';
 import type { Config } from '../config/schema.js';
-import { ApiError } from '../platform/api-errors.js';
-import type { ForwardView, Note, RecordingView, Snapshot } from '../platform/records.js';
+import type { ForwardView, Note, RecordingView, Snapshot } from '../contracts/records.js';
 import type { RoomHosts } from '../platform/room-hosts.js';
 import { roomNotFound } from '../platform/room-service.js';
 import type { PlatformStore, StoredFile } from '../platform/store.js';
+import type { RoomDirectory } from '../rooms/directory.js';
+import { roomKey, type RoomKey } from '../rooms/room-key.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { newId, type RoomSettings } from '../rooms/room-settings.js';
-import { roomKey, type Tenant } from '../tenants/tenants.js';
+import type { Tenant } from '../tenants/tenants.js';
 import type { EvidenceFiles } from './files.js';
 import type { Forwarder, ForwardRequest } from './forwards.js';
-import type { Recorder } from './recorder.js';
+import type { Recordings } from './recordings.js';
 import type { Snapshotter } from './snapshots.js';
+import { CodedError } from '../common/errors.js';
 
 export interface EvidenceDeps {
   rooms: RoomRegistry;
   hosts: RoomHosts;
-  recorder: Recorder;
+  recordings: Recordings;
   snapshotter: Snapshotter;
   forwarder: Forwarder;
   files: EvidenceFiles;
   store: PlatformStore;
   config: Config;
-  self: NodeRef;
-  cluster?: Cluster;
+  directory: RoomDirectory;
 }
 
 export interface SnapshotAnswer extends Snapshot {
@@ -39,19 +38,19 @@ export interface SnapshotAnswer extends Snapshot {
  */
 export class EvidenceService {
   constructor(private readonly deps: EvidenceDeps) {
-    const { hosts, rooms, recorder, forwarder } = deps;
+    const { hosts, rooms, recordings, forwarder } = deps;
     hosts.define('api.startRecording', async ({ roomId, spec }) => {
       const room = rooms.get(roomId);
-      return { started: room ? await recorder.start(room, spec) : false };
+      return { started: room ? await recordings.start(room, spec) : false };
     });
     hosts.define('api.stopRecording', async ({ roomId, recordingId }) => {
       const room = rooms.get(roomId);
-      return { stopped: room ? await recorder.stop(room, recordingId) : false };
+      return { stopped: room ? await recordings.stop(room, recordingId) : false };
     });
-    hosts.define('api.snapshot', async ({ roomId, identity, trackId, takenBy }) => ({ snapshot: await this.snapshotHere(roomId, identity, trackId, takenBy) }));
-    hosts.define('api.forward', async ({ roomId, identity, ...req }) => {
+    hosts.define('api.snapshot', async ({ roomId, peerId, trackId, takenBy }) => ({ snapshot: await this.snapshotHere(roomId, peerId, trackId, takenBy) }));
+    hosts.define('api.forward', async ({ roomId, peerId, ...req }) => {
       const room = rooms.get(roomId);
-      return { forward: room ? await forwarder.start(room, identity, req) : null };
+      return { forward: room ? await forwarder.start(room, peerId, req) : null };
     });
     hosts.define('api.stopForward', async ({ roomId, forwardId }) => {
       const room = rooms.get(roomId);
@@ -63,8 +62,8 @@ export class EvidenceService {
     });
   }
 
-  private async settingsOf(key: string, room: string): Promise<RoomSettings> {
-    const settings = await this.deps.hosts.settings(key);
+  private async settingsOf(key: RoomKey, room: string): Promise<RoomSettings> {
+    const settings = await this.deps.directory.settings(key);
     if (!settings) throw roomNotFound(room);
     return settings;
   }
@@ -75,7 +74,7 @@ export class EvidenceService {
     const key = roomKey(tenant.id, room);
     const settings = await this.settingsOf(key, room);
     if (settings.recordings.length >= this.deps.config.limits.recordingsPerRoom) {
-      throw new ApiError('LIMIT_REACHED', `room ${room} has ${settings.recordings.length} recordings running (limits.recordingsPerRoom)`);
+      throw new CodedError('LIMIT_REACHED', `room ${room} has ${settings.recordings.length} recordings running (limits.recordingsPerRoom)`);
     }
     const spec = { id: newId('rec'), identity, startedAt: Date.now() };
     await this.deps.hosts.each(key, 'api.startRecording', { roomId: key, spec });
@@ -85,7 +84,7 @@ export class EvidenceService {
   async stopRecording(tenant: Tenant, room: string, recordingId: string) {
     const key = roomKey(tenant.id, room);
     const settings = await this.settingsOf(key, room);
-    if (!settings.recordings.some((r) => r.id === recordingId)) throw new ApiError('NOT_FOUND', `no recording ${recordingId} runs in room ${room}`);
+    if (!settings.recordings.some((r) => r.id === recordingId)) throw new CodedError('NOT_FOUND', `no recording ${recordingId} runs in room ${room}`);
     await this.deps.hosts.each(key, 'api.stopRecording', { roomId: key, recordingId });
   }
 
@@ -104,36 +103,37 @@ export class EvidenceService {
 
   // ---- snapshots ------------------------------------------------------------------------------
 
-  /** A snapshot of `identity`'s video, taken on the node that hosts it. */
-  async snapshot(tenant: string, room: string, identity: string, trackId: string | undefined, takenBy: string): Promise<SnapshotAnswer> {
+  /** A snapshot of `peerId`'s video, taken on the node that hosts it. */
+  async snapshot(tenant: string, room: string, peerId: string, trackId: string | undefined, takenBy: string): Promise<SnapshotAnswer> {
     const key = roomKey(tenant, room);
     await this.settingsOf(key, room);
-    const answers = await this.deps.hosts.each(key, 'api.snapshot', { roomId: key, identity, trackId, takenBy });
+    const answers = await this.deps.hosts.each(key, 'api.snapshot', { roomId: key, peerId, trackId, takenBy });
     const snapshot = answers.find((a) => a.snapshot)?.snapshot;
-    if (!snapshot) throw new ApiError('NOT_FOUND', `no participant ${identity} with ${trackId ? `track ${trackId}` : 'a video track'} in room ${room}`);
+    if (!snapshot) throw new CodedError('NOT_FOUND', `no participant ${peerId} with ${trackId ? `track ${trackId}` : 'a video track'} in room ${room}`);
     return { ...snapshot, ...(await this.link({ id: snapshot.snapshotId, tenant, node: snapshot.node })) };
   }
 
-  private async snapshotHere(key: string, identity: string, trackId: string | undefined, takenBy: string): Promise<Snapshot | null> {
+  /** Takes the snapshot where its subject is hosted; the room announces it to everyone in the call. */
+  private async snapshotHere(key: RoomKey, peerId: string, trackId: string | undefined, takenBy: string): Promise<Snapshot | null> {
     const room = this.deps.rooms.get(key);
-    const peer = room?.peers.get(identity);
+    const peer = room?.peers.get(peerId);
     if (!room || !peer) return null;
     const videos = [...peer.producers.values()].filter((p) => p.kind === 'video' && (!trackId || p.id === trackId));
     const producer = videos.find((p) => p.appData.source === 'camera') ?? videos[0];
     if (!producer) return null;
-    const file = await this.deps.snapshotter.take(room.settings, { peerId: peer.id, producer, router: peer.router.router }, takenBy);
-    room.broadcast('snapshotTaken', { snapshotId: file.id, peerId: identity, takenBy, at: Date.parse(file.info.takenAt) });
+    const file = await this.deps.snapshotter.take(room.settings, { peerId: peer.id, producer, router: peer.router }, takenBy);
+    room.announceSnapshot({ snapshotId: file.id, peerId, takenBy, at: Date.parse(file.info.takenAt) });
     return file.info;
   }
 
   // ---- forwards -------------------------------------------------------------------------------
 
-  async forward(tenant: Tenant, room: string, identity: string, req: ForwardRequest): Promise<ForwardView> {
+  async forward(tenant: Tenant, room: string, peerId: string, req: ForwardRequest): Promise<ForwardView> {
     const key = roomKey(tenant.id, room);
     await this.settingsOf(key, room);
-    const answers = await this.deps.hosts.each(key, 'api.forward', { roomId: key, identity, ...req });
+    const answers = await this.deps.hosts.each(key, 'api.forward', { roomId: key, peerId, ...req });
     const forward = answers.find((a) => a.forward)?.forward;
-    if (!forward) throw new ApiError('NOT_FOUND', `no participant ${identity} in room ${room}`);
+    if (!forward) throw new CodedError('NOT_FOUND', `no participant ${peerId} in room ${room}`);
     return forward;
   }
 
@@ -141,7 +141,7 @@ export class EvidenceService {
     const key = roomKey(tenant.id, room);
     await this.settingsOf(key, room);
     const answers = await this.deps.hosts.each(key, 'api.stopForward', { roomId: key, forwardId });
-    if (!answers.some((a) => a.stopped)) throw new ApiError('NOT_FOUND', `no forward ${forwardId} in room ${room}`);
+    if (!answers.some((a) => a.stopped)) throw new CodedError('NOT_FOUND', `no forward ${forwardId} in room ${room}`);
   }
 
   async forwards(tenant: Tenant, room: string): Promise<ForwardView[]> {
@@ -156,7 +156,7 @@ export class EvidenceService {
     const settings = await this.settingsOf(roomKey(tenant.id, room), room);
     const full: Note = { at: new Date().toISOString(), ...note };
     const max = this.deps.config.limits.notesPerCall;
-    if (!(await this.deps.store.addNote(tenant.id, settings.callId, full, max))) throw new ApiError('LIMIT_REACHED', `this call has ${max} notes already (limits.notesPerCall)`);
+    if (!(await this.deps.store.addNote(tenant.id, settings.callId, full, max))) throw new CodedError('LIMIT_REACHED', `this call has ${max} notes already (limits.notesPerCall)`);
     return full;
   }
 
@@ -165,7 +165,7 @@ export class EvidenceService {
   }
 
   isLocal(file: StoredFile) {
-    return file.node === this.deps.self.id;
+    return file.node === this.deps.directory.self.id;
   }
 
   /** The tenant a signed file link speaks for, when the link is valid. */
@@ -178,8 +178,8 @@ export class EvidenceService {
 
   /** A signed link to a file, on the node that holds it. */
   async link(file: Pick<StoredFile, 'id' | 'tenant' | 'node'>) {
-    const { self, cluster, files } = this.deps;
-    const url = file.node === self.id ? self.url : ((await cluster?.node(file.node))?.url ?? self.url);
+    const { directory, files } = this.deps;
+    const url = (await directory.nodeUrl(file.node)) ?? directory.self.url;
     return files.link(file, url);
   }
 }

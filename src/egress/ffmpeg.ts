@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SignalingError } from '../signaling/errors.js';
+import { CodedError } from '../common/errors.js';
 
 /** How much of a process's stderr is kept: enough for its last error, bounded whatever it prints. */
 const STDERR_TAIL = 4096;
@@ -88,7 +88,7 @@ export class Ffmpeg {
   /** Throws FFMPEG_MISSING, naming the setting, when ffmpeg or ffprobe is not there. */
   check() {
     for (const [bin, setting] of [[this.ffmpegPath, 'recording.ffmpegPath (FFMPEG_PATH)'], [this.ffprobePath, 'recording.ffprobePath (FFPROBE_PATH)']] as const) {
-      if (!Ffmpeg.locate(bin)) throw new SignalingError('FFMPEG_MISSING', `${bin} is not installed or not executable; install Debian's ffmpeg package or set ${setting}`);
+      if (!Ffmpeg.locate(bin)) throw new CodedError('FFMPEG_MISSING', `${bin} is not installed or not executable; install Debian's ffmpeg package or set ${setting}`);
     }
   }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { PlatformStore, StoredFile } from '../platform/store.js';
 import type { RoomSettings } from '../rooms/room-settings.js';
-import { SignalingError } from '../signaling/errors.js';
+import { CodedError } from '../common/errors.js';
 
 export interface FileLinkQuery {
   tenant: string;
@@ -39,7 +39,7 @@ export class EvidenceFiles {
     const stats = await fs.promises.statfs(path.resolve(this.root));
     const free = stats.bavail * stats.bsize;
     if (free < this.minFreeBytes) {
-      throw new SignalingError('DISK_FULL', `${path.resolve(this.root)} has ${Math.floor(free / 1048576)} MB free, under recording.minFreeMegabytes (${Math.floor(this.minFreeBytes / 1048576)} MB)`);
+      throw new CodedError('DISK_FULL', `${path.resolve(this.root)} has ${Math.floor(free / 1048576)} MB free, under recording.minFreeMegabytes (${Math.floor(this.minFreeBytes / 1048576)} MB)`);
     }
   }
 

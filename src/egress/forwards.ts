@@ -1,13 +1,12 @@
 import net from 'node:net';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
-import type { ForwardView } from '../platform/records.js';
+import type { ForwardView } from '../contracts/records.js';
 import type { Room } from '../rooms/room.js';
 import { newId } from '../rooms/room-settings.js';
-import { ApiError } from '../platform/api-errors.js';
-import { SignalingError } from '../signaling/errors.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
+import { CodedError } from '../common/errors.js';
 
 export interface ForwardRequest {
   /** An IP address (not a name: the allow-list is checked against what is actually used). */
@@ -67,18 +66,18 @@ export class Forwarder {
     const peer = room.peers.get(peerId);
     if (!forwards || !peer) return null;
     const type = net.isIP(req.host) === 6 ? 'ipv6' : 'ipv4';
-    if (!net.isIP(req.host)) throw new ApiError('BAD_REQUEST', `host must be an IP address, not ${req.host}`);
-    if (!this.allowed.check(req.host, type)) throw new ApiError('TARGET_NOT_ALLOWED', `${req.host} is not in forwarding.allowedTargets`);
-    if (forwards.size >= this.maxPerRoom) throw new SignalingError('LIMIT_REACHED', `room ${room.settings.name} has ${this.maxPerRoom} forwards running`);
+    if (!net.isIP(req.host)) throw new CodedError('BAD_REQUEST', `host must be an IP address, not ${req.host}`);
+    if (!this.allowed.check(req.host, type)) throw new CodedError('TARGET_NOT_ALLOWED', `${req.host} is not in forwarding.allowedTargets`);
+    if (forwards.size >= this.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.maxPerRoom} forwards running`);
     const wanted = ([['audio', req.audioPort], ['video', req.videoPort]] as const).filter(([, port]) => port !== undefined);
-    if (wanted.length === 0) throw new ApiError('BAD_REQUEST', 'give audioPort, videoPort or both');
+    if (wanted.length === 0) throw new CodedError('BAD_REQUEST', 'give audioPort, videoPort or both');
     const id = newId('fwd');
     const egresses: RtpEgress[] = [];
     try {
       for (const [kind, port] of wanted) {
         const producer = [...peer.producers.values()].find((p) => p.kind === kind && !p.closed);
-        if (!producer) throw new ApiError('NOT_FOUND', `${peerId} has no ${kind} track`);
-        egresses.push(await RtpEgress.open(peer.router.router, producer.id, { ip: req.host, port: port! }, { listenIp: this.listenIp, srtp: req.srtp, appData: { forwardId: id } }));
+        if (!producer) throw new CodedError('NOT_FOUND', `${peerId} has no ${kind} track`);
+        egresses.push(await RtpEgress.open(peer.router, producer.id, { ip: req.host, port: port! }, { listenIp: this.listenIp, srtp: req.srtp, appData: { forwardId: id } }));
       }
     } catch (err) {
       for (const e of egresses) e.close();

@@ -1,3 +1,4 @@
+import { allocatingPort } from '../media/media-errors.js';
 import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { SdpStream } from './sdp.js';
@@ -28,13 +29,13 @@ export class RtpEgress {
 
   static async open(router: types.Router, producerId: string, target: EgressTarget, opts: EgressOptions): Promise<RtpEgress> {
     const full = { ...target, rtcpPort: target.rtcpPort ?? target.port + 1 };
-    const transport = await router.createPlainTransport({
+    const transport = await allocatingPort(router.createPlainTransport({
       listenInfo: { protocol: 'udp', ip: opts.listenIp },
       rtcpMux: false,
       comedia: false,
       enableSrtp: opts.srtp ?? false,
       appData: opts.appData,
-    });
+    }));
     try {
       await transport.connect({
         ip: full.ip, port: full.port, rtcpPort: full.rtcpPort,

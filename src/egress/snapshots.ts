@@ -4,12 +4,12 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
 import type { PlatformStore, StoredFile } from '../platform/store.js';
 import { newId, type RoomSettings } from '../rooms/room-settings.js';
-import { SignalingError } from '../signaling/errors.js';
 import type { Ffmpeg } from './ffmpeg.js';
 import type { EvidenceFiles } from './files.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
 import { freeUdpPortPair, udpPortBound } from './udp.js';
+import { CodedError } from '../common/errors.js';
 
 /** A frame must arrive within this, or the snapshot fails (the track is paused or sends nothing). */
 const SNAPSHOT_TIMEOUT_MS = 8000;
@@ -50,11 +50,11 @@ export class Snapshotter {
 
   private async capture(settings: RoomSettings, subject: { peerId: string; producer: types.Producer; router: types.Router }, takenBy: string): Promise<SnapshotFile> {
     const { deps } = this;
-    if (subject.producer.kind !== 'video') throw new SignalingError('NOT_FOUND', 'a snapshot needs a video track');
+    if (subject.producer.kind !== 'video') throw new CodedError('NOT_FOUND', 'a snapshot needs a video track');
     deps.ffmpeg.check();
     await deps.files.ensureSpace();
     const taken = (await deps.store.filesOfCall(settings.tenant, settings.callId)).filter((f) => f.kind === 'snapshot').length;
-    if (taken >= deps.maxPerCall) throw new SignalingError('LIMIT_REACHED', `this call has ${deps.maxPerCall} snapshots already (limits.snapshotsPerCall)`);
+    if (taken >= deps.maxPerCall) throw new CodedError('LIMIT_REACHED', `this call has ${deps.maxPerCall} snapshots already (limits.snapshotsPerCall)`);
 
     const id = newId('snap');
     const file = path.join(deps.files.dirFor(settings), `${safeName(subject.peerId)}-${id}.jpg`);
@@ -74,7 +74,7 @@ export class Snapshotter {
       if (exit.stopped || exit.code !== 0 || bytes === 0) {
         await fs.promises.rm(file, { force: true });
         const why = exit.stopped ? `no frame arrived within ${SNAPSHOT_TIMEOUT_MS / 1000} s (is the track paused?)` : `ffmpeg: ${exit.error?.message ?? exit.stderr.trim().split('\n').at(-1) ?? `exit ${exit.code}`}`;
-        throw new SignalingError('SNAPSHOT_FAILED', `no snapshot of ${subject.peerId}: ${why}`);
+        throw new CodedError('SNAPSHOT_FAILED', `no snapshot of ${subject.peerId}: ${why}`);
       }
       const probe = await deps.ffmpeg.probe(file);
       const video = probe.streams.find((s) => s.kind === 'video');

@@ -1,7 +1,7 @@
-import { errorBody } from '../platform/api-errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { DEFAULT_TENANT, type Tenants } from '../tenants/tenants.js';
 import { requireTenant } from './api-key.js';
+import { errorBody } from '../common/errors.js';
 
 export interface AdminDeps {
   tenants: Tenants;

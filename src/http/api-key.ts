@@ -1,6 +1,6 @@
-import { errorBody } from '../platform/api-errors.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tenant, Tenants } from '../tenants/tenants.js';
+import { errorBody } from '../common/errors.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

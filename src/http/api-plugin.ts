@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyPluginAsync, RouteHandlerMethod } from 'fa
 import fp from 'fastify-plugin';
 import type { Tenants } from '../tenants/tenants.js';
 import { requireTenant } from './api-key.js';
-import { API_ERRORS } from '../platform/api-errors.js';
 import { apiRoutes, COMMON_ERRORS, ErrorBody, type ApiDeps, type Route } from './api-routes.js';
+import { CODES } from '../common/errors.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -23,7 +23,7 @@ export const openApiPlugin = fp(async (app: FastifyInstance) => {
 
 /** Status → error body, for the errors a route documents. */
 export const errorResponses = (r: Route) =>
-  Object.fromEntries([...COMMON_ERRORS, ...(r.errors ?? [])].map((code) => [API_ERRORS[code][0], ErrorBody]));
+  Object.fromEntries([...COMMON_ERRORS, ...(r.errors ?? [])].map((code) => [CODES[code].status, ErrorBody]));
 
 /** Registers the route table; `deps` is what the handlers work with. */
 function registerApiRoutes(app: FastifyInstance, deps: ApiDeps) {

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { errorBody } from '../platform/api-errors.js';
 import type { FastifyPluginAsync } from 'fastify';
 import { MintRequest, mintToken } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
+import { errorBody } from '../common/errors.js';
 
 const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../demo');
 const DEMO_TOKEN_TTL_SECONDS = 2 * 3600;

@@ -1,9 +1,9 @@
 /** The server API's evidence of a call: recordings, snapshots, RTP forwards, notes, and their files. */
 import fs from 'node:fs';
 import { Type } from '@sinclair/typebox';
-import { ApiError } from '../platform/api-errors.js';
-import { ForwardView, Note, RecordingView, Snapshot } from '../platform/records.js';
+import { ForwardView, Note, RecordingView, Snapshot } from '../contracts/records.js';
 import { Identity, ParticipantParams, ROOM_ERRORS, RoomName, RoomParams, route, type Route } from './route.js';
+import { CodedError } from '../common/errors.js';
 
 const Link = Type.Object({
   url: Type.String({ description: 'A signed link that needs no API key, valid for recording.linkTtlSeconds (GET /v1/files/:fileId with the key works too).' }),
@@ -110,10 +110,10 @@ export const evidenceRoutes: Route[] = [
     signedLink: true,
     async handler({ evidence }, req, reply) {
       const file = await evidence.file(req.tenant, req.params.fileId);
-      if (!file) throw new ApiError('NOT_FOUND', `no file ${req.params.fileId}`);
+      if (!file) throw new CodedError('NOT_FOUND', `no file ${req.params.fileId}`);
       if (!evidence.isLocal(file)) return reply.redirect((await evidence.link(file)).url, 307);
       const stat = await fs.promises.stat(file.path).catch(() => undefined);
-      if (!stat) throw new ApiError('NOT_FOUND', `file ${file.id} is gone from the disk (store.retentionDays, or removed)`);
+      if (!stat) throw new CodedError('NOT_FOUND', `file ${file.id} is gone from the disk (store.retentionDays, or removed)`);
       return reply.type(file.contentType).header('content-length', stat.size).header('cache-control', 'private, max-age=300').send(fs.createReadStream(file.path));
     },
   }),

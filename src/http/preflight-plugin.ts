@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { applyCors } from './origins.js';
+import { applyCors } from '../common/origins.js';
 
 export interface RegionEndpoint {
   region: string;

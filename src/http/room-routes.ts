@@ -4,11 +4,11 @@ import { Grants, Role } from '../auth/grants.js';
 import { MintRequest, mintToken, TokenClaims } from '../auth/tokens.js';
 import type { NodeRef } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
-import { ApiError } from '../platform/api-errors.js';
-import { CallRecord, Metadata, RoomView, Usage } from '../platform/records.js';
+import { CallRecord, Metadata, RoomView, Usage } from '../contracts/records.js';
 import { sumUsage } from '../platform/store.js';
-import { signalingUrl } from '../signaling/url.js';
+import { signalingUrl } from '../contracts/url.js';
 import { Cursor, Identity, Limit, ParticipantParams, ROOM_ERRORS, RoomName, RoomParams, route, Time, type Route } from './route.js';
+import { CodedError } from '../common/errors.js';
 
 const Token = Type.Object({ identity: Type.String(), token: Type.String(), expiresAt: Type.Integer({ description: 'Epoch seconds.' }) }, { title: 'MintedToken' });
 const Node = Type.Object({ id: Type.String(), region: Type.String(), url: Type.String() }, { title: 'Node' });
@@ -37,12 +37,12 @@ const CreatedRoom = Type.Object({
 const parseTime = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new ApiError('BAD_REQUEST', `${name} is not an ISO 8601 time`);
+  if (Number.isNaN(ms)) throw new CodedError('BAD_REQUEST', `${name} is not an ISO 8601 time`);
   return ms;
 };
 /** Checked before anything is done, so a refused request changes nothing. */
 const canMint = (config: Config) => {
-  if (!config.auth.hs256Secret) throw new ApiError('MINTING_DISABLED', 'this node has no auth.hs256Secret to sign tokens with');
+  if (!config.auth.hs256Secret) throw new CodedError('MINTING_DISABLED', 'this node has no auth.hs256Secret to sign tokens with');
 };
 const nodeOf = (n: NodeRef) => ({ id: n.id, region: n.region, url: n.url });
 
@@ -151,7 +151,7 @@ export const roomRoutes: Route[] = [
       const { from, to, limit, cursor, ...rest } = req.query as Record<string, string | number | undefined>;
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(rest)) {
-        if (!k.startsWith('metadata.')) throw new ApiError('BAD_REQUEST', `unknown query parameter ${k}`);
+        if (!k.startsWith('metadata.')) throw new CodedError('BAD_REQUEST', `unknown query parameter ${k}`);
         metadata[k.slice('metadata.'.length)] = String(v);
       }
       return store.listCalls(req.tenant.id, {
@@ -167,7 +167,7 @@ export const roomRoutes: Route[] = [
     errors: ['NOT_FOUND'],
     async handler({ store }, req) {
       const record = await store.getCall(req.tenant.id, req.params.callId);
-      if (!record) throw new ApiError('NOT_FOUND', `no call ${req.params.callId}`);
+      if (!record) throw new CodedError('NOT_FOUND', `no call ${req.params.callId}`);
       return record;
     },
   }),
@@ -178,7 +178,7 @@ export const roomRoutes: Route[] = [
     async handler({ store, usage }, req) {
       const from = parseTime(req.query.from, 'from')!;
       const to = parseTime(req.query.to, 'to') ?? Date.now();
-      if (to <= from) throw new ApiError('BAD_REQUEST', 'to must be after from');
+      if (to <= from) throw new CodedError('BAD_REQUEST', 'to must be after from');
       // Stays that ended (those ending now included), and the ones going on here now.
       await usage.settled();
       const rows = [...(await store.usage(req.tenant.id, from, to)), ...(await usage.liveRows(req.tenant.id))];

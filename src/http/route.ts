@@ -3,11 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenClaims } from '../auth/tokens.js';
 import type { Config } from '../config/schema.js';
 import type { EvidenceService } from '../egress/evidence-service.js';
-import type { ApiErrorCode } from '../platform/api-errors.js';
 import type { RoomService } from '../platform/room-service.js';
 import type { Outbox, PlatformStore } from '../platform/store.js';
 import type { UsageMeter } from '../platform/usage.js';
 import type { Tenant } from '../tenants/tenants.js';
+import { type ErrorCode } from '../common/errors.js';
 
 /** What the server API's handlers work with. */
 export interface ApiDeps {
@@ -38,7 +38,7 @@ export interface Route<B extends TSchema = TSchema, Q extends TSchema = TSchema,
   /** Status → schema, of the answers that succeed. */
   responses: Record<number, TSchema>;
   /** The errors this route can answer besides COMMON_ERRORS. */
-  errors?: readonly ApiErrorCode[];
+  errors?: readonly ErrorCode[];
   /** A signed link (?tenant=&expires=&sig=) stands in for the API key. */
   signedLink?: boolean;
   handler(deps: ApiDeps, req: FastifyRequest<{ Body: Static<B>; Querystring: Static<Q>; Params: Static<P> }> & { tenant: Tenant }, reply: FastifyReply): Promise<unknown>;
@@ -47,7 +47,7 @@ export const route = <B extends TSchema = TSchema, Q extends TSchema = TSchema, 
 
 
 /** Any route can answer these. */
-export const COMMON_ERRORS: ApiErrorCode[] = ['BAD_REQUEST', 'UNAUTHORIZED', 'INTERNAL_ERROR'];
+export const COMMON_ERRORS: ErrorCode[] = ['BAD_REQUEST', 'UNAUTHORIZED', 'INTERNAL_ERROR'];
 /** Operations on a room reach every node that hosts part of it. */
-export const ROOM_ERRORS: ApiErrorCode[] = ['NOT_FOUND', 'NODE_UNREACHABLE'];
+export const ROOM_ERRORS: ErrorCode[] = ['NOT_FOUND', 'NODE_UNREACHABLE'];
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { applyCors } from './origins.js';
+import { applyCors } from '../common/origins.js';
 import { buildSdkBundle, SDK_VERSION } from './sdk-bundle.js';
 
 const FILE = 'sfu-client.js';

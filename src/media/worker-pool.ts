@@ -44,14 +44,14 @@ function explainSpawnFailure(err: Error & { code?: string }, media: Config['medi
   return `media worker ${index} could not start (media.listenIp ${media.listenIp}, MEDIA_LISTEN_IP): ${err.message}`;
 }
 
+/** Empty routers kept per worker for new rooms: enough for a burst of short calls, few enough to cost nothing. */
+const SPARE_ROUTERS = 16;
+
 /**
  * One worker per core (or media.numWorkers). A worker that dies is replaced in the same slot,
  * so its WebRtcServer port comes back; routers on the dead worker close on their own and
  * their rooms tell their peers to rejoin.
  */
-/** Empty routers kept per worker for new rooms: enough for a burst of short calls, few enough to cost nothing. */
-const SPARE_ROUTERS = 16;
-
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly slots: WorkerSlot[] = [];
   private closed = false;

@@ -1,5 +1,4 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { FailureReason } from '../egress/track-recorder.js';
 
 /** Recording, snapshot and forwarding metrics; labels are fixed sets (status, reason, outcome). */
 export function createEgressMetrics(registry: Registry, counts: () => { recordings: number; forwards: number }) {
@@ -22,7 +21,7 @@ export function createEgressMetrics(registry: Registry, counts: () => { recordin
   });
   return {
     fileDone: (status: string) => files.inc({ status }),
-    failed: (reason: FailureReason) => failures.inc({ reason }),
+    failed: (reason: 'disk_full' | 'ffmpeg_exit' | 'start_failed') => failures.inc({ reason }),
     snapshot: (outcome: 'taken' | 'failed') => snapshots.inc({ outcome }),
   };
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Cluster } from '../cluster/cluster.js';
 import { udpBufferErrors } from '../media/socket-buffers.js';
 import type { WorkerPool } from '../media/worker-pool.js';
+import type { RoomDirectory } from '../rooms/directory.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { SignalingObserver } from '../signaling/handler.js';
 
@@ -17,10 +17,12 @@ function residentBytes(pid: number): number | undefined {
 }
 
 /**
- * All Prometheus metrics of one node, in a registry of its own (nothing global).
- * Labels are bounded: worker index, media kind, protocol method, error code.
+ * The node's media and signaling metrics, in the node's one registry (nothing global). The
+ * platform's (usage, webhooks) and egress's (recordings, snapshots, forwards) live beside them,
+ * in platform-metrics.ts and egress-metrics.ts. Labels are bounded: worker index, media kind,
+ * protocol method, error code.
  */
-export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomRegistry, cluster?: Cluster) {
+export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomRegistry, directory: RoomDirectory) {
   collectDefaultMetrics({ register: registry, prefix: 'sfu_process_' });
 
   // Counted once per scrape (in render), then read by every gauge below.
@@ -59,7 +61,7 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
   new Gauge({ name: 'sfu_workers_alive', help: 'Live mediasoup workers.', registers: [registry], collect() { this.set(pool.aliveCount); } });
   new Gauge({
     name: 'sfu_remote_streams_piped', help: 'Producers and data producers piped here from other nodes (cluster mode): what crosses between regions.',
-    registers: [registry], collect() { this.set(cluster?.pipes.count ?? 0); },
+    registers: [registry], collect() { this.set(directory.stats().pipedStreams); },
   });
 
   new Gauge({
@@ -86,10 +88,10 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     name: 'sfu_cluster_messages_dropped_total', help: 'Node-to-node messages dropped (cluster mode), by reason: unauthenticated, stale or malformed.',
     labelNames: ['reason'], registers: [registry],
     collect() {
-      if (!cluster) return;
+      const now = directory.stats().dropped;
       for (const reason of Object.keys(dropped) as Array<keyof typeof dropped>) {
-        this.inc({ reason }, cluster.bus.dropped[reason] - dropped[reason]);
-        dropped[reason] = cluster.bus.dropped[reason];
+        this.inc({ reason }, now[reason] - dropped[reason]);
+        dropped[reason] = now[reason];
       }
     },
   });

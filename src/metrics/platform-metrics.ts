@@ -1,6 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { UsageCounters } from '../platform/usage.js';
-import type { DeliveryOutcome } from '../platform/webhooks.js';
+
+/** What usage metering counts per tenant. */
+export interface UsageCounters {
+  seconds(tenant: string, role: string, seconds: number): void;
+  media(tenant: string, kind: 'audio' | 'video', seconds: number): void;
+  bytes(tenant: string, direction: 'in' | 'out', bytes: number): void;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retried' | 'failed';
 
 /**
  * Per-tenant usage and webhook delivery counters. Tenants come from config, so the label

@@ -1,9 +1,9 @@
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { ParticipantRecord, CallRecord, TimelineEntry } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
 import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { ParticipantRecord, type CallRecord, type TimelineEntry } from './records.js';
-import type { WebhookData, WebhookEvent, WebhookEventType } from './webhook-events.js';
+import type { ParticipantLedger, Where } from './participant-ledger.js';
+import type { WebhookData, WebhookEvent, WebhookEventType } from '../contracts/webhook-events.js';
 import type { PlatformStore } from './store.js';
 import type { UsageMeter } from './usage.js';
 import { webhookEvent } from './webhooks.js';
@@ -11,7 +11,6 @@ import { webhookEvent } from './webhooks.js';
 /** A call's timeline and participants are bounded whatever happens in it. */
 const MAX_TIMELINE = 2000;
 const MAX_PARTICIPANTS = 1000;
-const isRecord = TypeCompiler.Compile(ParticipantRecord);
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 export interface TrackerDeps {
@@ -19,7 +18,8 @@ export interface TrackerDeps {
   emit(event: WebhookEvent): void;
   store: PlatformStore;
   usage: UsageMeter;
-  where: { node: string; region: string };
+  ledger: ParticipantLedger;
+  where: Where;
   /** Whether this node keeps the room's call record (always, alone; the room's owner, in a cluster). */
   isOwner(room: Room): boolean;
   /** Resolves once the room's recordings, on every node, have finished their files (bounded). */
@@ -46,6 +46,7 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   const records: ParticipantRecord[] = [];
   const nodes = new Set([where.node]);
   const regions = new Set([where.region]);
+  /** The tracks of each peer here that the platform was told of, so each unpublish is told once. */
   const published = new Map<Peer, Set<string>>();
   let workerDied = false;
 
@@ -60,18 +61,6 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     regions.add(record.region);
   };
 
-  /** Tracks started and ended since the last look, as webhooks. */
-  const diffTracks = (peer: Peer) => {
-    const before = published.get(peer) ?? new Set<string>();
-    const now = new Set(peer.producers.keys());
-    for (const producer of peer.producers.values()) {
-      if (before.has(producer.id)) continue;
-      send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: trackSource(producer) });
-    }
-    for (const id of before) if (!now.has(id)) send('track.unpublished', { identity: peer.id, trackId: id });
-    published.set(peer, now);
-  };
-
   if (deps.isOwner(room)) {
     note('room.started');
     send('room.started', { metadata, createdAt: iso(createdAt) });
@@ -82,10 +71,20 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     deps.usage.join(room, peer);
     send('participant.joined', participant(peer, where));
     published.set(peer, new Set());
-    diffTracks(peer);
-    peer.on('degraded', () => send('quality.degraded', { identity: peer.id, quality: peer.quality.latest ?? null, summary: peer.quality.summary() }));
   });
-  room.on('peerChanged', (peer) => diffTracks(peer));
+  room.on('trackPublished', (peer, producer) => {
+    published.get(peer)?.add(producer.id);
+    send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: trackSource(producer) });
+  });
+  room.on('trackUnpublished', (peer, trackId) => {
+    if (published.get(peer)?.delete(trackId)) send('track.unpublished', { identity: peer.id, trackId });
+  });
+  const degraded = (r: Room, peer: Peer) => {
+    if (r !== room) return;
+    const quality = deps.ledger.quality(peer);
+    send('quality.degraded', { identity: peer.id, quality: quality?.latest ?? null, summary: quality!.summary() });
+  };
+  deps.ledger.on('degraded', degraded);
   room.on('peerLeaving', (peer) => deps.usage.leaving(peer));
   room.on('peerSuspended', (peer) => note('participant.reconnecting', peer.id));
   room.on('peerResumed', (peer) => note('participant.resumed', peer.id));
@@ -96,19 +95,20 @@ export function trackCall(room: Room, deps: TrackerDeps) {
       note('worker.died', undefined, `on node ${where.node}`);
     }
     note('participant.left', peer.id, reason);
-    keep(peer.record(where, reason, leftAt));
+    keep(deps.ledger.record(peer, where, reason, leftAt));
     for (const id of published.get(peer) ?? []) send('track.unpublished', { identity: peer.id, trackId: id });
     published.delete(peer);
     send('participant.left', { ...participant(peer, where), leftAt: iso(leftAt), reason });
     void deps.usage.leave(peer, leftAt);
   });
   room.on('remoteJoined', (info) => note('participant.joined', info.id, 'hosted on another node'));
-  room.on('remoteLeft', (peerId, detail) => {
-    note('participant.left', peerId, isRecord.Check(detail) ? (detail.leaveReason ?? undefined) : undefined);
-    if (isRecord.Check(detail)) keep(detail);
+  room.on('remoteLeft', (peerId, record) => {
+    note('participant.left', peerId, record?.leaveReason ?? undefined);
+    if (record) keep(record);
   });
   room.on('message', (text, from) => note('message', from, text));
   room.on('closed', () => {
+    deps.ledger.off('degraded', degraded);
     if (!deps.isOwner(room)) return;
     const endedAt = Date.now();
     note('room.finished');

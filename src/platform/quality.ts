@@ -1,4 +1,4 @@
-import type { QualityReport, QualitySummary } from './records.js';
+import type { QualityReport, QualitySummary } from '../contracts/records.js';
 
 /** A report is poor quality past any of these. */
 export const POOR = { rttMs: 400, lossRate: 0.05, frozenRatio: 0.1, concealedRatio: 0.05 };

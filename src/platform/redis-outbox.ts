@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../cluster/keys.js';
 import type { Logger } from '../logging/logger.js';
-import type { WebhookEvent } from './webhook-events.js';
+import type { WebhookEvent } from '../contracts/webhook-events.js';
 import type { FailedDelivery, Outbox, OutboxEntry } from './store.js';
 
 const GROUP = 'deliverers';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { keys } from '../cluster/keys.js';
-import type { CallRecord, Note } from './records.js';
+import type { CallRecord, Note } from '../contracts/records.js';
 import {
   decodeCursor, encodeCursor, metadataMatches, type CallPage, type CallQuery, type PlatformStore, type StoredFile, type UsageRow,
 } from './store.js';

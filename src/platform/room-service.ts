@@ -1,13 +1,16 @@
-import type { RoomAllocator, NodeRef } from '../cluster/allocator.js';
-import type { Cluster } from '../cluster/cluster.js';
+import type { RoomAllocator } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
+import type { NodeRef, RoomDirectory } from '../rooms/directory.js';
 import { trackSource } from '../rooms/peer.js';
+import { roomKey, splitRoomKey, type RoomKey } from '../rooms/room-key.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { newRoomSettings, type RoomSettings } from '../rooms/room-settings.js';
-import { roomKey, splitRoomKey, type Tenant, type Tenants } from '../tenants/tenants.js';
-import { ApiError } from './api-errors.js';
-import type { Metadata, ParticipantView, RoomView } from './records.js';
+import type { Tenant, Tenants } from '../tenants/tenants.js';
+import type { ParticipantLedger } from './participant-ledger.js';
+import type { Metadata, ParticipantView, RoomView } from '../contracts/records.js';
+import { QualityTracker } from './quality.js';
 import type { RoomHosts } from './room-hosts.js';
+import { CodedError } from '../common/errors.js';
 
 export interface CreateRoom {
   room: string;
@@ -23,12 +26,12 @@ export interface RoomServiceDeps {
   allocator: RoomAllocator;
   tenants: Tenants;
   config: Config;
-  self: NodeRef;
-  cluster?: Cluster;
+  directory: RoomDirectory;
+  ledger: ParticipantLedger;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-export const roomNotFound = (room: string) => new ApiError('NOT_FOUND', `no room ${room}`);
+export const roomNotFound = (room: string) => new CodedError('NOT_FOUND', `no room ${room}`);
 
 /**
  * The platform API's operations on rooms, on any node: each is defined once, for one node's
@@ -49,8 +52,8 @@ export class RoomService {
     hosts.define('api.createRoom', async ({ roomId, settings }) => ({ created: await this.createHere(roomId, settings) }));
     hosts.define('api.describeRoom', async ({ roomId }) => ({ participants: this.describeHere(roomId) }));
     hosts.define('api.endRoom', async ({ roomId }) => ({ ended: this.endHere(roomId) }));
-    hosts.define('api.removeParticipant', async ({ roomId, identity }) => ({ removed: this.removeHere(roomId, identity) }));
-    hosts.define('api.mute', async ({ roomId, identity, ...what }) => ({ tracks: await this.muteHere(roomId, identity, what) }));
+    hosts.define('api.removeParticipant', async ({ roomId, peerId }) => ({ removed: this.removeHere(roomId, peerId) }));
+    hosts.define('api.mute', async ({ roomId, peerId, ...what }) => ({ tracks: await this.muteHere(roomId, peerId, what) }));
     hosts.define('api.message', async ({ roomId, text, from }) => ({ delivered: this.messageHere(roomId, text, from) }));
   }
 
@@ -58,7 +61,7 @@ export class RoomService {
   async create(tenant: Tenant, req: CreateRoom): Promise<{ view: RoomView; node: NodeRef; created: boolean }> {
     const { config } = this.deps;
     if (req.metadata && Buffer.byteLength(JSON.stringify(req.metadata)) > config.limits.metadataBytes) {
-      throw new ApiError('METADATA_TOO_LARGE', `metadata is over ${config.limits.metadataBytes} bytes of JSON`);
+      throw new CodedError('METADATA_TOO_LARGE', `metadata is over ${config.limits.metadataBytes} bytes of JSON`);
     }
     const key = roomKey(tenant.id, req.room);
     const { node } = await this.deps.allocator.allocate(key, req.region);
@@ -72,17 +75,13 @@ export class RoomService {
   }
 
   async list(tenant: Tenant, offset: number, limit: number): Promise<{ rooms: RoomView[]; total: number }> {
-    if (this.deps.cluster) {
-      const page = await this.deps.cluster.store.tenantRooms(tenant.id, offset, limit);
-      return { rooms: page.rooms.map(view), total: page.total };
-    }
-    const all = this.rooms.ofTenant(tenant.id).sort((a, b) => b.settings.createdAt - a.settings.createdAt || (a.id < b.id ? 1 : -1));
-    return { rooms: all.slice(offset, offset + limit).map((r) => view(r.settings)), total: all.length };
+    const page = await this.deps.directory.tenantRooms(tenant.id, offset, limit);
+    return { rooms: page.rooms.map(view), total: page.total };
   }
 
   /** The room's settings, here or as its owner published them; 404 when the tenant has no such room. */
   async settingsOf(tenant: Tenant, room: string): Promise<RoomSettings> {
-    const settings = await this.hosts.settings(roomKey(tenant.id, room));
+    const settings = await this.deps.directory.settings(roomKey(tenant.id, room));
     if (!settings) throw roomNotFound(room);
     return settings;
   }
@@ -97,19 +96,19 @@ export class RoomService {
   /** Ends the call for everyone (disconnected, code ROOM_ENDED). */
   async end(tenant: Tenant, room: string) {
     await this.settingsOf(tenant, room);
-    await this.hosts.each(roomKey(tenant.id, room), 'api.endRoom', { roomId: roomKey(tenant.id, room) });
+    await this.hosts.eachOwnerLast(roomKey(tenant.id, room), 'api.endRoom', { roomId: roomKey(tenant.id, room) });
   }
 
-  async removeParticipant(tenant: Tenant, room: string, identity: string) {
+  async removeParticipant(tenant: Tenant, room: string, peerId: string) {
     await this.settingsOf(tenant, room);
-    const removed = await this.hosts.each(roomKey(tenant.id, room), 'api.removeParticipant', { roomId: roomKey(tenant.id, room), identity });
-    if (!removed.some((r) => r.removed)) throw new ApiError('NOT_FOUND', `no participant ${identity} in room ${room}`);
+    const removed = await this.hosts.each(roomKey(tenant.id, room), 'api.removeParticipant', { roomId: roomKey(tenant.id, room), peerId });
+    if (!removed.some((r) => r.removed)) throw new CodedError('NOT_FOUND', `no participant ${peerId} in room ${room}`);
   }
 
-  async mute(tenant: Tenant, room: string, identity: string, what: { trackId?: string; kind?: 'audio' | 'video'; muted: boolean }) {
+  async mute(tenant: Tenant, room: string, peerId: string, what: { trackId?: string; kind?: 'audio' | 'video'; muted: boolean }) {
     await this.settingsOf(tenant, room);
-    const tracks = (await this.hosts.each(roomKey(tenant.id, room), 'api.mute', { roomId: roomKey(tenant.id, room), identity, ...what })).flatMap((r) => r.tracks);
-    if (tracks.length === 0) throw new ApiError('NOT_FOUND', `no matching track of ${identity} in room ${room}`);
+    const tracks = (await this.hosts.each(roomKey(tenant.id, room), 'api.mute', { roomId: roomKey(tenant.id, room), peerId, ...what })).flatMap((r) => r.tracks);
+    if (tracks.length === 0) throw new CodedError('NOT_FOUND', `no matching track of ${peerId} in room ${room}`);
     return tracks;
   }
 
@@ -121,26 +120,26 @@ export class RoomService {
 
   // ---- this node's part ---------------------------------------------------------------------
 
-  private async createHere(key: string, settings: RoomSettings) {
+  private async createHere(key: RoomKey, settings: RoomSettings) {
     const { room, created } = await this.rooms.getOrCreate(key, () => settings);
     if (created) room.closeIfEmpty(); // its empty timeout starts now
     return created;
   }
 
   /** The owner's part, opened because a participant joined its part elsewhere first. */
-  private async openForOthers(key: string) {
-    const { tenant, room: name } = splitRoomKey(key);
+  private async openForOthers(key: RoomKey) {
+    const { tenant, name } = splitRoomKey(key);
     const owner = this.deps.tenants.get(tenant);
-    if (!owner) throw new ApiError('NOT_FOUND', `no tenant ${tenant} here`);
+    if (!owner) throw new CodedError('NOT_FOUND', `no tenant ${tenant} here`);
     const { room, created } = await this.rooms.getOrCreate(key, () => newRoomSettings(owner, name));
     // Open long enough for the participant that asked to show up here.
     if (created) setTimeout(room.hold(), 10_000).unref();
   }
 
-  private describeHere(key: string): ParticipantView[] {
+  private describeHere(key: RoomKey): ParticipantView[] {
     const room = this.rooms.get(key);
     if (!room) return [];
-    const { self } = this.deps;
+    const { directory: { self }, ledger } = this.deps;
     return [...room.peers.values()].map((peer) => ({
       identity: peer.id,
       name: peer.claims.name,
@@ -150,11 +149,11 @@ export class RoomService {
       joinedAt: iso(peer.joinedAt),
       state: peer.suspended ? 'reconnecting' : 'active',
       tracks: [...peer.producers.values()].map((p) => ({ id: p.id, kind: p.kind, source: trackSource(p), muted: p.paused })),
-      quality: { latest: peer.quality.latest ?? null, poor: peer.quality.poor, summary: peer.quality.summary() },
+      quality: qualityView(ledger.quality(peer)),
     }));
   }
 
-  private endHere(key: string) {
+  private endHere(key: RoomKey) {
     const room = this.rooms.get(key);
     if (!room) return 0;
     const count = room.peers.size;
@@ -162,16 +161,16 @@ export class RoomService {
     return count;
   }
 
-  private removeHere(key: string, identity: string) {
+  private removeHere(key: RoomKey, peerId: string) {
     const room = this.rooms.get(key);
-    const peer = room?.peers.get(identity);
+    const peer = room?.peers.get(peerId);
     if (!room || !peer) return false;
     room.remove(peer, { code: 'REMOVED', message: 'the platform removed you from the call', rejoin: false });
     return true;
   }
 
-  private async muteHere(key: string, identity: string, { trackId, kind, muted }: { trackId?: string; kind?: 'audio' | 'video'; muted: boolean }) {
-    const peer = this.rooms.get(key)?.peers.get(identity);
+  private async muteHere(key: RoomKey, peerId: string, { trackId, kind, muted }: { trackId?: string; kind?: 'audio' | 'video'; muted: boolean }) {
+    const peer = this.rooms.get(key)?.peers.get(peerId);
     if (!peer) return [];
     const targets = [...peer.producers.values()].filter((p) => (trackId ? p.id === trackId : !kind || p.kind === kind));
     for (const producer of targets) {
@@ -181,7 +180,7 @@ export class RoomService {
     return targets.map((p) => p.id);
   }
 
-  private messageHere(key: string, text: string, from: string) {
+  private messageHere(key: RoomKey, text: string, from: string) {
     const room = this.rooms.get(key);
     if (!room) return 0;
     room.sendMessage(text, from);
@@ -189,7 +188,12 @@ export class RoomService {
   }
 }
 
-function view(s: RoomSettings): RoomView {
+function qualityView(quality: QualityTracker | undefined): ParticipantView['quality'] {
+  const q = quality ?? new QualityTracker();
+  return { latest: q.latest ?? null, poor: q.poor, summary: q.summary() };
+}
+
+function view(s: Readonly<RoomSettings>): RoomView {
   return {
     room: s.name, callId: s.callId, createdAt: iso(s.createdAt), metadata: s.metadata,
     maxParticipants: s.maxParticipants, emptyTimeoutSeconds: s.emptyTimeoutMs / 1000,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { CallRecord, Note } from './records.js';
-import type { WebhookEvent } from './webhook-events.js';
+import type { CallRecord, Note } from '../contracts/records.js';
+import type { WebhookEvent } from '../contracts/webhook-events.js';
 import {
   decodeCursor, encodeCursor, metadataMatches,
   type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type StoredFile, type UsageRow,
@@ -34,6 +34,7 @@ create index if not exists files_by_call on files (tenant, call_id, created_at);
 create table if not exists notes (
   id integer primary key, tenant text not null, call_id text not null, at integer not null, note text not null);
 create index if not exists notes_by_call on notes (tenant, call_id, id);
+create table if not exists node_meta (key text primary key, value text not null);
 `;
 
 /**
@@ -57,6 +58,18 @@ export class SqliteStore implements PlatformStore, Outbox {
     let statement = this.statements.get(text);
     if (!statement) this.statements.set(text, (statement = this.db.prepare(text)));
     return statement;
+  }
+
+  /**
+   * A value this node keeps across restarts (its id, its link key): the stored one, or
+   * `create()`'s, stored now.
+   */
+  keep(key: string, create: () => string): string {
+    const row = this.sql('select value from node_meta where key = ?').get(key) as { value: string } | undefined;
+    if (row) return row.value;
+    const value = create();
+    this.sql('insert into node_meta (key, value) values (?, ?)').run(key, value);
+    return value;
   }
 
   // ---- group commit ---------------------------------------------------------------------------

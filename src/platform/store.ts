@@ -1,6 +1,6 @@
 import type { Role } from '../auth/grants.js';
-import type { CallRecord, Note, RecordingFile, Snapshot, Usage } from './records.js';
-import type { WebhookEvent } from './webhook-events.js';
+import type { CallRecord, Note, RecordingFile, Snapshot, Usage } from '../contracts/records.js';
+import type { WebhookEvent } from '../contracts/webhook-events.js';
 
 /** One span of use: a participant's stay (kind participant, by role) or a published track (by kind). */
 export interface UsageRow {

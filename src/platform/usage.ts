@@ -1,16 +1,13 @@
 import type { Logger } from '../logging/logger.js';
+import type { UsageCounters } from '../metrics/platform-metrics.js';
 import type { Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
+import type { ParticipantLedger } from './participant-ledger.js';
 import type { PlatformStore, UsageRow } from './store.js';
 
 /** Live participants whose transports are sampled per tick: a tick costs the same with 10 or 10,000. */
 const SAMPLES_PER_TICK = 50;
 
-export interface UsageCounters {
-  seconds(tenant: string, role: string, seconds: number): void;
-  media(tenant: string, kind: 'audio' | 'video', seconds: number): void;
-  bytes(tenant: string, direction: 'in' | 'out', bytes: number): void;
-}
 
 interface Live {
   room: Room;
@@ -37,7 +34,13 @@ export class UsageMeter {
   private cursor = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly store: PlatformStore, private readonly counters: UsageCounters, private readonly tickMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly store: PlatformStore,
+    private readonly ledger: ParticipantLedger,
+    private readonly counters: UsageCounters,
+    private readonly tickMs: number,
+    private readonly log: Logger,
+  ) {}
 
   start() {
     this.timer = setInterval(() => void this.tick(), this.tickMs);
@@ -92,10 +95,9 @@ export class UsageMeter {
 
   private rows(live: Live, end: number): UsageRow[] {
     const { tenant, name: room, callId } = live.room.settings;
-    const record = live.peer.record({ region: '', node: '' }, null, null);
     const bytes = sum(live);
     const participant: UsageRow = { tenant, room, callId, kind: 'participant', role: live.peer.claims.role, startAt: live.peer.joinedAt, endAt: end, bytesIn: bytes.in, bytesOut: bytes.out };
-    const tracks = record.tracks.map((t): UsageRow => ({
+    const tracks = this.ledger.tracks(live.peer).map((t): UsageRow => ({
       tenant, room, callId, kind: t.kind, role: null,
       startAt: Date.parse(t.publishedAt), endAt: t.unpublishedAt ? Date.parse(t.unpublishedAt) : end, bytesIn: 0, bytesOut: 0,
     }));

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
+import type { DeliveryOutcome } from '../metrics/platform-metrics.js';
 import type { Tenants } from '../tenants/tenants.js';
-import { webhookBody, type WebhookData, type WebhookEvent, type WebhookEventType } from './webhook-events.js';
+import { webhookBody, type WebhookData, type WebhookEvent, type WebhookEventType } from '../contracts/webhook-events.js';
 import type { Outbox, OutboxEntry } from './store.js';
 
 const POLL_MS = 200;
 
-export type DeliveryOutcome = 'delivered' | 'retried' | 'failed';
 
 /** Builds an event for the outbox: a fresh id (the webhook-id receivers deduplicate on). */
 export const webhookEvent = <T extends WebhookEventType>(tenant: string, room: string, type: T, data: WebhookData<T>): WebhookEvent =>

@@ -11,12 +11,12 @@ export interface Located<T> {
 }
 
 /**
- * Something a room's peers can consume: a producer of a peer here, or one hosted elsewhere
- * that is brought here on first use. The room treats both alike.
+ * Something a room's peers can consume: a producer of a peer here, or of a peer hosted
+ * elsewhere, brought here on first use. The room treats both alike. `peerId` is whose it is.
  */
 export type Consumable =
-  | { kind: 'producer'; id: string; ownerId: string; info: ProducerInfo; locate(): Promise<Located<types.Producer>> }
-  | { kind: 'dataProducer'; id: string; ownerId: string; info: DataProducerInfo; locate(): Promise<Located<types.DataProducer>> };
+  | { kind: 'producer'; id: string; peerId: string; info: ProducerInfo; locate(): Promise<Located<types.Producer>> }
+  | { kind: 'dataProducer'; id: string; peerId: string; info: DataProducerInfo; locate(): Promise<Located<types.DataProducer>> };
 
 /** Everything consumable in one room, by producer id. */
 export class Catalogue {
@@ -36,10 +36,11 @@ export class Catalogue {
 
   /** What `peerId` may consume: everything but its own. */
   forPeer(peerId: string) {
-    return [...this.items.values()].filter((c) => c.ownerId !== peerId);
+    return [...this.items.values()].filter((c) => c.peerId !== peerId);
   }
 
-  ofOwner(ownerId: string) {
-    return [...this.items.values()].filter((c) => c.ownerId === ownerId);
+  /** What `peerId` publishes. */
+  ofPeer(peerId: string) {
+    return [...this.items.values()].filter((c) => c.peerId === peerId);
   }
 }

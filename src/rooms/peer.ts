@@ -1,14 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { Claims } from '../auth/tokens.js';
+import { exceedsBounds } from '../common/bounds.js';
+import { CodedError } from '../common/errors.js';
+import type { NotificationData, NotificationMethod, RequestData, ResponseData } from '../contracts/protocol.js';
 import type { Logger } from '../logging/logger.js';
+import { allocatingPort, withClientParameters } from '../media/media-errors.js';
 import type { RouterEntry } from '../media/room-media.js';
-import { SignalingError } from '../signaling/errors.js';
-import { CHAT_LABEL, ChatMessage, type NotificationData, type NotificationMethod, type RequestData, type ResponseData } from '../signaling/protocol.js';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { exceedsBounds } from '../signaling/validation.js';
-import { QualityTracker } from '../platform/quality.js';
-import type { ParticipantRecord, QualityReport, TrackRecord } from '../platform/records.js';
 
 export type Notify = <M extends NotificationMethod>(method: M, data: NotificationData<M>) => void;
 export type Direction = 'send' | 'recv';
@@ -32,10 +30,6 @@ export interface PeerSession {
   superseded(peer: Peer): void;
 }
 
-/** Tracks remembered per peer for its call record; a client that republishes forever cannot grow it past this. */
-const MAX_TRACK_HISTORY = 200;
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** The session of a peer whose client is gone for now (reconnect grace): nothing reaches it. */
 const DETACHED: PeerSession = { notify: () => undefined, schedule: () => undefined, removed: () => undefined, superseded: () => undefined };
 
@@ -49,21 +43,23 @@ export interface PeerConfig {
   appDataDepth: number;
 }
 
+/** What happens to a peer's media, each event with its facts. */
 export interface PeerEvents {
   /** The peer can receive now: it has a recv transport, RTP capabilities and the subscribe grant. */
   ready: [];
   producerAdded: [producer: types.Producer];
+  /** A producer closed, for whatever reason (not emitted while the peer itself closes). */
+  producerRemoved: [producerId: string];
+  producerPaused: [producer: types.Producer];
+  producerResumed: [producer: types.Producer];
   dataProducerAdded: [dataProducer: types.DataProducer];
-  /** A producer or data producer closed, for whatever reason. */
-  producerClosed: [id: string];
-  /** Its receivers have been in poor quality for longer than 10 s (once per episode). */
-  degraded: [];
-  /** What others see of the peer changed (a producer paused or resumed). */
-  changed: [];
+  dataProducerRemoved: [dataProducerId: string];
 }
 
 type Kinds = {
   transport: types.WebRtcTransport<TransportAppData> | types.PlainTransport<TransportAppData>;
+  /** In-node transports (chat without data channels); not the client's, so not counted against its limit. */
+  directTransport: types.DirectTransport;
   producer: types.Producer;
   consumer: types.Consumer;
   dataProducer: types.DataProducer;
@@ -74,39 +70,29 @@ export type OwnedKind = keyof Kinds;
 /** What the client said a track is (appData.source: 'camera', 'screen', ...), or null. */
 export const trackSource = (producer: types.Producer): string | null => (typeof producer.appData.source === 'string' ? producer.appData.source : null);
 
-const isChat = TypeCompiler.Compile(ChatMessage);
-
 const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.kind, paused: p.paused, appData: p.appData });
 
 /**
  * One participant on this node: its claims, and the mediasoup objects it owns. The peer
  * creates its transports, producers and consumers, wires the events that close them, and
- * tells its client about them. Which producers it consumes is the room's decision.
+ * tells its client about them. Which producers it consumes is the room's decision; what the
+ * platform makes of it (records, quality) is the platform's.
  */
 export class Peer extends EventEmitter<PeerEvents> {
   readonly id: string;
   readonly joinedAt = Date.now();
   rtpCapabilities?: types.RtpCapabilities;
   closed = false;
-  /** What its client reports of what it receives (reportQuality). */
-  readonly quality = new QualityTracker();
-  private lastReportAt = this.joinedAt;
-  /** Every track it published in this session, for the call record. */
-  private readonly trackHistory: TrackRecord[] = [];
   private readonly owned: { [K in OwnedKind]: Map<string, Kinds[K]> } = {
-    transport: new Map(), producer: new Map(), consumer: new Map(), dataProducer: new Map(), dataConsumer: new Map(),
+    transport: new Map(), directTransport: new Map(), producer: new Map(), consumer: new Map(), dataProducer: new Map(), dataConsumer: new Map(),
   };
   /** Producer ids this peer consumes or is about to, so auto and manual subscription never double up. */
   private readonly consuming = new Set<string>();
-  /** It takes the room's chat as notifications (subscribeChat), not on a data channel. */
-  relaysChat = false;
-  /** Chat without WebRTC (sendChat, subscribeChat) goes through a DirectTransport in the node. */
-  private direct?: Promise<types.DirectTransport>;
-  private chatOut?: Promise<types.DataProducer>;
 
   constructor(
     readonly claims: Claims,
-    readonly router: RouterEntry,
+    /** The router of the room this peer's transports are on. */
+    readonly routerEntry: RouterEntry,
     readonly autoSubscribe: boolean,
     private session: PeerSession,
     private readonly limits: PeerConfig,
@@ -114,6 +100,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   ) {
     super();
     this.id = claims.identity;
+  }
+
+  get router(): types.Router {
+    return this.routerEntry.router;
   }
 
   notify: Notify = (method, data) => {
@@ -150,7 +140,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       producerIds: [...this.owned.producer.keys()],
       dataProducerIds: [...this.owned.dataProducer.keys()],
       consumers: [...this.owned.consumer.values()].map((c) => this.describe(c)),
-      dataConsumers: [...this.owned.dataConsumer.values()].map((d) => this.describeData(d)),
+      dataConsumers: [...this.owned.dataConsumer.values()].filter((d) => d.type === 'sctp').map((d) => this.describeData(d)),
     };
   }
 
@@ -168,16 +158,12 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** One of this peer's own objects. Ids of other peers' objects are simply not found. */
   find<K extends OwnedKind>(kind: K, id: string): Kinds[K] {
     const found = this.owned[kind].get(id);
-    if (!found) throw new SignalingError('NOT_FOUND', `no ${kind} ${id} belongs to this peer`);
+    if (!found) throw new CodedError('NOT_FOUND', `no ${kind} ${id} belongs to this peer`);
     return found;
   }
 
   get producers(): ReadonlyMap<string, types.Producer> {
     return this.owned.producer;
-  }
-
-  get dataProducers(): ReadonlyMap<string, types.DataProducer> {
-    return this.owned.dataProducer;
   }
 
   count(kind: OwnedKind) {
@@ -195,7 +181,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** One of its WebRTC transports (ICE and DTLS requests do not apply to plain ones). */
   webRtcTransport(transportId: string): types.WebRtcTransport<TransportAppData> {
     const transport = this.find('transport', transportId);
-    if (transport.type !== 'webrtc') throw new SignalingError('INVALID_STATE', 'a plain transport has no ICE or DTLS');
+    if (transport.type !== 'webrtc') throw new CodedError('INVALID_STATE', 'a plain transport has no ICE or DTLS');
     return transport;
   }
 
@@ -220,12 +206,16 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   // ---- transports ------------------------------------------------------------------------
 
-  async createTransport({ direction, enableSctp = true, forceTcp }: RequestData<'createTransport'>) {
+  private checkTransportLimit() {
     if (this.owned.transport.size >= this.limits.transports) {
-      throw new SignalingError('INVALID_STATE', `at most ${this.limits.transports} transports per peer; close one first`);
+      throw new CodedError('INVALID_STATE', `at most ${this.limits.transports} transports per peer; close one first`);
     }
-    const transport = await this.router.router.createWebRtcTransport<TransportAppData>({
-      webRtcServer: this.router.slot.webRtcServer,
+  }
+
+  async createTransport({ direction, enableSctp = true, forceTcp }: RequestData<'createTransport'>) {
+    this.checkTransportLimit();
+    const transport = await this.router.createWebRtcTransport<TransportAppData>({
+      webRtcServer: this.routerEntry.slot.webRtcServer,
       enableUdp: !forceTcp,
       enableTcp: true,
       preferUdp: true,
@@ -233,12 +223,8 @@ export class Peer extends EventEmitter<PeerEvents> {
       initialAvailableOutgoingBitrate: this.limits.initialOutgoingBitrate,
       appData: { direction, connected: false },
     });
-    if (this.closed) {
-      // The peer left while the worker was creating it: nothing may outlive the peer.
-      transport.close();
-      throw new SignalingError('NOT_JOINED', 'the peer left while its transport was being created');
-    }
-    this.becomingReady(() => this.own('transport', transport));
+    this.keepUnlessClosed(transport, 'its transport was being created');
+    this.becomingReady(() => this.adopt('transport', transport));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') this.log.warn({ transportId: transport.id, state }, 'transport DTLS ended');
     });
@@ -248,33 +234,29 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /**
    * A plain RTP transport for a bot to send media in with ffmpeg or GStreamer. comedia: the
-   * node learns the sender's address from its first packet, so nothing needs connecting.
+   * node learns the sender's address from its first packet, and keeps it (a later packet from
+   * elsewhere cannot take the transport over), so nothing needs connecting.
    */
   async createPlainTransport({ rtcpMux = true }: RequestData<'createPlainTransport'>) {
-    if (this.owned.transport.size >= this.limits.transports) {
-      throw new SignalingError('INVALID_STATE', `at most ${this.limits.transports} transports per peer; close one first`);
-    }
+    this.checkTransportLimit();
     const { ip, announcedAddress } = this.limits.ingest;
-    const transport = await this.router.router.createPlainTransport<TransportAppData>({
+    const transport = await allocatingPort(this.router.createPlainTransport<TransportAppData>({
       listenInfo: { protocol: 'udp', ip, ...(announcedAddress ? { announcedAddress } : {}) },
       rtcpMux,
       comedia: true,
       appData: { direction: 'send', connected: true },
-    });
-    if (this.closed) {
-      transport.close();
-      throw new SignalingError('NOT_JOINED', 'the peer left while its transport was being created');
-    }
-    this.own('transport', transport);
+    }));
+    this.keepUnlessClosed(transport, 'its transport was being created');
+    this.adopt('transport', transport);
     return transport;
   }
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters) {
     const transport = this.webRtcTransport(transportId);
-    if (transport.appData.connected) throw new SignalingError('INVALID_STATE', 'transport is already connected');
+    if (transport.appData.connected) throw new CodedError('INVALID_STATE', 'transport is already connected');
     transport.appData.connected = true;
     try {
-      await transport.connect({ dtlsParameters });
+      await withClientParameters(transport.connect({ dtlsParameters }));
     } catch (err) {
       transport.appData.connected = false;
       throw err;
@@ -285,9 +267,9 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   private sendTransport(transportId: string) {
     const transport = this.find('transport', transportId);
-    if (transport.appData.direction !== 'send') throw new SignalingError('INVALID_STATE', 'producing needs a send transport');
+    if (transport.appData.direction !== 'send') throw new CodedError('INVALID_STATE', 'producing needs a send transport');
     if (this.owned.producer.size + this.owned.dataProducer.size >= this.limits.producers) {
-      throw new SignalingError('INVALID_STATE', `at most ${this.limits.producers} producers per peer`);
+      throw new CodedError('INVALID_STATE', `at most ${this.limits.producers} producers per peer`);
     }
     return transport;
   }
@@ -295,27 +277,21 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** appData is echoed to everyone in the room and stored in the cluster: it is bounded. */
   private checkAppData(appData: types.AppData | undefined) {
     const why = appData && exceedsBounds(appData, this.limits.appDataBytes, this.limits.appDataDepth);
-    if (why) throw new SignalingError('APPDATA_TOO_LARGE', `appData is ${why}`);
+    if (why) throw new CodedError('APPDATA_TOO_LARGE', `appData is ${why}`);
   }
 
   async produce({ transportId, kind, rtpParameters, paused, appData }: RequestData<'produce'>) {
     this.checkAppData(appData);
     // The grant is checked by kind, so the codecs must be of that kind.
     const foreign = rtpParameters.codecs.find((c) => !c.mimeType.toLowerCase().startsWith(`${kind}/`));
-    if (foreign) throw new SignalingError('INVALID_PARAMETERS', `codec ${foreign.mimeType} cannot be sent as ${kind}`);
-    const producer = await this.sendTransport(transportId).produce({ kind, rtpParameters, paused, appData: { ...appData, peerId: this.id } });
-    if (this.closed) {
-      producer.close();
-      throw new SignalingError('NOT_JOINED', 'the peer left while producing');
-    }
-    this.own('producer', producer);
-    const record: TrackRecord = { id: producer.id, kind: producer.kind, source: trackSource(producer), publishedAt: iso(Date.now()), unpublishedAt: null };
-    if (this.trackHistory.length < MAX_TRACK_HISTORY) this.trackHistory.push(record);
-    producer.observer.once('close', () => (record.unpublishedAt = iso(Date.now())));
+    if (foreign) throw new CodedError('INVALID_PARAMETERS', `codec ${foreign.mimeType} cannot be sent as ${kind}`);
+    const producer = await withClientParameters(this.sendTransport(transportId).produce({ kind, rtpParameters, paused, appData: { ...appData, peerId: this.id } }));
+    this.keepUnlessClosed(producer, 'producing');
+    this.adopt('producer', producer);
     producer.on('score', (score) => this.notify('producerScore', { producerId: producer.id, score }));
     producer.on('transportclose', () => this.notify('producerClosed', { producerId: producer.id, reason: 'transport closed' }));
-    producer.observer.on('pause', () => this.emit('changed'));
-    producer.observer.on('resume', () => this.emit('changed'));
+    producer.observer.on('pause', () => this.emit('producerPaused', producer));
+    producer.observer.on('resume', () => this.emit('producerResumed', producer));
     this.emit('producerAdded', producer);
     return producer;
   }
@@ -323,15 +299,17 @@ export class Peer extends EventEmitter<PeerEvents> {
   async produceData({ transportId, sctpStreamParameters, label, protocol, appData }: RequestData<'produceData'>) {
     this.checkAppData(appData);
     const transport = this.sendTransport(transportId);
-    if (!transport.sctpParameters) throw new SignalingError('INVALID_STATE', 'the transport was created with enableSctp: false');
-    const dataProducer = await transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: this.id } });
-    if (this.closed) {
-      dataProducer.close();
-      throw new SignalingError('NOT_JOINED', 'the peer left while producing');
-    }
-    this.own('dataProducer', dataProducer);
-    this.emit('dataProducerAdded', dataProducer);
+    if (!transport.sctpParameters) throw new CodedError('INVALID_STATE', 'the transport was created with enableSctp: false');
+    const dataProducer = await withClientParameters(transport.produceData({ sctpStreamParameters, label, protocol, appData: { ...appData, peerId: this.id } }));
+    this.keepUnlessClosed(dataProducer, 'producing');
+    this.addDataProducer(dataProducer);
     return dataProducer;
+  }
+
+  /** A data producer of this peer's (its own, or one the node opened for it), announced to the room. */
+  addDataProducer(dataProducer: types.DataProducer) {
+    this.adopt('dataProducer', dataProducer);
+    this.emit('dataProducerAdded', dataProducer);
   }
 
   // ---- consuming -------------------------------------------------------------------------
@@ -339,25 +317,22 @@ export class Peer extends EventEmitter<PeerEvents> {
   /**
    * Creates a paused consumer of `producer` (already on this peer's router) and announces it
    * with newConsumer. Callers `reserve` the producer first, so concurrent subscriptions of one
-   * producer make one consumer.
+   * producer make one consumer. `peerId` is whose producer it is.
    */
-  async consume(producer: types.Producer, ownerId: string, appData: types.AppData): Promise<ConsumerParams> {
+  async consume(producer: types.Producer, peerId: string, appData: types.AppData): Promise<ConsumerParams> {
     const transport = this.recvTransport;
-    if (!transport || !this.rtpCapabilities) throw new SignalingError('CANNOT_CONSUME', 'create a recv transport and send setRtpCapabilities first');
-    if (!this.router.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
-      throw new SignalingError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
+    if (!transport || !this.rtpCapabilities) throw new CodedError('CANNOT_CONSUME', 'create a recv transport and send setRtpCapabilities first');
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: this.rtpCapabilities })) {
+      throw new CodedError('CANNOT_CONSUME', 'your RTP capabilities cannot receive this producer');
     }
-    const consumer = await transport.consume({
-      producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId: ownerId, producerAppData: appData },
+    const consumer = await withClientParameters(transport.consume({
+      producerId: producer.id, rtpCapabilities: this.rtpCapabilities, paused: true, appData: { peerId, producerAppData: appData },
       // Retransmission for audio too (mediasoup's default is video only): on a lossy long-distance
       // link a lost Opus packet repaired within the jitter buffer is not concealed.
       enableRtx: true,
-    });
-    if (this.closed) {
-      consumer.close();
-      throw new SignalingError('NOT_JOINED', 'the peer left while consuming');
-    }
-    this.own('consumer', consumer, () => this.consuming.delete(consumer.producerId));
+    }));
+    this.keepUnlessClosed(consumer, 'consuming');
+    this.adopt('consumer', consumer, () => this.consuming.delete(consumer.producerId));
     const gone = (reason: string) => this.notify('consumerClosed', { consumerId: consumer.id, reason });
     consumer.on('transportclose', () => gone('transport closed'));
     consumer.on('producerclose', () => gone('producer closed'));
@@ -370,7 +345,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     return params;
   }
 
-  /** A consumer as the client needs it (consume stored the owner and the producer's appData on it). */
+  /** A consumer as the client needs it (consume stored whose producer it is, and its appData, on it). */
   describe(consumer: types.Consumer): ConsumerParams {
     return {
       consumerId: consumer.id,
@@ -396,117 +371,31 @@ export class Peer extends EventEmitter<PeerEvents> {
     };
   }
 
-  async consumeData(dataProducer: types.DataProducer, ownerId: string) {
-    if (this.relaysChat && dataProducer.label === CHAT_LABEL) return this.relayChat(dataProducer, ownerId);
+  /** A data channel of `dataProducer` (already on this peer's router) on its recv transport, announced with newDataConsumer. */
+  async consumeData(dataProducer: types.DataProducer, peerId: string) {
     const transport = this.recvTransport;
     // A recv transport without SCTP receives no data (createTransport with enableSctp: false).
     if (!transport?.sctpParameters) return;
-    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData, createdAt: Date.now() } });
+    const dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId, producerAppData: dataProducer.appData, createdAt: Date.now() } });
     if (this.closed) {
       dataConsumer.close();
       return;
     }
-    this.own('dataConsumer', dataConsumer, () => this.consuming.delete(dataProducer.id));
+    this.adoptDataConsumer(dataConsumer);
     const gone = (reason: string) => this.notify('dataConsumerClosed', { dataConsumerId: dataConsumer.id, reason });
     dataConsumer.on('transportclose', () => gone('transport closed'));
     dataConsumer.on('dataproducerclose', () => gone('data producer closed'));
     this.notify('newDataConsumer', this.describeData(dataConsumer));
   }
 
-  // ---- chat without a data channel (bots) -------------------------------------------------
-
-  /** It receives chat, or will once ready: on a data channel (auto-subscribed), or relayed as notifications. */
-  get willTakeChat() {
-    return this.relaysChat || (this.autoSubscribe && this.claims.grants.subscribe && !this.suspended);
+  /** Files a data consumer (on a recv or a direct transport) under this peer, releasing its reservation when it closes. */
+  adoptDataConsumer(dataConsumer: types.DataConsumer) {
+    this.adopt('dataConsumer', dataConsumer, () => this.consuming.delete(dataConsumer.dataProducerId));
   }
 
-  /** It has consumed `dataProducerId` for at least `ageMs` (so its client has had time to open the channel). */
-  hasDataConsumerOf(dataProducerId: string, ageMs: number) {
-    const now = Date.now();
-    for (const dc of this.owned.dataConsumer.values()) {
-      if (dc.dataProducerId !== dataProducerId) continue;
-      return dc.type === 'direct' || now - Number(dc.appData.createdAt ?? 0) >= ageMs;
-    }
-    return false;
-  }
-
-  private directTransport() {
-    this.direct ??= this.router.router.createDirectTransport({ maxSendMessageSize: 16384, maxReceiveMessageSize: 16384 }).then((t) => {
-      if (this.closed) t.close();
-      return t;
-    });
-    return this.direct;
-  }
-
-  /**
-   * The peer's outgoing chat: a data producer on the DirectTransport, labelled like the SDK's,
-   * so data-channel clients receive it as chat from this peer.
-   */
-  openChat(): Promise<types.DataProducer> {
-    this.chatOut ??= (async () => {
-      const dataProducer = await (await this.directTransport()).produceData({ label: CHAT_LABEL, protocol: 'json', appData: { peerId: this.id } });
-      if (this.closed) {
-        dataProducer.close();
-        throw new SignalingError('NOT_JOINED', 'the peer left while opening its chat');
-      }
-      this.own('dataProducer', dataProducer);
-      this.emit('dataProducerAdded', dataProducer);
-      return dataProducer;
-    })();
-    this.chatOut.catch(() => (this.chatOut = undefined));
-    return this.chatOut;
-  }
-
-  async sendChat(text: string) {
-    const dataProducer = await this.openChat();
-    const message: ChatMessage = { type: 'chat', text, at: Date.now() };
-    dataProducer.send(JSON.stringify(message));
-  }
-
-  /** Someone's chat, relayed as chat notifications. */
-  private async relayChat(dataProducer: types.DataProducer, ownerId: string) {
-    const dataConsumer = await (await this.directTransport()).consumeData({ dataProducerId: dataProducer.id, appData: { peerId: ownerId, producerAppData: dataProducer.appData } });
-    if (this.closed) {
-      dataConsumer.close();
-      return;
-    }
-    this.own('dataConsumer', dataConsumer, () => this.consuming.delete(dataProducer.id));
-    dataConsumer.on('message', (message) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(message.toString('utf8'));
-      } catch {
-        return; // not chat
-      }
-      if (isChat.Check(parsed)) this.notify('chat', { peerId: ownerId, text: parsed.text, at: parsed.at });
-    });
-  }
-
-  /**
-   * A quality report from the client. It covers at most the time since the last one, so a
-   * client cannot claim more time than it spent here.
-   */
-  reportQuality(report: QualityReport, now = Date.now()) {
-    const intervalMs = Math.max(0, Math.min(report.intervalMs, now - this.lastReportAt));
-    this.lastReportAt = now;
-    if (intervalMs === 0) return;
-    if (this.quality.add({ ...report, intervalMs }, now)) this.emit('degraded');
-  }
-
-  /** Its stay in the room, for the call record (`leftAt` null while it is still here). */
-  record(where: { region: string; node: string }, reason: string | null, leftAt: number | null): ParticipantRecord {
-    return {
-      identity: this.id,
-      name: this.claims.name,
-      role: this.claims.role,
-      region: where.region,
-      node: where.node,
-      joinedAt: iso(this.joinedAt),
-      leftAt: leftAt === null ? null : iso(leftAt),
-      leaveReason: reason,
-      tracks: this.trackHistory.map((t) => ({ ...t })),
-      quality: this.quality.summary(),
-    };
+  /** Its data consumer of `dataProducerId`, if it has one. */
+  dataConsumerOf(dataProducerId: string) {
+    return [...this.owned.dataConsumer.values()].find((dc) => dc.dataProducerId === dataProducerId);
   }
 
   /** Claims the right to consume `id`; false if this peer consumes it already (or is about to). */
@@ -530,19 +419,31 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.closed = true;
     // Closing a transport closes every producer and consumer on it.
     for (const transport of this.owned.transport.values()) transport.close();
-    void this.direct?.then((t) => t.close(), () => undefined);
+    for (const transport of this.owned.directTransport.values()) transport.close();
     this.removeAllListeners();
   }
 
-  /** Files an object under this peer until it closes. */
-  private own<K extends OwnedKind>(kind: K, item: Kinds[K], onClose?: () => void) {
+  /**
+   * Files an object under this peer until it closes: the peer closes it when it leaves. Other
+   * parts of the node that create objects for the peer (its chat relay) file them here too.
+   */
+  adopt<K extends OwnedKind>(kind: K, item: Kinds[K], onClose?: () => void) {
     this.owned[kind].set(item.id, item);
     (item.observer as unknown as EventEmitter).once('close', () => {
       this.owned[kind].delete(item.id);
       onClose?.();
       // While the peer itself closes, the room retires everything at once instead.
-      if (!this.closed && (kind === 'producer' || kind === 'dataProducer')) this.emit('producerClosed', item.id);
+      if (this.closed) return;
+      if (kind === 'producer') this.emit('producerRemoved', item.id);
+      else if (kind === 'dataProducer') this.emit('dataProducerRemoved', item.id);
     });
+  }
+
+  /** An object the worker made while the peer left: nothing may outlive the peer. */
+  keepUnlessClosed(item: { close(): void }, while_: string) {
+    if (!this.closed) return;
+    item.close();
+    throw new CodedError('NOT_JOINED', `the peer left while ${while_}`);
   }
 
   /** Runs `change`, then says so if it made the peer able to receive. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
-import { Metadata } from '../platform/records.js';
+import { Metadata } from '../contracts/records.js';
 import type { Tenant } from '../tenants/tenants.js';
 
 /** A recording running in a room: of everyone, or of one participant. */

@@ -1,19 +1,30 @@
 import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
 import type { Claims } from '../auth/tokens.js';
+import { CodedError } from '../common/errors.js';
+import type { NotificationData, NotificationMethod } from '../contracts/protocol.js';
+import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
 import type { RoomMedia } from '../media/room-media.js';
-import { SignalingError } from '../signaling/errors.js';
-import type { NotificationData, NotificationMethod } from '../signaling/protocol.js';
 import { Catalogue, type Consumable } from './catalogue.js';
-import type { RoomSettings } from './room-settings.js';
-export type { RoomSettings } from './room-settings.js';
-import { CHAT_LABEL } from '../signaling/protocol.js';
+import { ChatRelay } from './chat-relay.js';
 import { Peer, type ConsumerParams, type PeerInfo, type PeerConfig, type PeerSession } from './peer.js';
+import type { RoomKey } from './room-key.js';
+import type { RecordingSpec, RoomSettings } from './room-settings.js';
+export type { RoomSettings } from './room-settings.js';
 
+/** A snapshot, as the people in the call are told of it. */
+export type SnapshotNotice = NotificationData<'snapshotTaken'>;
+
+/** What happens in a room, each event with its facts: listeners never diff the room themselves. */
 export interface RoomEvents {
   peerJoined: [peer: Peer];
-  /** What others see of a peer changed: a producer started, ended, paused or resumed. */
-  peerChanged: [peer: Peer];
+  trackPublished: [peer: Peer, producer: types.Producer];
+  trackUnpublished: [peer: Peer, producerId: string];
+  trackPaused: [peer: Peer, producer: types.Producer];
+  trackResumed: [peer: Peer, producer: types.Producer];
+  dataPublished: [peer: Peer, dataProducer: types.DataProducer];
+  dataUnpublished: [peer: Peer, dataProducerId: string];
   /** The peer's socket dropped; it stays for the reconnect grace period. */
   peerSuspended: [peer: Peer];
   /** The peer's client came back on a new socket within the grace period. */
@@ -26,10 +37,12 @@ export interface RoomEvents {
   peerLeft: [peer: Peer, reason: string];
   /** A participant hosted elsewhere appeared; `detail` is what its host said of it. */
   remoteJoined: [info: PeerInfo];
-  /** A participant hosted elsewhere left; `detail` is what its host sent along (its record). */
-  remoteLeft: [peerId: string, detail: unknown];
+  /** A participant hosted elsewhere left; its host sends its record along. */
+  remoteLeft: [peerId: string, record: ParticipantRecord | undefined];
   /** A message from the platform into the call's chat. */
   message: [text: string, from: string];
+  /** A snapshot of a participant here was taken (the people here are told; the span tells the rest). */
+  snapshotTaken: [notice: SnapshotNotice];
   closed: [];
 }
 
@@ -58,15 +71,14 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly remote = new Map<string, PeerInfo>();
   /** Suspended peers and when their grace runs out. */
   private readonly graceTimers = new Map<Peer, NodeJS.Timeout>();
-  /** Peers a bot's chat waited for in vain (they never opened a channel for it): not waited for again. */
-  private readonly chatWaitedFor = new WeakSet<Peer>();
+  private readonly chat = new ChatRelay(() => this.peers.values());
   /** Reasons to stay open with no participant here (see hold). */
   private holds = 0;
   private emptyTimer?: NodeJS.Timeout;
 
   constructor(
-    readonly id: string,
-    readonly settings: RoomSettings,
+    readonly id: RoomKey,
+    private current: RoomSettings,
     readonly media: RoomMedia,
     readonly log: Logger,
     private readonly limits: RoomConfig,
@@ -76,6 +88,16 @@ export class Room extends EventEmitter<RoomEvents> {
     media.onDominantSpeaker((producer) => {
       this.broadcast('activeSpeaker', { peerId: producer.appData.peerId as string, producerId: producer.id });
     });
+  }
+
+  /** What the room is for and how it lives; only the room changes them (setRecordings). */
+  get settings(): Readonly<RoomSettings> {
+    return this.current;
+  }
+
+  /** The recordings running now, as the recordings on this node decided (the directory publishes them). */
+  setRecordings(recordings: RecordingSpec[]) {
+    this.current = { ...this.current, recordings };
   }
 
   broadcast<M extends NotificationMethod>(method: M, data: NotificationData<M>, except?: Peer) {
@@ -96,7 +118,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const replacing = this.peers.has(claims.identity) || this.remote.has(claims.identity);
     const max = Math.min(this.limits.peersPerRoom, this.settings.maxParticipants);
     if (!replacing && this.peers.size + this.remote.size >= max) {
-      throw new SignalingError('ROOM_FULL', `room ${this.settings.name} has ${max} participants already`);
+      throw new CodedError('ROOM_FULL', `room ${this.settings.name} has ${max} participants already`);
     }
     const entry = await this.media.assignRouter();
     if (this.closed) {
@@ -154,6 +176,17 @@ export class Room extends EventEmitter<RoomEvents> {
   sendMessage(text: string, from: string) {
     this.broadcast('systemMessage', { text, from, at: Date.now() });
     this.emit('message', text, from);
+  }
+
+  /** A snapshot of a participant here was taken: everyone here is told, and the span tells the other nodes. */
+  announceSnapshot(notice: SnapshotNotice) {
+    this.broadcast('snapshotTaken', notice);
+    this.emit('snapshotTaken', notice);
+  }
+
+  /** A snapshot taken on another node's part of the room: told to the people here. */
+  relaySnapshot(notice: SnapshotNotice) {
+    this.broadcast('snapshotTaken', notice);
   }
 
   /**
@@ -217,17 +250,12 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('remoteJoined', info);
   }
 
-  /** A participant hosted elsewhere left; `detail` is whatever its host sent along. */
-  removeRemote(peerId: string, detail?: unknown) {
+  /** A participant hosted elsewhere left; `record` is its stay, as its host sent it. */
+  removeRemote(peerId: string, record?: ParticipantRecord) {
     if (!this.remote.delete(peerId)) return;
-    for (const item of this.catalogue.ofOwner(peerId)) this.withdraw(item.id);
+    for (const item of this.catalogue.ofPeer(peerId)) this.withdraw(item.id);
     this.broadcast('peerLeft', { peerId });
-    this.emit('remoteLeft', peerId, detail);
-  }
-
-  /** How many participants are hosted elsewhere. */
-  get remoteCount() {
-    return this.remote.size;
+    this.emit('remoteLeft', peerId, record);
   }
 
   // ---- who consumes what -----------------------------------------------------------------
@@ -235,10 +263,10 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Something new to consume: tell everyone, and feed the peers that subscribe to everything. */
   offer(item: Consumable) {
     this.catalogue.add(item);
-    const owner = this.peers.get(item.ownerId);
-    if (item.kind === 'producer') this.broadcast('producerAdded', { peerId: item.ownerId, producer: item.info }, owner);
+    const publisher = this.peers.get(item.peerId);
+    if (item.kind === 'producer') this.broadcast('producerAdded', { peerId: item.peerId, producer: item.info }, publisher);
     for (const peer of this.peers.values()) {
-      if (peer === owner || !this.feeds(peer, item)) continue;
+      if (peer === publisher || !this.feeds(peer, item)) continue;
       // In the subscriber's own queue: the producer's request never waits on the fan-out.
       peer.schedule(() => this.consumeFor(peer, item).catch((err) => peer.log.warn({ err: (err as Error).message }, 'auto-subscribe failed')));
     }
@@ -247,29 +275,25 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Whether `peer` gets `item` without asking: everything when it auto-subscribes, chat when it relays chat. */
   private feeds(peer: Peer, item: Consumable) {
     if (peer.autoSubscribe && peer.canReceive) return true;
-    return peer.relaysChat && item.kind === 'dataProducer' && item.info.label === CHAT_LABEL;
+    return this.chat.relays(peer) && this.chat.isChat(item);
   }
 
   /** From now on `peer` gets the room's chat as notifications (subscribeChat). */
   async subscribeChat(peer: Peer) {
-    peer.relaysChat = true;
-    const chats = this.catalogue.forPeer(peer.id).filter((item) => this.feeds(peer, item) && item.kind === 'dataProducer');
+    this.chat.subscribe(peer);
+    const chats = this.catalogue.forPeer(peer.id).filter((item) => this.chat.isChat(item));
     await Promise.allSettled(chats.map((item) => this.consumeFor(peer, item)));
   }
 
-  /**
-   * A chat message from a peer without a data channel. It waits (at most 3 s) until everyone
-   * here who will take chat has had its channel for the message for half a second: a message
-   * sent on a channel the client has not opened yet would be lost. A peer that never opens one
-   * is waited for once.
-   */
-  async sendChat(peer: Peer, text: string) {
-    const dataProducer = await peer.openChat();
-    const deadline = Date.now() + 3000;
-    const waiting = () => [...this.peers.values()].filter((p) => p !== peer && p.willTakeChat && !p.hasDataConsumerOf(dataProducer.id, 500) && !this.chatWaitedFor.has(p));
-    while (waiting().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    for (const p of waiting()) this.chatWaitedFor.add(p);
-    await peer.sendChat(text);
+  /** A chat message from a peer without a data channel (sendChat): queued, and sent once the others can read it. */
+  sendChat(peer: Peer, text: string) {
+    return this.chat.send(peer, text);
+  }
+
+  /** The peer leaves on purpose: the chat it sent leaves first. */
+  async leave(peer: Peer) {
+    await this.chat.flush(peer);
+    this.remove(peer);
   }
 
   /** The consumable with this id, hosted here or elsewhere. */
@@ -291,8 +315,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** The consume request: one producer of the room, here or hosted elsewhere. */
   async consumeById(peer: Peer, producerId: string): Promise<ConsumerParams> {
     const item = this.catalogue.get(producerId);
-    if (!item || item.kind !== 'producer') throw new SignalingError('NOT_FOUND', `no producer ${producerId} in this room`);
-    if (item.ownerId === peer.id) throw new SignalingError('INVALID_STATE', 'cannot consume your own producer');
+    if (!item || item.kind !== 'producer') throw new CodedError('NOT_FOUND', `no producer ${producerId} in this room`);
+    if (item.peerId === peer.id) throw new CodedError('INVALID_STATE', 'cannot consume your own producer');
     return (await this.consumeFor(peer, item))!;
   }
 
@@ -301,18 +325,19 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!peer.reserve(item.id)) {
       const existing = item.kind === 'producer' ? peer.consumerOf(item.id) : undefined;
       if (existing) return peer.describe(existing);
-      if (item.kind === 'producer') throw new SignalingError('INVALID_STATE', 'this producer is being consumed already');
+      if (item.kind === 'producer') throw new CodedError('INVALID_STATE', 'this producer is being consumed already');
       return undefined;
     }
     try {
       if (item.kind === 'producer') {
         const { item: producer, entry } = await item.locate();
-        await this.media.ensureOn('producer', item.id, entry, peer.router);
-        return await peer.consume(producer, item.ownerId, item.info.appData);
+        await this.media.ensureOn('producer', item.id, entry, peer.routerEntry);
+        return await peer.consume(producer, item.peerId, item.info.appData);
       }
       const { item: dataProducer, entry } = await item.locate();
-      await this.media.ensureOn('dataProducer', item.id, entry, peer.router);
-      await peer.consumeData(dataProducer, item.ownerId);
+      await this.media.ensureOn('dataProducer', item.id, entry, peer.routerEntry);
+      if (this.chat.relays(peer) && this.chat.isChat(item)) await this.chat.relay(peer, dataProducer, item.peerId);
+      else await peer.consumeData(dataProducer, item.peerId);
       return undefined;
     } catch (err) {
       peer.release(item.id);
@@ -322,33 +347,38 @@ export class Room extends EventEmitter<RoomEvents> {
 
   // ---- internals --------------------------------------------------------------------------
 
-  /** The room's side of a peer's events: its producers enter and leave the catalogue. */
+  /** The room's side of a peer's events: its producers enter and leave the catalogue, and the room says what happened. */
   private wire(peer: Peer) {
     peer.on('ready', () => peer.schedule(() => this.subscribeAll(peer)));
     peer.on('producerAdded', (producer) => {
       if (producer.kind === 'audio') {
-        this.media.observeAudio(producer, peer.router).catch((err) => this.log.warn({ err }, 'active speaker observer'));
+        this.media.observeAudio(producer, peer.routerEntry).catch((err) => this.log.warn({ err }, 'active speaker observer'));
       }
       this.offer({
-        kind: 'producer', id: producer.id, ownerId: peer.id,
+        kind: 'producer', id: producer.id, peerId: peer.id,
         info: { id: producer.id, kind: producer.kind, paused: producer.paused, appData: producer.appData },
-        locate: async () => ({ item: producer, entry: peer.router }),
+        locate: async () => ({ item: producer, entry: peer.routerEntry }),
       });
-      this.emit('peerChanged', peer);
+      this.emit('trackPublished', peer, producer);
     });
+    peer.on('producerRemoved', (id) => {
+      this.withdraw(id);
+      this.emit('trackUnpublished', peer, id);
+    });
+    peer.on('producerPaused', (producer) => this.emit('trackPaused', peer, producer));
+    peer.on('producerResumed', (producer) => this.emit('trackResumed', peer, producer));
     peer.on('dataProducerAdded', (dataProducer) => {
       this.offer({
-        kind: 'dataProducer', id: dataProducer.id, ownerId: peer.id,
+        kind: 'dataProducer', id: dataProducer.id, peerId: peer.id,
         info: { id: dataProducer.id, label: dataProducer.label, protocol: dataProducer.protocol, appData: dataProducer.appData },
-        locate: async () => ({ item: dataProducer, entry: peer.router }),
+        locate: async () => ({ item: dataProducer, entry: peer.routerEntry }),
       });
-      this.emit('peerChanged', peer);
+      this.emit('dataPublished', peer, dataProducer);
     });
-    peer.on('producerClosed', (id) => {
+    peer.on('dataProducerRemoved', (id) => {
       this.withdraw(id);
-      this.emit('peerChanged', peer);
+      this.emit('dataUnpublished', peer, id);
     });
-    peer.on('changed', () => this.emit('peerChanged', peer));
   }
 
   /** A peer leaves: its producers leave the catalogue, its objects close, the others are told. */
@@ -356,10 +386,10 @@ export class Room extends EventEmitter<RoomEvents> {
     clearTimeout(this.graceTimers.get(peer));
     this.graceTimers.delete(peer);
     // A replaced peer's successor has produced nothing yet, so everything under this id is the old peer's.
-    for (const item of this.catalogue.ofOwner(peer.id)) this.withdraw(item.id);
+    for (const item of this.catalogue.ofPeer(peer.id)) this.withdraw(item.id);
     this.emit('peerLeaving', peer);
     peer.close();
-    this.media.releaseRouter(peer.router);
+    this.media.releaseRouter(peer.routerEntry);
     if (kick) peer.removed(kick.code, kick.message, kick.rejoin);
     this.broadcast('peerLeft', { peerId: peer.id }, this.peers.get(peer.id));
     this.log.info({ peerId: peer.id, reason, peers: this.peers.size }, 'peer left');

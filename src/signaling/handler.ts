@@ -10,7 +10,8 @@ import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { EvidenceService } from '../egress/evidence-service.js';
 import type { Tenants } from '../tenants/tenants.js';
-import type { RequestData, RequestMethod, ResponseData } from './protocol.js';
+import type { RequestData, RequestMethod, ResponseData } from '../contracts/protocol.js';
+import type { QualityReport } from '../contracts/records.js';
 
 /** What the signaling layer needs from the rest of the node, given to the plugin at construction. */
 export interface SignalingDeps {
@@ -28,6 +29,8 @@ export interface SignalingDeps {
   rejects: LogLimiter;
   /** Evidence the protocol can ask for (takeSnapshot), wherever in the cluster its subject is. */
   evidence: Pick<EvidenceService, 'snapshot'>;
+  /** Where the clients' quality reports go (the platform's ledger of each participant's stay). */
+  quality: { report(room: Room, peer: Peer, report: QualityReport): void };
 }
 
 /** Metrics hooks; bounded labels only (method names from the protocol, error codes). */

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import { RateLimiter } from '../common/rate-limiter.js';
-import { errorBody } from '../platform/api-errors.js';
-import { originAllowed } from '../http/origins.js';
-import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG } from './errors.js';
+import { originAllowed } from '../common/origins.js';
 import type { SignalingDeps } from './handler.js';
-import { SIGNALING_PATH } from './protocol.js';
+import { SIGNALING_PATH } from '../contracts/protocol.js';
 import { SignalingSession } from './session.js';
+import { errorBody } from '../common/errors.js';
+import { CLOSE_JOIN_TIMEOUT, CLOSE_MESSAGE_TOO_BIG } from './close-codes.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -25,7 +25,7 @@ export const signalingPlugin: FastifyPluginAsync<{ deps: SignalingDeps }> = asyn
       const origin = req.headers.origin;
       if (origin && !originAllowed(origin, config.server.allowedOrigins)) {
         deps.rejects.warn('origin', { origin, ip: req.ip }, 'refused a signaling socket from an origin not in server.allowedOrigins');
-        return reply.code(403).send({ error: { code: 'ORIGIN_NOT_ALLOWED', message: `origin ${origin} may not open signaling sockets` } });
+        return reply.code(403).send(errorBody('ORIGIN_NOT_ALLOWED', `origin ${origin} may not open signaling sockets`));
       }
       if (!connections.take(req.ip)) {
         deps.rejects.warn('connection-rate', { ip: req.ip }, 'refused a signaling socket: too many from this address');

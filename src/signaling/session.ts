@@ -1,15 +1,13 @@
-import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../logging/logger.js';
-import { ApiError } from '../platform/api-errors.js';
 import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
-import { CLOSE_RESUMED_ELSEWHERE, CLOSE_SLOW_READER, ERRORS, isErrorCode, SignalingError, type ErrorCode, type Redirect } from './errors.js';
 import { hasGrant, type Handler, type JoinedContext, type SessionContext, type SignalingDeps } from './handler.js';
 import { handlers } from './handlers/index.js';
-import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from './protocol.js';
+import type { ClientRequest, NotificationData, NotificationMethod, RequestMethod, ServerResponse } from '../contracts/protocol.js';
 import { parseRequest, RequestError } from './validation.js';
-import { codedMediaError } from '../media/media-errors.js';
+import { CODES, CodedError, type ErrorCode, type Redirect } from '../common/errors.js';
+import { CLOSE_RESUMED_ELSEWHERE, CLOSE_SLOW_READER } from './close-codes.js';
 
 /** Requests a socket may have waiting; beyond that they are refused at once, so a flood cannot grow memory. */
 export const MAX_QUEUED_REQUESTS = 64;
@@ -96,7 +94,7 @@ export class SignalingSession implements SessionContext, PeerSession {
       if (err instanceof RequestError && err.code === 'UNKNOWN_METHOD') label = 'unknown';
     }
     this.deps.metrics.error(label, 'TOO_MANY_REQUESTS');
-    this.send({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: ERRORS.TOO_MANY_REQUESTS } });
+    this.send({ type: 'response', id, ok: false, error: { code: 'TOO_MANY_REQUESTS', message: CODES.TOO_MANY_REQUESTS.meaning } });
   }
 
   /**
@@ -140,11 +138,11 @@ export class SignalingSession implements SessionContext, PeerSession {
   private async dispatch(request: ClientRequest): Promise<unknown> {
     const handler = handlers[request.method] as Handler<RequestMethod>;
     if (request.method === 'join') {
-      if (this.peer) throw new SignalingError('ALREADY_JOINED');
+      if (this.peer) throw new CodedError('ALREADY_JOINED');
       return handler.run(this as never, request.data as never);
     }
     const { peer, room } = this;
-    if (!peer || !room) throw new SignalingError('NOT_JOINED');
+    if (!peer || !room) throw new CodedError('NOT_JOINED');
     const ctx: JoinedContext = {
       deps: this.deps,
       log: peer.log,
@@ -157,7 +155,7 @@ export class SignalingSession implements SessionContext, PeerSession {
     };
     const grant = typeof handler.grant === 'function' ? handler.grant(request.data as never, ctx) : handler.grant;
     if (!hasGrant(peer.claims.grants, grant)) {
-      throw new SignalingError('PERMISSION_DENIED', `${request.method} needs the ${grant} grant`);
+      throw new CodedError('PERMISSION_DENIED', `${request.method} needs the ${grant} grant`);
     }
     return handler.run(ctx as never, request.data as never);
   }
@@ -166,24 +164,15 @@ export class SignalingSession implements SessionContext, PeerSession {
     const ms = this.deps.config.signaling.requestTimeoutMs;
     let timer: NodeJS.Timeout;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SignalingError('REQUEST_TIMEOUT', `no result within ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new CodedError('REQUEST_TIMEOUT', `no result within ${ms} ms`)), ms);
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
+  /** A refusal answers with its code; anything else is a bug of the node, logged, and INTERNAL_ERROR to the client. */
   private toProtocolError(err: unknown, method?: string): { code: ErrorCode; message: string; redirect?: Redirect } {
-    const coded = codedMediaError(err);
-    if (coded) return { code: coded.code, message: coded.message };
-    if (err instanceof SignalingError) return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
-    // The platform's own operations (a snapshot taken on another node) answer in its codes.
-    if (err instanceof ApiError && isErrorCode(err.code)) return { code: err.code, message: err.message };
-    // mediasoup reports bad parameters as TypeError, calls on closed objects as WorkerClosedError
-    // (InvalidStateError before 3.21), and ids the worker no longer has as NotFoundError.
-    if (err instanceof TypeError) return { code: 'INVALID_PARAMETERS', message: err.message };
-    if (err instanceof WorkerClosedError) return { code: 'INVALID_STATE', message: err.message };
-    if (err instanceof NotFoundError) return { code: 'NOT_FOUND', message: err.message };
-    if (err instanceof Error && /already exists|not found|invalid|unsupported|cannot/i.test(err.message)) {
-      return { code: 'INVALID_PARAMETERS', message: err.message };
+    if (err instanceof CodedError && CODES[err.code].on.includes('signaling')) {
+      return { code: err.code, message: err.message, ...(err.redirect ? { redirect: err.redirect } : {}) };
     }
     this.log.error({ err, method }, 'request failed unexpectedly');
     return { code: 'INTERNAL_ERROR', message: 'internal error' };

@@ -1,7 +1,8 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { MAX_FRAME_DEPTH, SignalingError } from './errors.js';
-import { RequestEnvelope, requests, type ClientRequest, type RequestMethod } from './protocol.js';
+import { RequestEnvelope, requests, type ClientRequest, type RequestMethod } from '../contracts/protocol.js';
+import { CodedError } from '../common/errors.js';
+import { MAX_FRAME_DEPTH } from './close-codes.js';
 
 const envelopeCheck = TypeCompiler.Compile(RequestEnvelope);
 const dataChecks = Object.fromEntries(
@@ -16,7 +17,7 @@ function describe(check: TypeCheck<TSchema>, value: unknown, where: string) {
 }
 
 /**
- * Parses one frame into a typed request. Throws SignalingError carrying the request id
+ * Parses one frame into a typed request. Throws CodedError carrying the request id
  * when one could be read, so the error response can be matched by the client.
  */
 export function parseRequest(text: string): ClientRequest {
@@ -41,8 +42,8 @@ export function parseRequest(text: string): ClientRequest {
   return { type: 'request', id: frame.id, method: frame.method, data } as ClientRequest;
 }
 
-export class RequestError extends SignalingError {
-  constructor(readonly requestId: number | null, code: SignalingError['code'], message: string) {
+export class RequestError extends CodedError {
+  constructor(readonly requestId: number | null, code: CodedError['code'], message: string) {
     super(code, message);
   }
 }
@@ -62,19 +63,4 @@ export function nestingDepth(json: string): number {
     else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
   }
   return max;
-}
-
-/** Why `value` exceeds the bounds, or undefined when it does not (bounded recursion: frames are at most MAX_FRAME_DEPTH deep). */
-export function exceedsBounds(value: unknown, maxBytes: number, maxDepth: number): string | undefined {
-  const depthOf = (v: unknown): number => {
-    if (typeof v !== 'object' || v === null) return 0;
-    let d = 0;
-    for (const child of Object.values(v)) d = Math.max(d, depthOf(child));
-    return d + 1;
-  };
-  const depth = depthOf(value);
-  if (depth > maxDepth) return `nested ${depth} deep; at most ${maxDepth}`;
-  const bytes = Buffer.byteLength(JSON.stringify(value));
-  if (bytes > maxBytes) return `${bytes} bytes of JSON; at most ${maxBytes}`;
-  return undefined;
 }

@@ -61,10 +61,3 @@ export class Tenants {
     return found;
   }
 }
-
-/** A room's id inside the node: room names are per tenant ("/" cannot occur in either part). */
-export const roomKey = (tenant: string, room: string) => `${tenant}/${room}`;
-export const splitRoomKey = (key: string) => {
-  const i = key.indexOf('/');
-  return { tenant: key.slice(0, i), room: key.slice(i + 1) };
-};

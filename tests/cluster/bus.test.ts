@@ -6,9 +6,10 @@ import { ClusterBus, RemoteError } from '../../src/cluster/cluster-bus.js';
 import { keys } from '../../src/cluster/keys.js';
 import { Signer } from '../../src/cluster/signer.js';
 import { LogLimiter } from '../../src/common/log-limiter.js';
-import { SignalingError } from '../../src/signaling/errors.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { CodedError } from '../../src/common/errors.js';
 
 const SECRET = 'shared-cluster-secret';
 /** A message as a cluster member would sign it for `channel`. */
@@ -62,16 +63,16 @@ describe('node-to-node messages are authenticated and typed', () => {
   it('answers typed RPCs, refuses malformed requests and replies, and times out for the wrong secret', async () => {
     const [a, b, mallory] = [bus('a2'), bus('b2'), bus('mallory2', 'guessed-secret')];
     await Promise.all([a.start(), b.start(), mallory.start()]);
-    b.onRpc('pipe.close', async ({ roomId }) => (roomId === 'r1' ? null : Promise.reject(new Error(`no room ${roomId}`))));
-    expect(await a.rpc('b2', 'pipe.close', { roomId: 'r1' })).toBeNull();
-    await expect(a.rpc('b2', 'pipe.close', { roomId: 'r2' })).rejects.toThrow(/no room r2/);
-    await expect(a.rpc('b2', 'pipe.consume', { roomId: 'r1', producerId: 'p' })).rejects.toThrow(/no cluster method pipe.consume/);
+    b.onRpc('pipe.close', async ({ roomId }) => (roomId === roomKey('shop', 'r1') ? null : Promise.reject(new Error(`no room ${roomId}`))));
+    expect(await a.rpc('b2', 'pipe.close', { roomId: roomKey('shop', 'r1') })).toBeNull();
+    await expect(a.rpc('b2', 'pipe.close', { roomId: roomKey('shop', 'r2') })).rejects.toThrow(/no room shop\/r2/);
+    await expect(a.rpc('b2', 'pipe.consume', { roomId: roomKey('shop', 'r1'), producerId: 'p' })).rejects.toThrow(/no cluster method pipe.consume/);
     // A refusal with a stable code keeps it across the bus (the API answers NODE_FULL, not 502).
-    b.onRpc('api.endRoom', async () => Promise.reject(new SignalingError('NODE_FULL', 'this node hosts 2 rooms already')));
-    const refused = await a.rpc('b2', 'api.endRoom', { roomId: 'shop/r1' }).catch((err: unknown) => err);
+    b.onRpc('api.endRoom', async () => Promise.reject(new CodedError('NODE_FULL', 'this node hosts 2 rooms already')));
+    const refused = await a.rpc('b2', 'api.endRoom', { roomId: roomKey('shop', 'r1') }).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(RemoteError);
     expect(refused).toMatchObject({ code: 'NODE_FULL', message: 'this node hosts 2 rooms already' });
-    await expect(mallory.rpc('b2', 'pipe.close', { roomId: 'r1' }, 500)).rejects.toThrow(/did not answer/);
+    await expect(mallory.rpc('b2', 'pipe.close', { roomId: roomKey('shop', 'r1') }, 500)).rejects.toThrow(/did not answer/);
 
     // A request whose data does not match its schema is dropped, never handed to the handler.
     const before = b.dropped.malformed;
@@ -81,7 +82,7 @@ describe('node-to-node messages are authenticated and typed', () => {
     // A reply that does not match the method's response schema rejects the caller.
     a.onRpc('pipe.consume', async () => ({ kind: 'audio' as const, rtpParameters: { codecs: [] }, paused: false, appData: {} }));
     b.onRpc('pipe.consume', async () => ({ kind: 'smell' }) as never);
-    await expect(a.rpc('b2', 'pipe.consume', { roomId: 'r1', producerId: 'p' })).rejects.toThrow(/malformed reply/);
+    await expect(a.rpc('b2', 'pipe.consume', { roomId: roomKey('shop', 'r1'), producerId: 'p' })).rejects.toThrow(/malformed reply/);
     for (const x of [a, b, mallory]) x.close();
   });
 });

@@ -120,6 +120,41 @@ describe('the platform API across a cluster', () => {
     expect(record.snapshots.map((s: { identity: string }) => s.identity).sort()).toEqual(['buyer', 'seller']);
   });
 
+  it('a room named with 128 characters spans both nodes: media, the API on either node, a snapshot told everywhere, one record with everyone when the API ends it', async () => {
+    const name = `long-${'x'.repeat(123)}`;
+    expect(name).toHaveLength(128);
+    const created = await api(a, 'POST', '/v1/rooms', {
+      room: name, region: 'cn-south', emptyTimeoutSeconds: 1, metadata: { orderId: 'LONG-1' },
+      participants: [{ identity: 'seller', role: 'seller' }, { identity: 'buyer', role: 'buyer' }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.node.id).toBe('pc');
+    const seller = await WeriftPeer.connect(c.ws, created.body.tokens[0].token);
+    const buyer = await WeriftPeer.connect(a.ws, created.body.tokens[1].token);
+    peers.push(seller, buyer);
+    await seller.publish({ data: false });
+    await buyer.publish({ data: false });
+    await buyer.subscribe({ consumers: 2 });
+    await waitFor(() => buyer.received.video.packets > 20, 'media across the nodes');
+    for (const node of [a, c]) {
+      const room = await api(node, 'GET', `/v1/rooms/${name}`);
+      expect(room.status).toBe(200);
+      expect(room.body.participants.map((p: { identity: string; node: string }) => `${p.identity}@${p.node}`).sort()).toEqual(['buyer@pa', 'seller@pc']);
+    }
+    // A snapshot taken through the API on the buyer's node, of the seller on the other node: both are told.
+    const snap = await api(a, 'POST', `/v1/rooms/${name}/snapshots`, { identity: 'seller' });
+    expect(snap.body).toMatchObject({ identity: 'seller', node: 'pc', takenBy: 'api' });
+    expect(await seller.client.notification('snapshotTaken')).toMatchObject({ snapshotId: snap.body.snapshotId, takenBy: 'api' });
+    expect(await buyer.client.notification('snapshotTaken')).toMatchObject({ snapshotId: snap.body.snapshotId, takenBy: 'api' });
+    expect((await api(a, 'POST', `/v1/rooms/${name}/messages`, { text: 'hello' })).body.delivered).toBe(2);
+    expect((await api(a, 'DELETE', `/v1/rooms/${name}`)).status).toBe(204);
+    await waitFor(async () => (await api(c, 'GET', '/v1/calls?metadata.orderId=LONG-1')).body.calls.length === 1, 'the call record', 10_000);
+    const [record] = (await api(a, 'GET', '/v1/calls?metadata.orderId=LONG-1')).body.calls;
+    expect(record.room).toBe(name);
+    expect(record.participants.map((p: { identity: string; node: string }) => `${p.identity}@${p.node}`).sort()).toEqual(['buyer@pa', 'seller@pc']);
+    expect(record.snapshots.map((s: { snapshotId: string }) => s.snapshotId)).toEqual([snap.body.snapshotId]);
+  });
+
   it('webhooks from both nodes arrive once the receiver is up, even after the delivering node dies', async () => {
     // Until now the receiver was down: the stream holds every event, the leader retries them.
     await waitFor(async () => Boolean(await db.get('sfu:webhooks:leader')), 'a node leading deliveries');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { blockNodeUdp } from '../helpers/block-udp.js';
 import { audioPackets, joinDemo, launchBrowser, sdkCall, videoFrames, waitForStats } from '../helpers/browser.js';
+import { roomKey } from '../../src/rooms/room-key.js';
 
 describe('two Chromium peers on the demo page', () => {
   let t: TestNode;
@@ -151,7 +152,7 @@ describe('two Chromium peers on the demo page', () => {
       await waitForStats(page, `video from ${from} rising again`, (s) => videoFrames(s, from) > base + 10);
     }
     expect(await seller.evaluate(() => (window as any).left)).toEqual([]);
-    expect(t.node.rooms.get('default/ticket-e2e')!.peers.size).toBe(2);
+    expect(t.node.rooms.get(roomKey('default', 'ticket-e2e'))!.peers.size).toBe(2);
   });
 
   it('when one peer leaves, the other is told and its tile goes away', async () => {
@@ -224,7 +225,7 @@ describe('VP9 SVC', () => {
       const [sender, receiver] = [await (await browser.newContext()).newPage(), await (await browser.newContext()).newPage()];
       await sdkCall(sender, t.http, t.token({ room: 'svc', identity: 'seller', role: 'seller' }), "await call.publishCamera({ codec: 'VP9' });");
       await sdkCall(receiver, t.http, t.token({ room: 'svc', identity: 'buyer', role: 'buyer' }));
-      const room = t.node.rooms.get('default/svc')!;
+      const room = t.node.rooms.get(roomKey('default', 'svc'))!;
       // Under CPU pressure (a busy CI box) Chromium's encoder may scale its input down, so the
       // top layer is measured rather than assumed: at least two spatial layers (>= 640 px wide).
       const top = await waitForStats(receiver, 'VP9 with its upper layers', (s) => s.some((x) => x.kind === 'video' && (x.frameWidth ?? 0) >= 640));

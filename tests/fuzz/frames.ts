@@ -3,7 +3,7 @@
  * request of the protocol with its data mutated (wrong types, huge values, missing fields,
  * nesting bombs, wrong-kind codecs, appData beyond the limits).
  */
-import { requests } from '../../src/signaling/protocol.js';
+import { requests } from '../../src/contracts/protocol.js';
 
 /** mulberry32: small, fast and reproducible. */
 export function prng(seed: number) {

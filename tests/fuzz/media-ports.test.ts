@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { startCall, waitFor, type WeriftPeer } from '../helpers/werift-peer.js';
 import { prng, type Rng } from './frames.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { sleep } from '../helpers/time.js';
 
 const PACKETS = Number(process.env.FUZZ_PACKETS ?? 4000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bytes = (r: Rng, n: number) => Buffer.from(Array.from({ length: n }, () => r.int(256)));
 
 /** A STUN message: sometimes well-formed with our server's ufrag and a wrong integrity, sometimes not. */
@@ -116,7 +117,7 @@ describe(`media ports fuzz: ${PACKETS} packets per target (seed ${SEED})`, () =>
     const udpPort = server.udpSockets[0].port;
     const tcpPort = server.tcpServers[0].port;
     const ufrag = server.localIceUsernameFragments[0]?.localIceUsernameFragment ?? 'x';
-    const router = t.node.rooms.get('default/ports')!.media.routers[0].router;
+    const router = t.node.rooms.get(roomKey('default', 'ports'))!.media.routers[0].router;
     // 1111 is the plain pipe's producer: its packets are parsed and routed, not just dropped.
     const ssrcs = [1111, 2222, r.int(0xffffffff)];
 

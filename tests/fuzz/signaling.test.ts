@@ -3,13 +3,13 @@ import { ClusterNode, token } from '../helpers/cluster-node.js';
 import { SignalingClient } from '../helpers/signaling-client.js';
 import { startCall, type WeriftPeer } from '../helpers/werift-peer.js';
 import { fuzzFrame, prng, type Rng } from './frames.js';
+import { sleep } from '../helpers/time.js';
 
 /** `npm test` runs a short pass; `npm run test:fuzz` runs the full one (FUZZ_FRAMES=12000). */
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 const SESSIONS = 4;
 const BATCH = 32; // under the 64 requests a socket may have queued
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One fuzzing socket: half of them join a room first, so the joined-state handlers get fuzzed too. */
 class Fuzzer {

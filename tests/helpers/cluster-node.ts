@@ -5,7 +5,7 @@ import path from 'node:path';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { MintRequest } from '../../src/auth/tokens.js';
-import { signalingUrl } from '../../src/signaling/url.js';
+import { signalingUrl } from '../../src/contracts/url.js';
 
 const auth = loadConfig({}).auth;
 export const API_KEY = auth.apiKeys[0];

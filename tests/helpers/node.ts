@@ -7,7 +7,7 @@ import { mintToken, type MintRequest } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { SIGNALING_PATH } from '../../src/signaling/protocol.js';
+import { SIGNALING_PATH } from '../../src/contracts/protocol.js';
 
 export interface TestNode {
   node: MediaNode;

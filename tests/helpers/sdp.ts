@@ -4,7 +4,7 @@
  * ICE/DTLS parameters (mediasoup-client does the same for browsers).
  */
 import type { types } from 'mediasoup';
-import type { ResponseData } from '../../src/signaling/protocol.js';
+import type { ResponseData } from '../../src/contracts/protocol.js';
 
 type TransportInfo = ResponseData<'createTransport'>;
 type ConsumerParams = ResponseData<'consume'>;

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { NotificationData, NotificationMethod, RequestData, RequestMethod, ResponseData } from '../../src/signaling/protocol.js';
+import type { NotificationData, NotificationMethod, RequestData, RequestMethod, ResponseData } from '../../src/contracts/protocol.js';
 
 export class RequestFailed extends Error {
   constructor(readonly code: string, message: string) {

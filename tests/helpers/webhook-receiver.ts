@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Webhook } from 'standardwebhooks';
-import { WebhookBody, webhookEvents, type WebhookEventType } from '../../src/platform/webhook-events.js';
+import { WebhookBody, webhookEvents, type WebhookEventType } from '../../src/contracts/webhook-events.js';
 
 const envelope = TypeCompiler.Compile(WebhookBody);
 const dataOf = Object.fromEntries(Object.entries(webhookEvents).map(([type, e]) => [type, TypeCompiler.Compile(e.data)]));

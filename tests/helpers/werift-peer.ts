@@ -1,7 +1,7 @@
 import {
   MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCDataChannel,
 } from 'werift';
-import type { NotificationData, ResponseData } from '../../src/signaling/protocol.js';
+import type { NotificationData, ResponseData } from '../../src/contracts/protocol.js';
 import { answerForSend, offerForRecv, parseLocal } from './sdp.js';
 import { SignalingClient } from './signaling-client.js';
 import { loopbackStunPort } from './stun-responder.js';

@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
 import { startCall, waitFor, type WeriftPeer } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { sleep } from '../helpers/time.js';
 
 const opus = (ssrc: number) => ({ codecs: [{ mimeType: 'audio/opus' as const, payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc }] });
 const vp8 = (ssrc: number) => ({ codecs: [{ mimeType: 'video/VP8' as const, payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc }] });
 const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: RequestFailed) => e.code);
 const nested = (depth: number): unknown => (depth === 0 ? 'x' : { a: nested(depth - 1) });
 const frame = (id: number, method: string, data: unknown) => JSON.stringify({ type: 'request', id, method, data });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The defects an outside attack run found, each with the test that caught it, while a real
@@ -91,7 +92,7 @@ describe('hardening', () => {
       await attacker.until(() => attacker.closeCode !== undefined, 'the attacker socket to close', 5000);
       expect([4413, 1006]).toContain(attacker.closeCode);
       // The attacker is gone from the room; the publisher is fine.
-      await waitFor(() => !small.node.rooms.get('default/slow')!.peers.has('attacker'), 'the slow reader to leave');
+      await waitFor(() => !small.node.rooms.get(roomKey('default', 'slow'))!.peers.has('attacker'), 'the slow reader to leave');
       expect(await big.request('getStats', { target: 'transport', id: send.transportId })).toBeTruthy();
     } finally {
       await small.close();
@@ -113,7 +114,7 @@ describe('hardening', () => {
   it('4. requests that finish after their peer left undo what they created; nothing is announced for a departed peer', async () => {
     const observer = await join('outlive', 'observer', 'agent');
     await observer.request('createTransport', { direction: 'recv' });
-    const router = () => t.node.rooms.get('default/outlive')!.media.routers[0].router;
+    const router = () => t.node.rooms.get(roomKey('default', 'outlive'))!.media.routers[0].router;
     for (let i = 0; i < 50; i++) {
       const doomed = await join('outlive', `doomed-${i}`);
       const send = await doomed.request('createTransport', { direction: 'send' });
@@ -121,7 +122,7 @@ describe('hardening', () => {
       for (let j = 0; j < 60; j++) doomed.ws.send(frame(1000 + j, 'createTransport', { direction: 'send' }));
       doomed.ws.terminate();
     }
-    await waitFor(() => t.node.rooms.get('default/outlive')!.peers.size === 1, 'only the observer left');
+    await waitFor(() => t.node.rooms.get(roomKey('default', 'outlive'))!.peers.size === 1, 'only the observer left');
     await sleep(300);
     // Only the observer's recv transport remains; every doomed transport and producer was undone.
     expect((await router().dump()).transportIds).toHaveLength(1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
 
 describe('media through one node', () => {
   let t: TestNode;
@@ -49,7 +50,7 @@ describe('media through one node', () => {
       const a = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'a', role: 'seller' }));
       const b = await WeriftPeer.connect(wide.ws, wide.token({ room: 'wide', identity: 'b' }));
       peers.push(a, b);
-      const routers = wide.node.rooms.get('default/wide')!.media.routers;
+      const routers = wide.node.rooms.get(roomKey('default', 'wide'))!.media.routers;
       expect(routers.map((r) => r.slot.index).sort()).toEqual([0, 1]);
       await b.publish({ data: true, video: false });
       await a.publish({ data: true });
@@ -75,14 +76,14 @@ describe('media through one node', () => {
     await seller.publish();
     await buyer.subscribe({ consumers: 2 });
     await waitFor(() => buyer.received.video.packets > 10, 'media in the first call');
-    const [first] = t.node.rooms.get('default/first-call')!.media.routers;
+    const [first] = t.node.rooms.get(roomKey('default', 'first-call'))!.media.routers;
     await Promise.all([seller, buyer].map((p) => p.client.request('leave', {})));
-    await waitFor(() => !t.node.rooms.get('default/first-call'), 'the first call ended');
+    await waitFor(() => !t.node.rooms.get(roomKey('default', 'first-call')), 'the first call ended');
     await new Promise((r) => setTimeout(r, 200)); // the pool checks it is empty (a dump) before keeping it
 
     const next = await WeriftPeer.connect(t.ws, t.token({ room: 'next-call', identity: 'buyer' }));
     peers.push(next);
-    const [reused] = t.node.rooms.get('default/next-call')!.media.routers;
+    const [reused] = t.node.rooms.get(roomKey('default', 'next-call'))!.media.routers;
     expect(reused.router).toBe(first.router);
     expect(reused.router.closed).toBe(false);
     await next.publish({ video: false, data: false });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requests, notifications } from '../../src/signaling/protocol.js';
+import { requests, notifications } from '../../src/contracts/protocol.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
 import { receiveCapabilities, waitFor, WeriftPeer } from '../helpers/werift-peer.js';

@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DocRunner } from '../helpers/doc-runner.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { sleep } from '../helpers/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * docs/recording-and-ai.md, every command in order, against a call in ticket-42: the node

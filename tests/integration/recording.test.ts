@@ -8,10 +8,10 @@ import { Ffmpeg } from '../../src/egress/ffmpeg.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { sleep } from '../helpers/time.js';
 
 const KEY = 'shop-key-recording-0123456789abcdef';
 const ffmpeg = new Ffmpeg('ffmpeg', 'ffprobe');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The mean and spread of a JPEG's pixel values (RGB, 0-255), decoded by ffmpeg: a black frame has both near 0. */
 function luminance(jpeg: string) {

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { SignalingClient } from '../helpers/signaling-client.js';
 import { startCall, waitFor, type WeriftPeer } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { sleep } from '../helpers/time.js';
 
 const GRACE_MS = 1500;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Reconnect with a grace period: a participant whose socket drops stays in the room for
@@ -40,7 +41,7 @@ describe('resuming after a dropped socket', () => {
   it('a dropped socket resumes on a new one: same transports and consumers, media never stops, the others see nothing', async () => {
     const consumerIds = buyer.client.notificationsOf('newConsumer').map((c) => c.consumerId).sort();
     buyer.client.ws.terminate();
-    await waitFor(() => t.node.rooms.get(`default/${room}`)!.peers.get(buyerId)?.suspended === true, 'the buyer suspended');
+    await waitFor(() => t.node.rooms.get(roomKey('default', room))!.peers.get(buyerId)?.suspended === true, 'the buyer suspended');
     const during = buyer.received.video.packets;
     await waitFor(() => buyer.received.video.packets > during + 20, 'media while the socket is down');
 
@@ -78,7 +79,7 @@ describe('resuming after a dropped socket', () => {
     await sleep(GRACE_MS / 2);
     expect(sellerSaw('peerLeft')).toHaveLength(leftBefore);
     await waitFor(() => sellerSaw('peerLeft').length === leftBefore + 1, 'the buyer to leave after the grace period', GRACE_MS * 3);
-    expect(t.node.rooms.get(`default/${room}`)!.peers.has(buyerId)).toBe(false);
+    expect(t.node.rooms.get(roomKey('default', room))!.peers.has(buyerId)).toBe(false);
   });
 
   it('resume with nothing to resume is an ordinary join', async () => {

@@ -6,6 +6,8 @@ import { createLogger } from '../../src/logging/logger.js';
 import { WorkerPool } from '../../src/media/worker-pool.js';
 import type { Peer, PeerSession } from '../../src/rooms/peer.js';
 import { RoomRegistry } from '../../src/rooms/room-registry.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { LocalDirectory } from '../../src/rooms/local-directory.js';
 
 /** A session whose queue runs only when told to: a subscriber stuck behind its own slow work. */
 class HeldSession implements PeerSession {
@@ -36,13 +38,14 @@ describe('Room', () => {
     pool = await WorkerPool.create(config.media, log);
     rooms = new RoomRegistry({
       pool, media: config.media, log,
+      directory: new LocalDirectory({ id: 'node-1', region: 'local', url: 'http://127.0.0.1' }), tenantRoomLimit: () => 100, observe: () => undefined,
       limits: { ingest: { ip: '127.0.0.1' }, transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
     });
   });
   afterAll(() => pool.close());
 
   it("fans a new producer out in each subscriber's own queue: the producer never waits on a stuck subscriber", async () => {
-    const { room } = await rooms.getOrCreate('default/fanout', settings('fanout'));
+    const { room } = await rooms.getOrCreate(roomKey('default', 'fanout'), settings('fanout'));
     const subscriberSession = new HeldSession();
     const subscriber = (await room.join(claims('subscriber'), true, subscriberSession, log)) as Peer;
     await subscriber.createTransport({ direction: 'recv' });
@@ -68,7 +71,7 @@ describe('Room', () => {
   });
 
   it('a peer that leaves while its transport is being created leaves nothing behind', async () => {
-    const { room } = await rooms.getOrCreate('default/leaver', settings('leaver'));
+    const { room } = await rooms.getOrCreate(roomKey('default', 'leaver'), settings('leaver'));
     const peer = (await room.join(claims('leaver'), true, new HeldSession(), log)) as Peer;
     const stay = await room.join(claims('stayer'), true, new HeldSession(), log);
     const creating = peer.createTransport({ direction: 'recv' });

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config/load.js';
-import { signalingUrl } from '../../src/signaling/url.js';
+import { signalingUrl } from '../../src/contracts/url.js';
 import { SignalingClient } from '../helpers/signaling-client.js';
 
 // node itself, not npx or the tsx CLI: they put a process between the signal and the node.

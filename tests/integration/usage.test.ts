@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
+import { sleep } from '../helpers/time.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Usage metering: a call of known length, and bytes that agree with the transports' own stats. */
 describe('usage', () => {
@@ -54,7 +55,7 @@ describe('usage', () => {
     await seller.client.request('leave', {});
     const leftAt = Date.now();
     await Promise.all([seller.close(), buyer.close()]);
-    await waitFor(() => !t.node.rooms.get('default/metered'), 'the room to close');
+    await waitFor(() => !t.node.rooms.get(roomKey('default', 'metered')), 'the room to close');
 
     const done = await get(`/v1/usage?from=${from}`);
     const seconds = (leftAt - joinedAt) / 1000;
@@ -90,7 +91,7 @@ describe('usage', () => {
     const [sellerStats, buyerStats] = [await transportBytes(seller), await transportBytes(buyer)];
     await Promise.all([buyer.client.request('leave', {}), seller.client.request('leave', {})]);
     await Promise.all([seller.close(), buyer.close()]);
-    await waitFor(() => !t.node.rooms.get('default/short-stay'), 'the room to close');
+    await waitFor(() => !t.node.rooms.get(roomKey('default', 'short-stay')), 'the room to close');
     const { usage } = (await get(`/v1/usage?from=${from}`)).rooms.find((r: { room: string }) => r.room === 'short-stay');
     expect(usage.bytesIn).toBeGreaterThanOrEqual(sellerStats.in + buyerStats.in);
     expect(usage.bytesOut).toBeGreaterThanOrEqual(sellerStats.out + buyerStats.out);

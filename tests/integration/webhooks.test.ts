@@ -6,9 +6,9 @@ import { ClusterNode } from '../helpers/cluster-node.js';
 import { startTestNode } from '../helpers/node.js';
 import { newWebhookSecret, WebhookReceiver, type Received } from '../helpers/webhook-receiver.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { sleep } from '../helpers/time.js';
 
 const KEY = 'shop-webhooks-api-key-0123456789';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The events of one room arrive in the order they happened. */
 function expectInOrder(events: Received[], room: string) {

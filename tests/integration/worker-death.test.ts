@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { startCall, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { roomKey } from '../../src/rooms/room-key.js';
 
 describe('a media worker dies mid-call', () => {
   let t: TestNode;
@@ -24,8 +25,8 @@ describe('a media worker dies mid-call', () => {
     const doomed = await call('doomed');
     const healthy = await call('healthy');
     const slots = t.node.pool.slots;
-    const doomedSlot = t.node.rooms.get('default/doomed')!.media.routers[0].slot;
-    expect(t.node.rooms.get('default/healthy')!.media.routers[0].slot).not.toBe(doomedSlot); // least-loaded placement
+    const doomedSlot = t.node.rooms.get(roomKey('default', 'doomed'))!.media.routers[0].slot;
+    expect(t.node.rooms.get(roomKey('default', 'healthy'))!.media.routers[0].slot).not.toBe(doomedSlot); // least-loaded placement
     const oldPid = doomedSlot.worker.pid;
 
     const replaced = new Promise((r) => t.node.pool.once('workerReplaced', r));

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { renderApiDoc } from '../../src/docs/api-doc.js';
 import { renderConfigDoc } from '../../src/docs/config-doc.js';
 import { renderProtocolDoc } from '../../src/docs/protocol-doc.js';
-import { notifications, requests } from '../../src/signaling/protocol.js';
+import { notifications, requests } from '../../src/contracts/protocol.js';
 import { apiRoutes } from '../../src/http/api-routes.js';
-import { API_ERRORS } from '../../src/platform/api-errors.js';
-import { WEBHOOK_EVENTS } from '../../src/platform/webhook-events.js';
+import { WEBHOOK_EVENTS } from '../../src/contracts/webhook-events.js';
+import { codesOn } from '../../src/common/errors.js';
 
 describe('generated documents', () => {
   it.each([
@@ -20,7 +20,7 @@ describe('generated documents', () => {
   it('documents every API route, error code and webhook event', () => {
     const doc = renderApiDoc();
     for (const r of apiRoutes) expect(doc).toContain(`### ${r.method} ${r.url}\n`);
-    for (const code of Object.keys(API_ERRORS)) expect(doc).toContain(`| \`${code}\` |`);
+    for (const code of codesOn('api')) expect(doc).toContain(`| \`${code}\` |`);
     for (const type of WEBHOOK_EVENTS) expect(doc).toContain(`### ${type}\n`);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallRecord } from '../../src/platform/records.js';
+import type { CallRecord } from '../../src/contracts/records.js';
 import { SqliteStore } from '../../src/platform/sqlite-store.js';
 import type { UsageRow } from '../../src/platform/store.js';
 

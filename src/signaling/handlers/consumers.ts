@@ -1,5 +1,6 @@
-import { SignalingError } from '../errors.js';
 import type { HandlerMap } from '../handler.js';
+import { withClientParameters } from '../../media/media-errors.js';
+import { CodedError } from '../../common/errors.js';
 
 export const consumerHandlers: HandlerMap<
   'consume' | 'pauseConsumer' | 'resumeConsumer' | 'closeConsumer' | 'setConsumerPreferredLayers' | 'requestKeyFrame'
@@ -14,7 +15,7 @@ export const consumerHandlers: HandlerMap<
   pauseConsumer: {
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
-      await ctx.peer.find('consumer', consumerId).pause();
+      await withClientParameters(ctx.peer.find('consumer', consumerId).pause());
       return {};
     },
   },
@@ -22,7 +23,7 @@ export const consumerHandlers: HandlerMap<
   resumeConsumer: {
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
-      await ctx.peer.find('consumer', consumerId).resume();
+      await withClientParameters(ctx.peer.find('consumer', consumerId).resume());
       return {};
     },
   },
@@ -39,9 +40,9 @@ export const consumerHandlers: HandlerMap<
     async run(ctx, { consumerId, spatialLayer, temporalLayer }) {
       const consumer = ctx.peer.find('consumer', consumerId);
       if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
-        throw new SignalingError('INVALID_STATE', `a ${consumer.type} consumer has no layers to choose`);
+        throw new CodedError('INVALID_STATE', `a ${consumer.type} consumer has no layers to choose`);
       }
-      await consumer.setPreferredLayers({ spatialLayer, temporalLayer });
+      await withClientParameters(consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
       return {};
     },
   },
@@ -50,8 +51,8 @@ export const consumerHandlers: HandlerMap<
     grant: 'subscribe',
     async run(ctx, { consumerId }) {
       const consumer = ctx.peer.find('consumer', consumerId);
-      if (consumer.kind !== 'video') throw new SignalingError('INVALID_STATE', 'key frames are for video consumers');
-      await consumer.requestKeyFrame();
+      if (consumer.kind !== 'video') throw new CodedError('INVALID_STATE', 'key frames are for video consumers');
+      await withClientParameters(consumer.requestKeyFrame());
       return {};
     },
   },

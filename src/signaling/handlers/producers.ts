@@ -1,4 +1,5 @@
 import type { HandlerMap } from '../handler.js';
+import { withClientParameters } from '../../media/media-errors.js';
 
 const kindGrant = (kind: 'audio' | 'video') => (kind === 'audio' ? 'publishAudio' as const : 'publishVideo' as const);
 const KIND_GRANT_DOC = '`publishAudio` or `publishVideo`, by the kind';
@@ -27,7 +28,7 @@ export const producerHandlers: HandlerMap<
     grant: ({ producerId }, ctx) => kindGrant(ctx.peer.find('producer', producerId).kind),
     grantDoc: KIND_GRANT_DOC,
     async run(ctx, { producerId }) {
-      await ctx.peer.find('producer', producerId).pause();
+      await withClientParameters(ctx.peer.find('producer', producerId).pause());
       return {};
     },
   },
@@ -36,7 +37,7 @@ export const producerHandlers: HandlerMap<
     grant: ({ producerId }, ctx) => kindGrant(ctx.peer.find('producer', producerId).kind),
     grantDoc: KIND_GRANT_DOC,
     async run(ctx, { producerId }) {
-      await ctx.peer.find('producer', producerId).resume();
+      await withClientParameters(ctx.peer.find('producer', producerId).resume());
       return {};
     },
   },

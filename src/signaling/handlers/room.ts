@@ -2,10 +2,10 @@ import { TokenError } from '../../auth/tokens.js';
 import type { Config } from '../../config/schema.js';
 import { newRoomSettings } from '../../rooms/room-settings.js';
 import { iceServersFor } from '../../turn/credentials.js';
-import { roomKey } from '../../tenants/tenants.js';
-import { SignalingError } from '../errors.js';
+import { roomKey } from '../../rooms/room-key.js';
 import type { HandlerMap } from '../handler.js';
 import { mayOpenTransport, transportOptions } from './transports.js';
+import { CodedError } from '../../common/errors.js';
 
 const JOIN_ATTEMPTS = 3;
 
@@ -19,22 +19,22 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
   join: {
     async run(ctx, { token, autoSubscribe, resume, transports }) {
       const started = performance.now();
-      if (!ctx.deps.joinLimiter.take(ctx.ip)) throw new SignalingError('RATE_LIMITED', 'too many joins from this address; wait and try again');
+      if (!ctx.deps.joinLimiter.take(ctx.ip)) throw new CodedError('RATE_LIMITED', 'too many joins from this address; wait and try again');
       let claims;
       try {
         claims = ctx.deps.verifier.verify(token);
       } catch (err) {
-        if (err instanceof TokenError) throw new SignalingError(err.code, err.message);
+        if (err instanceof TokenError) throw new CodedError(err.code, err.message);
         throw err;
       }
       const tenant = ctx.deps.tenants.get(claims.tenant);
-      if (!tenant) throw new SignalingError('TOKEN_INVALID', `the token's tenant ${claims.tenant} is not served here`);
+      if (!tenant) throw new CodedError('TOKEN_INVALID', `the token's tenant ${claims.tenant} is not served here`);
       const key = roomKey(claims.tenant, claims.room);
       // Placement near the token's region, else near this node (the buyer reached the node nearest them).
       const allocation = await ctx.deps.allocator.allocate(key, claims.region);
       if (allocation.kind === 'redirect') {
         const { id: nodeId, region, url } = allocation.node;
-        throw new SignalingError('REDIRECT', `room ${claims.room} is hosted on node ${nodeId}`, { nodeId, region, url });
+        throw new CodedError('REDIRECT', `room ${claims.room} is hosted on node ${nodeId}`, { nodeId, region, url });
       }
       // A room can close between lookup and entry (its last peer left): try again.
       for (let attempt = 1; attempt <= JOIN_ATTEMPTS; attempt++) {
@@ -46,7 +46,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
         // The socket died while joining: nothing of this join may stay behind.
         if (!ctx.enter(peer, room)) {
           room.remove(peer, undefined, 'socket closed while joining');
-          throw new SignalingError('NOT_JOINED', 'the socket closed while joining');
+          throw new CodedError('NOT_JOINED', 'the socket closed while joining');
         }
         // The transports asked for, made with the join (a round trip each saved); none on a resume.
         const directions = resumed ? [] : (transports ?? []).filter((d) => mayOpenTransport(claims.grants, d));
@@ -72,7 +72,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           ...(opened.length ? { transports: opened } : {}),
         };
       }
-      throw new SignalingError('NODE_UNAVAILABLE', 'the room kept closing while joining');
+      throw new CodedError('NODE_UNAVAILABLE', 'the room kept closing while joining');
     },
   },
 
@@ -87,7 +87,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
     grant: 'admin',
     async run(ctx, { peerId }) {
       const target = ctx.room.peers.get(peerId);
-      if (!target) throw new SignalingError('NOT_FOUND', `no peer ${peerId} in this room`);
+      if (!target) throw new CodedError('NOT_FOUND', `no peer ${peerId} in this room`);
       ctx.room.remove(target, { code: 'KICKED', message: `removed by ${ctx.peer.id}`, rejoin: false });
       return {};
     },
@@ -95,8 +95,9 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
 
   leave: {
     async run(ctx) {
+      const { room, peer } = ctx;
       ctx.leave();
-      ctx.room.remove(ctx.peer);
+      await room.leave(peer);
       return {};
     },
   },

@@ -1,6 +1,7 @@
 import type { types } from 'mediasoup';
 import type { Grants } from '../../auth/grants.js';
 import type { HandlerMap } from '../handler.js';
+import { withClientParameters } from '../../media/media-errors.js';
 
 export const transportHandlers: HandlerMap<'createTransport' | 'createPlainTransport' | 'connectTransport' | 'closeTransport' | 'restartIce'> = {
   createTransport: {
@@ -40,7 +41,7 @@ export const transportHandlers: HandlerMap<'createTransport' | 'createPlainTrans
 
   restartIce: {
     async run(ctx, { transportId }) {
-      const iceParameters = await ctx.peer.webRtcTransport(transportId).restartIce();
+      const iceParameters = await withClientParameters(ctx.peer.webRtcTransport(transportId).restartIce());
       return { iceParameters };
     },
   },

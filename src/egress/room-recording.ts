@@ -1,8 +1,8 @@
 import type { types } from 'mediasoup';
-import type { RecordingFile } from '../platform/records.js';
+import type { RecordingFile } from '../contracts/records.js';
 import type { Room } from '../rooms/room.js';
 import type { RecordingSpec } from '../rooms/room-settings.js';
-import { TrackRecorder, type FailureReason, type TrackRecorderContext } from './track-recorder.js';
+import { TrackWriter, type FailureReason, type TrackWriterContext } from './track-writer.js';
 
 export interface RecordingResult {
   spec: RecordingSpec;
@@ -17,18 +17,18 @@ export interface RecordingResult {
  * here, followed as they come and go. A participant who reconnects, or republishes, gets new
  * files; one who switches camera keeps the same track, and so the same file.
  */
-export class Recording {
-  private readonly tracks = new Map<string, TrackRecorder>();
-  private readonly retired: TrackRecorder[] = [];
+export class RoomRecording {
+  private readonly tracks = new Map<string, TrackWriter>();
+  private readonly retired: TrackWriter[] = [];
   private readonly stopping: Promise<void>[] = [];
   private stopped?: Promise<RecordingResult>;
   private readonly sync = () => this.follow();
 
-  constructor(readonly spec: RecordingSpec, private readonly room: Room, private readonly ctx: TrackRecorderContext) {}
+  constructor(readonly spec: RecordingSpec, private readonly room: Room, private readonly ctx: TrackWriterContext) {}
 
   start() {
-    this.room.on('peerJoined', this.sync);
-    this.room.on('peerChanged', this.sync);
+    this.room.on('trackPublished', this.sync);
+    this.room.on('trackUnpublished', this.sync);
     this.room.on('peerLeft', this.sync);
     this.follow();
   }
@@ -36,8 +36,8 @@ export class Recording {
   /** Finishes every file; resolves with what was recorded here. */
   stop(): Promise<RecordingResult> {
     this.stopped ??= (async () => {
-      this.room.off('peerJoined', this.sync);
-      this.room.off('peerChanged', this.sync);
+      this.room.off('trackPublished', this.sync);
+      this.room.off('trackUnpublished', this.sync);
       this.room.off('peerLeft', this.sync);
       for (const [id, track] of this.tracks) this.retire(id, track);
       await Promise.all(this.stopping);
@@ -59,12 +59,12 @@ export class Recording {
     const want = new Map<string, { peerId: string; producer: types.Producer; router: types.Router }>();
     for (const peer of this.room.peers.values()) {
       if (this.spec.identity !== null && peer.id !== this.spec.identity) continue;
-      for (const producer of peer.producers.values()) want.set(producer.id, { peerId: peer.id, producer, router: peer.router.router });
+      for (const producer of peer.producers.values()) want.set(producer.id, { peerId: peer.id, producer, router: peer.router });
     }
     for (const [id, track] of this.tracks) if (!want.has(id)) this.retire(id, track);
     for (const [id, { peerId, producer, router }] of want) {
       if (this.tracks.has(id)) continue;
-      const track = new TrackRecorder(this.ctx, this.room.settings, this.spec, peerId, producer, router);
+      const track = new TrackWriter(this.ctx, this.room.settings, this.spec, peerId, producer, router);
       this.tracks.set(id, track);
       track.start().catch((err: Error & { code?: string }) => {
         track.failure ??= { reason: err.code === 'DISK_FULL' ? 'disk_full' : 'start_failed', message: err.message };
@@ -73,7 +73,7 @@ export class Recording {
     }
   }
 
-  private retire(id: string, track: TrackRecorder) {
+  private retire(id: string, track: TrackWriter) {
     this.tracks.delete(id);
     this.retired.push(track);
     this.stopping.push(track.stop());

@@ -20,7 +20,7 @@ const STOP_GRACE_MS = 700;
 
 export type FailureReason = 'disk_full' | 'ffmpeg_exit' | 'start_failed';
 
-export interface TrackRecorderContext {
+export interface TrackWriterContext {
   ffmpeg: Ffmpeg;
   files: EvidenceFiles;
   node: string;
@@ -47,7 +47,7 @@ const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
  * own is restarted into a new file, up to recording.maxRestarts a minute; a full disk or too
  * many exits fail the track for good, and say why.
  */
-export class TrackRecorder {
+export class TrackWriter {
   readonly files: Array<StoredFile & { kind: 'recording' }> = [];
   /** Why this track stopped recording on its own, if it did. */
   failure?: { reason: FailureReason; message: string };
@@ -58,7 +58,7 @@ export class TrackRecorder {
   private opening?: Promise<void>;
 
   constructor(
-    private readonly ctx: TrackRecorderContext,
+    private readonly ctx: TrackWriterContext,
     private readonly settings: RoomSettings,
     private readonly spec: RecordingSpec,
     readonly peerId: string,

@@ -9,8 +9,8 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
-import { Metadata, QualityReport, Snapshot } from '../platform/records.js';
-import { ERROR_CODES } from './errors.js';
+import { Metadata, QualityReport, Snapshot } from './records.js';
+import { codesOn } from '../common/errors.js';
 
 export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
 
@@ -363,7 +363,7 @@ export type NotificationMethod = keyof Notifications;
 export type NotificationData<M extends NotificationMethod> = Static<Notifications[M]['data']>;
 
 export const ErrorBody = Type.Object({
-  code: literals(ERROR_CODES),
+  code: literals(codesOn('signaling')),
   message: Type.String(),
   redirect: Type.Optional(Type.Object({ nodeId: Type.String(), region: Type.String(), url: Type.String() }, {
     title: 'Redirect', description: 'With REDIRECT: the node that hosts the room.',
@@ -402,9 +402,7 @@ export const ResponseEnvelope = Type.Union([
     error: ErrorBody,
   }),
 ]);
-export const NotificationEnvelope = Type.Object({ type: Type.Literal('notification'), method: Type.String(), data: Type.Unknown() });
 
 /** Discriminated unions over method, as the client sees them. */
 export type ClientRequest = { [M in RequestMethod]: { type: 'request'; id: number; method: M; data: RequestData<M> } }[RequestMethod];
-export type ServerNotification = { [M in NotificationMethod]: { type: 'notification'; method: M; data: NotificationData<M> } }[NotificationMethod];
 export type ServerResponse = Static<typeof ResponseEnvelope>;

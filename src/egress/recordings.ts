@@ -1,24 +1,22 @@
 import type { PlatformStore } from '../platform/store.js';
-import type { WebhookEvent } from '../platform/webhook-events.js';
+import type { WebhookEvent } from '../contracts/webhook-events.js';
 import { webhookEvent } from '../platform/webhooks.js';
 import type { Room } from '../rooms/room.js';
 import type { RecordingSpec } from '../rooms/room-settings.js';
-import { SignalingError } from '../signaling/errors.js';
-import { Recording, type RecordingResult } from './recording.js';
-import type { FailureReason, TrackRecorderContext } from './track-recorder.js';
+import { RoomRecording, type RecordingResult } from './room-recording.js';
+import type { FailureReason, TrackWriterContext } from './track-writer.js';
+import { CodedError } from '../common/errors.js';
 
 /** How long a call's record waits for recordings on other nodes to finish their files. */
 const REMOTE_SETTLE_MS = 10_000;
 
-export interface RecorderDeps {
-  tracks: TrackRecorderContext;
+export interface RecordingsDeps {
+  tracks: TrackWriterContext;
   store: PlatformStore;
   emit(event: WebhookEvent): void;
   maxPerRoom: number;
-  /** The room's settings changed (a recording started or stopped): its owner republishes them. */
+  /** The room's settings changed (a recording started or stopped): the directory publishes them. */
   publish(room: Room): Promise<void>;
-  /** Other nodes may record parts of the same call (cluster mode). */
-  clustered: boolean;
   failed(reason: FailureReason): void;
   /** Recordings running here went up or down by `delta` (metrics). */
   running(delta: number): void;
@@ -29,11 +27,11 @@ export interface RecorderDeps {
  * the API, or for every room of a tenant that records all). Each ends with a recording.finished
  * webhook listing its files here; a room's record waits until they are all written.
  */
-export class Recorder {
-  private readonly rooms = new Map<Room, Map<string, Recording>>();
+export class Recordings {
+  private readonly rooms = new Map<Room, Map<string, RoomRecording>>();
   private readonly closing = new Map<Room, Promise<void>>();
 
-  constructor(private readonly deps: RecorderDeps) {}
+  constructor(private readonly deps: RecordingsDeps) {}
 
   /** A new room part: starts the recordings its settings name. */
   observe(room: Room) {
@@ -46,10 +44,10 @@ export class Recorder {
   async start(room: Room, spec: RecordingSpec) {
     const running = this.rooms.get(room);
     if (!running || running.has(spec.id)) return false;
-    if (running.size >= this.deps.maxPerRoom) throw new SignalingError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running`);
+    if (running.size >= this.deps.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running`);
     this.deps.tracks.ffmpeg.check();
     await this.deps.tracks.files.ensureSpace();
-    if (!room.settings.recordings.some((r) => r.id === spec.id)) room.settings.recordings.push(spec);
+    if (!room.settings.recordings.some((r) => r.id === spec.id)) room.setRecordings([...room.settings.recordings, spec]);
     this.run(room, spec);
     await this.deps.publish(room);
     return true;
@@ -57,7 +55,7 @@ export class Recorder {
 
   async stop(room: Room, id: string) {
     const recording = this.rooms.get(room)?.get(id);
-    room.settings.recordings = room.settings.recordings.filter((r) => r.id !== id);
+    room.setRecordings(room.settings.recordings.filter((r) => r.id !== id));
     if (!recording) return false;
     await this.deps.publish(room);
     await this.finish(room, recording);
@@ -74,7 +72,8 @@ export class Recorder {
       closing = (async () => {
         await Promise.all([...(this.rooms.get(room)?.values() ?? [])].map((r) => this.finish(room, r)));
         this.rooms.delete(room);
-        if (this.deps.clustered) await this.remoteSettled(room);
+        // Files still recording belong to other nodes' parts of the call (alone, there are none).
+        await this.remoteSettled(room);
       })();
       this.closing.set(room, closing);
       void closing.finally(() => this.closing.delete(room));
@@ -88,13 +87,13 @@ export class Recorder {
   }
 
   private run(room: Room, spec: RecordingSpec) {
-    const recording = new Recording(spec, room, this.deps.tracks);
+    const recording = new RoomRecording(spec, room, this.deps.tracks);
     this.rooms.get(room)!.set(spec.id, recording);
     this.deps.running(1);
     recording.start();
   }
 
-  private async finish(room: Room, recording: Recording) {
+  private async finish(room: Room, recording: RoomRecording) {
     const result = await recording.stop();
     if (this.rooms.get(room)?.delete(recording.spec.id)) this.deps.running(-1);
     if (result.failure) this.deps.failed(result.failure.reason);
