@@ -3,8 +3,10 @@
  * speaking just enough of protocol v1 for the same clients (the benchmark's, and the browser
  * SDK for a call): join with its transports, createTransport, setRtpCapabilities,
  * connectTransport, produce, and consumers made paused and resumed, with mediasoup's defaults.
- * The same worker binary and codecs, and nothing else: no rooms logic, limits, metrics,
- * records or validation.
+ * The same worker binary and codecs, and the same work per request as the node (a transport
+ * has SCTP unless the client asks for none, as the node's createTransport does; the routers'
+ * capabilities are read once, as the node reads them), and nothing else: no rooms logic,
+ * limits, metrics, records, logs or validation. A lean baseline: what mediasoup alone costs.
  */
 import { createSecretKey } from 'node:crypto';
 import http from 'node:http';
@@ -34,6 +36,8 @@ interface BarePeer {
 }
 interface BareRoom { router: Promise<types.Router>; peers: Map<string, BarePeer> }
 const rooms = new Map<string, BareRoom>();
+/** Read once, as the node does: every router has the same codecs, and mediasoup's getter deep-clones them on every read. */
+let capabilities: types.RtpCapabilities | undefined;
 const GRANTS = { subscribe: true, publishAudio: true, publishVideo: true, publishData: false, admin: false, snapshot: false, ingest: false };
 
 const notify = (peer: BarePeer, method: string, data: unknown) => peer.ws.send(JSON.stringify({ type: 'notification', method, data }));
@@ -100,11 +104,12 @@ wss.on('connection', (ws) => {
         }
         for (const other of others) notify(other, 'peerJoined', info(peer));
         reply({
-          peerId: peer.id, roomId: roomName, role: peer.role, grants: GRANTS, routerRtpCapabilities: joinedRouter.rtpCapabilities,
+          peerId: peer.id, roomId: roomName, role: peer.role, grants: GRANTS, routerRtpCapabilities: (capabilities ??= joinedRouter.rtpCapabilities),
           peers: others.map(info), iceServers: [], iceTransportPolicy: 'all', ...(transports.length ? { transports } : {}),
         });
       } else if (msg.method === 'createTransport') {
-        const t = await router!.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true, enableSctp: true });
+        // SCTP as the node does it: on unless the client asks for a transport without it.
+        const t = await router!.createWebRtcTransport({ webRtcServer, enableUdp: true, enableTcp: true, preferUdp: true, enableSctp: msg.data.enableSctp ?? true });
         self!.transports.push(t);
         if (msg.data.direction === 'recv') self!.recv = t;
         reply(options(t, msg.data.direction));
@@ -144,3 +149,5 @@ process.on('message', (m: { type?: string; collect?: boolean }) => {
   process.send?.({ type: 'memory', collected: Boolean(m.collect && globalThis.gc), memory: process.memoryUsage() });
 });
 process.channel?.unref();
+// Exits on SIGINT as the node does (so a profiler's --cpu-prof is written).
+process.on('SIGINT', () => process.exit(0));

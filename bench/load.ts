@@ -105,3 +105,36 @@ export async function openLoop(url: string, toks: string[], rate: number, second
   latencies.sort((a, b) => a - b);
   return { rate, joins: latencies.length, failed, p50: percentile(latencies, 0.5), p95: percentile(latencies, 0.95), p99: percentile(latencies, 0.99) };
 }
+
+/**
+ * Calls of two as browsers make them (the independent load generator's workload): both
+ * participants of a new room join it (media-only clients: transports without SCTP), then close
+ * their sockets without a leave. With the node's reconnect grace at 0 they leave at once. The
+ * latency is per join; a server whose join waits on a write the participant does not need shows
+ * it at one pair at a time.
+ */
+export async function pairsLoop(url: string, concurrency: number, seconds: number, prefix: string) {
+  let n = 0;
+  const latencies: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  const start = performance.now();
+  const joinLean = async (tok: string) => {
+    const t = performance.now();
+    const c = await connect(url);
+    await c.request('join', { token: tok });
+    await Promise.all([c.request('createTransport', { direction: 'send', enableSctp: false }), c.request('createTransport', { direction: 'recv', enableSctp: false })]);
+    latencies.push(performance.now() - t);
+    return c;
+  };
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (Date.now() < end) {
+      const room = `${prefix}-${n++}`;
+      const pair = await Promise.all([joinLean(token(room, `${room}-buyer`)), joinLean(token(room, `${room}-seller`, 'seller'))]);
+      for (const c of pair) c.close();
+      await Promise.all(pair.map((c) => new Promise((r) => (c.ws.readyState === WebSocket.CLOSED ? r(null) : c.ws.once('close', r)))));
+    }
+  }));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { concurrency, joins: latencies.length, joinsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+}

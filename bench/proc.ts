@@ -41,8 +41,11 @@ export interface Server {
 }
 
 /** Starts a server that reports `{ type: 'listening', url }` over IPC (the node, or the bare baseline). */
-export async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, { logs = 'inherit' }: { logs?: 'inherit' | 'drain' } = {}): Promise<Server> {
+  const out = logs === 'drain' ? 'pipe' : 'inherit';
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit', 'ipc'] });
+  // Read and dropped, as a log shipper reads a node's output: writing logs costs what it costs in production.
+  child.stdout?.resume();
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (m: { type?: string; url?: string }) => m.type === 'listening' && resolve(m.url!));
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -71,13 +74,13 @@ export async function startServer(name: string, args: string[], env: NodeJS.Proc
 }
 
 /** The node, as `npm start` runs it, with the settings a benchmark needs. */
-export function startNode(env: NodeJS.ProcessEnv = {}) {
+export function startNode(env: NodeJS.ProcessEnv = {}, options?: { logs?: 'inherit' | 'drain' }) {
   return startServer('node', ['src/main.ts'], {
     NODE_ENV: 'test', LOG_LEVEL: 'error', PORT: '0', HOST: '127.0.0.1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0',
     MEDIA_NUM_WORKERS: '1', DEMO_ENABLED: 'false', STORE_PATH: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'sfu.sqlite'),
     LIMIT_JOINS_PER_IP_PER_MINUTE: '0', LIMIT_CONNECTIONS_PER_IP_PER_MINUTE: '0', LIMIT_PEERS_PER_ROOM: '100000', LIMIT_ROOMS_PER_NODE: '100000',
     LIMIT_ROOMS_PER_TENANT: '100000', MEDIA_RTC_MIN_PORT: '30000', MEDIA_RTC_MAX_PORT: '33999', ...env,
-  });
+  }, options);
 }
 
 /** The bare baseline: the same worker binary behind a minimal ws server, doing the same work. */

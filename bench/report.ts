@@ -27,6 +27,10 @@ export function printSignaling(r: Awaited<ReturnType<typeof signalingBench>>) {
   table(`signaling: memory per idle peer (${r.node.memory.idlePeers} peers, after a full GC), KB`, ['', 'process RSS/peer', 'process heap/peer', 'worker RSS/peer', 'process RSS after leave', 'process heap after leave', 'worker RSS after leave'],
     [memRow('node', r.node), memRow('bare', r.bare)]);
   table('signaling: /metrics scrape (node), ms', ['10 peers', `${r.node.memory.idlePeers} peers`], [[fmt(r.node.scrapeFewPeers, 2), fmt(r.node.scrapeWithPeers, 2)]]);
+  const bp = r.pairs['bare mediasoup'];
+  table('signaling: calls of two in new rooms, sockets closed without a leave (node at log level info, reconnect grace 0; transports without SCTP)',
+    ['pairs at once', 'node joins/s', 'bare joins/s', 'node/bare', 'node p50 ms', 'bare p50 ms', 'node p99 ms', 'bare p99 ms', 'node CPU ms/join', 'bare CPU ms/join'],
+    r.pairs.node.map((c, i) => [c.concurrency, fmt(c.joinsPerSecond, 0), fmt(bp[i].joinsPerSecond, 0), fmt(r.ratios.pairs[i].nodeOverBare, 2), fmt(c.p50), fmt(bp[i].p50), fmt(c.p99), fmt(bp[i].p99), fmt(c.cpuMsPerJoin, 2), fmt(bp[i].cpuMsPerJoin, 2)]));
 }
 
 export function printFanout(f: Awaited<ReturnType<typeof fanoutBench>>) {

@@ -1,4 +1,4 @@
-import { closedLoop, join, openLoop, tokens, type Client } from './load.js';
+import { closedLoop, join, openLoop, pairsLoop, tokens, type Client } from './load.js';
 import { cpuSeconds, rssBytes, sleep, startBare, startNode, type Server } from './proc.js';
 
 export interface SignalingOptions {
@@ -74,8 +74,35 @@ async function measure(server: Server, o: SignalingOptions) {
   };
 }
 
+/**
+ * Calls of two joining new rooms and hanging up without a leave, one pair at a time and more,
+ * with the node at its default log level (info, to a pipe that is read, as a log shipper reads
+ * it) and its reconnect grace at 0, as the independent load generator measured it.
+ */
+async function measurePairs(server: Server, o: SignalingOptions) {
+  const seconds = o.smoke ? 0.5 : 5;
+  await pairsLoop(server.url, 4, o.smoke ? 0.3 : 2, 'pwarm');
+  const pairs = [];
+  for (const concurrency of o.smoke ? [1] : [1, 4, 16, 32]) {
+    const cpu0 = cpuOf(server);
+    const r = await pairsLoop(server.url, concurrency, seconds, `pairs${concurrency}`);
+    pairs.push({ ...r, cpuMsPerJoin: ((cpuOf(server) - cpu0) * 1000) / r.joins });
+    await sleep(300);
+  }
+  return pairs;
+}
+
 /** The node against bare mediasoup, in the same run, one after the other on the same machine. */
 export async function signalingBench(o: SignalingOptions) {
+  const pairs: Record<string, Awaited<ReturnType<typeof measurePairs>>> = {};
+  for (const start of [() => startNode({ LOG_LEVEL: 'info', SIGNALING_RECONNECT_GRACE_MS: '0' }, { logs: 'drain' }), () => startBare()]) {
+    const server = await start();
+    try {
+      pairs[server.name] = await measurePairs(server, o);
+    } finally {
+      await server.stop();
+    }
+  }
   const results: Record<string, Awaited<ReturnType<typeof measure>> & { scrapeFewPeers?: number }> = {};
   for (const start of [startNode, startBare]) {
     const server = await start();
@@ -95,9 +122,10 @@ export async function signalingBench(o: SignalingOptions) {
   const node = results.node;
   const bare = results['bare mediasoup'];
   return {
-    node, bare,
+    node, bare, pairs,
     ratios: {
       closedLoop: node.closed.map((c, i) => ({ concurrency: c.concurrency, nodeOverBare: c.joinsPerSecond / bare.closed[i].joinsPerSecond })),
+      pairs: pairs.node.map((c, i) => ({ concurrency: c.concurrency, nodeOverBare: c.joinsPerSecond / pairs['bare mediasoup'][i].joinsPerSecond })),
     },
   };
 }

@@ -30,6 +30,8 @@ export interface RecordingsDeps {
 export class Recordings {
   private readonly rooms = new Map<Room, Map<string, RoomRecording>>();
   private readonly closing = new Map<Room, Promise<void>>();
+  /** Rooms whose call recorded at some point (here, or as its settings told): only their records wait for files. */
+  private readonly recorded = new WeakSet<Room>();
 
   constructor(private readonly deps: RecordingsDeps) {}
 
@@ -73,7 +75,7 @@ export class Recordings {
         await Promise.all([...(this.rooms.get(room)?.values() ?? [])].map((r) => this.finish(room, r)));
         this.rooms.delete(room);
         // Files still recording belong to other nodes' parts of the call (alone, there are none).
-        await this.remoteSettled(room);
+        if (this.recorded.has(room)) await this.remoteSettled(room);
       })();
       this.closing.set(room, closing);
       void closing.finally(() => this.closing.delete(room));
@@ -87,6 +89,7 @@ export class Recordings {
   }
 
   private run(room: Room, spec: RecordingSpec) {
+    this.recorded.add(room);
     const recording = new RoomRecording(spec, room, this.deps.tracks);
     this.rooms.get(room)!.set(spec.id, recording);
     this.deps.running(1);

@@ -21,7 +21,9 @@ export class RoomMedia {
   private readonly entries: RouterEntry[] = [];
   /** `${producerId}>${routerId}`: producers spread (pipeToRouter) to other routers of the room. */
   private readonly spread = new Map<string, Promise<void>>();
-  private speakerObserver?: types.ActiveSpeakerObserver;
+  /** Made with the room's first audio producer: a room without audio needs none. */
+  private speakerObserver?: Promise<types.ActiveSpeakerObserver>;
+  private readonly speakerListeners: Array<(producer: types.Producer) => void> = [];
   private closed = false;
 
   private constructor(
@@ -35,8 +37,7 @@ export class RoomMedia {
     const roomMedia = new RoomMedia(pool, media, log, onRouterLost);
     const slot = pool.leastLoaded();
     if (!slot) throw new Error('no live media worker');
-    const main = await roomMedia.addRouter(slot);
-    roomMedia.speakerObserver = await main.router.createActiveSpeakerObserver({ interval: 300 });
+    await roomMedia.addRouter(slot);
     return roomMedia;
   }
 
@@ -49,7 +50,7 @@ export class RoomMedia {
   }
 
   onDominantSpeaker(listener: (producer: types.Producer) => void) {
-    this.speakerObserver?.on('dominantspeaker', ({ producer }) => listener(producer));
+    this.speakerListeners.push(listener);
   }
 
   private async addRouter(slot: WorkerSlot): Promise<RouterEntry> {
@@ -101,11 +102,20 @@ export class RoomMedia {
     await spreading;
   }
 
-  /** Feed an audio producer to the room's active-speaker observer. */
+  /** Feed an audio producer to the room's active-speaker observer (made on the first). */
   async observeAudio(producer: types.Producer, from: RouterEntry) {
-    if (!this.speakerObserver) return;
+    if (!this.speakerObserver) {
+      this.speakerObserver = this.entries[0].router.createActiveSpeakerObserver({ interval: 300 });
+      this.speakerObserver.then((observer) => {
+        observer.on('dominantspeaker', ({ producer: dominant }) => {
+          for (const listener of this.speakerListeners) listener(dominant);
+        });
+        if (this.closed) observer.close();
+      }, () => undefined);
+    }
+    const observer = await this.speakerObserver;
     await this.ensureOn('producer', producer.id, from, this.entries[0]);
-    await this.speakerObserver.addProducer({ producerId: producer.id });
+    if (!observer.closed) await observer.addProducer({ producerId: producer.id });
   }
 
   forget(id: string) {
@@ -115,7 +125,10 @@ export class RoomMedia {
   close() {
     this.closed = true;
     // Closed first so that an emptied router can go back to the pool (which checks it is empty).
-    this.speakerObserver?.close();
-    for (const entry of this.entries) void this.pool.recycle(entry.worker, entry.router);
+    const recycle = () => {
+      for (const entry of this.entries) void this.pool.recycle(entry.worker, entry.router);
+    };
+    if (!this.speakerObserver) return recycle();
+    void this.speakerObserver.then((observer) => observer.close(), () => undefined).then(recycle);
   }
 }

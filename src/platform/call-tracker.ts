@@ -16,6 +16,8 @@ const iso = (ms = Date.now()) => new Date(ms).toISOString();
 export interface TrackerDeps {
   /** Queues a webhook event (fire and forget: the outbox is durable). */
   emit(event: WebhookEvent): void;
+  /** Whether the room's tenant has a webhook at all (no event is built for one that has none). */
+  hooked: boolean;
   store: PlatformStore;
   usage: UsageMeter;
   ledger: ParticipantLedger;
@@ -53,8 +55,9 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   const note = (type: TimelineEntry['type'], identity?: string, detail?: string) => {
     if (timeline.length < MAX_TIMELINE) timeline.push({ at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) });
   };
-  const send = <T extends WebhookEventType>(type: T, data: Omit<WebhookData<T>, 'room' | 'callId'>) =>
-    deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data } as WebhookData<T>));
+  const send = <T extends WebhookEventType>(type: T, data: Omit<WebhookData<T>, 'room' | 'callId'>) => {
+    if (deps.hooked) deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data } as WebhookData<T>));
+  };
   const keep = (record: ParticipantRecord) => {
     if (records.length < MAX_PARTICIPANTS) records.push(record);
     nodes.add(record.node);

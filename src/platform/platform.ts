@@ -41,6 +41,7 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
       ledger.observe(room);
       trackCall(room, {
         emit: (event) => deliverer.emit(event),
+        hooked: deliverer.delivers(room.settings.tenant),
         store,
         usage,
         ledger,

@@ -38,9 +38,14 @@ export class WebhookDeliverer {
     for (const t of tenants.all()) if (t.webhook) this.signers.set(t.id, new Webhook(t.webhook.secret));
   }
 
+  /** Whether the tenant has a webhook: events of one that has none are not even built. */
+  delivers(tenant: string) {
+    return this.signers.has(tenant);
+  }
+
   /** Queues an event, if its tenant has a webhook. Never throws: a failure is logged. */
   emit(event: WebhookEvent) {
-    if (!this.signers.has(event.tenant)) return;
+    if (!this.delivers(event.tenant)) return;
     const adding = this.outbox.add(event).then(
       () => this.kick(),
       (err) => this.log.error({ err: (err as Error).message, event: event.id, type: event.type }, 'could not queue a webhook event'),
