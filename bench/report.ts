@@ -2,6 +2,7 @@ import type { fanoutBench } from './fanout.js';
 import type { callqBench } from './callq.js';
 import type { clusterBench } from './cluster.js';
 import type { pipeBench } from './pipe.js';
+import type { recordingBench } from './recording.js';
 import type { signalingBench } from './signaling.js';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
@@ -73,4 +74,14 @@ export function printCallq(r: Awaited<ReturnType<typeof callqBench>>) {
     return [profile, side, of('frozenPercent'), of('fps'), of('concealedPercent', 2), of('firstFrameMs', 0)];
   }));
   table(`call quality at the buyer: median (min–max) of ${r.runs} run(s) of ${r.seconds} s`, ['profile', 'server', 'frozen %', 'fps', 'audio concealed %', 'first frame ms'], rows);
+}
+
+export function printRecording(r: Awaited<ReturnType<typeof recordingBench>>) {
+  table(`recording: ${r.tracks} audio tracks of a bot recorded, ${r.node.sendingTracks} of them sending (50 packet/s each); ffmpeg alone on the sending ones`,
+    ['', 'ffmpeg processes', 'RSS MB/track', 'private MB/track', 'CPU %/track', 'node process CPU %'],
+    [
+      ['node', r.node.processes, fmt(r.perTrack.node.rssMB, 1), fmt(r.perTrack.node.privateMB, 1), fmt(r.perTrack.node.cpuPercent, 2), fmt(r.node.nodeCpuPercent, 1)],
+      ['ffmpeg alone', r.alone.processes, fmt(r.perTrack.alone.rssMB, 1), fmt(r.perTrack.alone.privateMB, 1), fmt(r.perTrack.alone.cpuPercent, 2), '–'],
+    ]);
+  console.log(`silent tracks recorded: ${r.node.silentTracks}, processes for them: ${r.node.processes - r.node.sendingTracks}`);
 }

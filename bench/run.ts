@@ -14,7 +14,8 @@ import { fanoutBench } from './fanout.js';
 import { callqBench } from './callq.js';
 import { clusterBench } from './cluster.js';
 import { pipeBench } from './pipe.js';
-import { printCallq, printCluster, printFanout, printPipe, printSignaling } from './report.js';
+import { recordingBench } from './recording.js';
+import { printCallq, printCluster, printFanout, printPipe, printRecording, printSignaling } from './report.js';
 import { signalingBench } from './signaling.js';
 
 interface Options { smoke: boolean; profile?: string[] }
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, (o: Options) => Promise<unknown>> = {
   pipe: async (o) => printed(await pipeBench(o), printPipe),
   cluster: async (o) => printed(await clusterBench(o), printCluster),
   callq: async (o) => printed(await callqBench(o), printCallq),
+  recording: async (o) => printed(await recordingBench(o), printRecording),
 };
 function printed<T>(result: T, print: (r: T) => void) {
   print(result);

@@ -13,7 +13,9 @@ import { RateLimiter } from './common/rate-limiter.js';
 import { inUse, StartupError, startupStep } from './common/startup-error.js';
 import type { Config } from './config/schema.js';
 import { createEgress } from './egress/egress.js';
+import { MediaProcesses } from './egress/media-processes.js';
 import { EvidenceService } from './egress/evidence-service.js';
+import { finishRecordingFile } from './egress/track-writer.js';
 import { adminPlugin } from './http/admin-plugin.js';
 import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
 import { demoPlugin } from './http/demo-plugin.js';
@@ -28,10 +30,12 @@ import { createMetrics } from './metrics/metrics.js';
 import { ParticipantLedger } from './platform/participant-ledger.js';
 import { createPlatform, type Platform } from './platform/platform.js';
 import { RoomHosts } from './platform/room-hosts.js';
+import { recoverCalls } from './platform/restart-recovery.js';
 import { RoomService } from './platform/room-service.js';
 import { redisStores, sqliteStores, type Stores } from './platform/stores.js';
 import type { RoomDirectory } from './rooms/directory.js';
 import { LocalDirectory } from './rooms/local-directory.js';
+import { roomKey } from './rooms/room-key.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { signalingPlugin } from './signaling/plugin.js';
 import { Tenants } from './tenants/tenants.js';
@@ -79,6 +83,7 @@ function describeSelf(config: Config, port: number, id: string): SelfInfo {
 export async function createNode(config: Config, log: Logger) {
   const port = await resolvePort(config.server);
   const ledger = new ParticipantLedger();
+  const processes = new MediaProcesses({ maxProcesses: config.media.maxProcesses, maxMegabytes: config.media.maxProcessMegabytes });
   const clustered = Boolean(config.cluster.redisUrl);
   // A lone node keeps its id (and its link key) in its store, so its files and links outlive a restart.
   let sqlite: ReturnType<typeof sqliteStores> | undefined;
@@ -110,7 +115,10 @@ export async function createNode(config: Config, log: Logger) {
     let cluster: Cluster;
     try {
       cluster = await startupStep(
-        () => Cluster.connect(config, self, { recordOf: (peer, reason, leftAt) => ledger.record(peer, { node: self.id, region: self.region }, reason, leftAt) }, nodeLog),
+        () => Cluster.connect(config, self, {
+          recordOf: (peer, reason, leftAt) => ledger.record(peer, { node: self.id, region: self.region }, reason, leftAt),
+          egressFull: () => processes.full,
+        }, nodeLog),
         (err) => `cluster.redisUrl (REDIS_URL): cannot reach Redis at ${redactUrl(config.cluster.redisUrl)}: ${err.message}`,
       );
     } catch (err) {
@@ -125,7 +133,9 @@ export async function createNode(config: Config, log: Logger) {
   const tenants = new Tenants(config);
   const registry = new Registry();
   const platform: Platform = createPlatform({ config, tenants, stores, ledger, directory, registry, log: nodeLog });
-  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, registry, log: nodeLog });
+  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, processes,
+    listeningPorts: async () => [port, ...(await pool.listeningPorts())], registry, log: nodeLog,
+  });
   const rooms = new RoomRegistry({
     pool,
     media: config.media,
@@ -147,6 +157,19 @@ export async function createNode(config: Config, log: Logger) {
       platform.observe(room, egress.settled);
     },
   });
+  // A lone node closes the calls its last stop left open (or takes up the rooms created ahead) before it serves.
+  if (stores.journal) {
+    await recoverCalls({
+      journal: stores.journal, store: platform.store, emit: (event) => platform.deliverer.emit(event), node: self.id, region: self.region,
+      finishFile: (file, endedAt) => finishRecordingFile(egress.ffmpeg, file, null, endedAt),
+      reopen: async (settings, call) => {
+        platform.resume(call);
+        const { room, created } = await rooms.getOrCreate(roomKey(settings.tenant, settings.name), () => settings);
+        if (created) room.closeIfEmpty(); // its empty timeout starts again now
+      },
+      log: nodeLog,
+    });
+  }
   const metrics = createMetrics(registry, pool, rooms, directory);
   const hosts = new RoomHosts(directory, link);
   const service = new RoomService({ rooms, hosts, allocator, tenants, config, directory, ledger });
@@ -164,7 +187,8 @@ export async function createNode(config: Config, log: Logger) {
   installValidators(app);
   installHttpErrors(app);
   await app.register(openApiPlugin);
-  await app.register(healthPlugin, { pool, rooms, metrics });
+  const metricsNeedKey = config.metrics.requireKey === 'on' || (config.metrics.requireKey === 'auto' && config.env === 'production');
+  await app.register(healthPlugin, { pool, rooms, metrics, processes, ...(metricsNeedKey ? { metricsKey: tenants } : {}) });
   await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });

@@ -1,6 +1,6 @@
 import { createNode, type MediaNode } from './app.js';
 import { StartupError } from './common/startup-error.js';
-import { ConfigError, loadConfig, usesDevelopmentSecrets } from './config/load.js';
+import { ConfigError, loadConfig, productionWarnings, usesDevelopmentSecrets } from './config/load.js';
 import { createLogger } from './logging/logger.js';
 import { SIGNALING_PATH } from './contracts/protocol.js';
 
@@ -17,6 +17,7 @@ const log = createLogger(config);
 if (usesDevelopmentSecrets(config)) {
   log.warn('using the built-in development token secret and API key: set AUTH_HS256_SECRET and AUTH_API_KEYS before exposing this node');
 }
+for (const warning of productionWarnings(config)) log.warn(warning);
 
 let node: MediaNode;
 let port: number;

@@ -14,6 +14,12 @@ export const Grants = Type.Object({
 }, { title: 'Grants' });
 export type Grants = Static<typeof Grants>;
 export type Grant = keyof Grants;
+/** Some grants, to change a role's defaults: only the grants above (an unknown one is refused). */
+export const GrantChanges = Type.Partial(Grants, { additionalProperties: false, title: 'GrantChanges' });
+const GRANT_NAMES = Object.keys(Grants.properties) as Grant[];
+/** A role's grants with a token's changes, known grants only. */
+export const grantsOf = (role: Role, changes: Partial<Record<string, unknown>> = {}): Grants =>
+  Object.fromEntries(GRANT_NAMES.map((g) => [g, typeof changes[g] === 'boolean' ? changes[g] : DEFAULT_GRANTS[role][g]])) as Grants;
 
 export const Role = literals(['buyer', 'seller', 'agent', 'bot', 'observer'], {
   title: 'Role',

@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_TENANT } from '../tenants/tenants.js';
-import { DEFAULT_GRANTS, Grants, Role } from './grants.js';
+import { DEFAULT_GRANTS, GrantChanges, Grants, grantsOf, Role } from './grants.js';
 
 /** Claims of an access token. `exp` is required: tokens without an expiry are refused. */
 export const TokenClaims = Type.Object({
@@ -12,6 +12,7 @@ export const TokenClaims = Type.Object({
   sub: Type.String({ minLength: 1, maxLength: 128, description: 'The participant identity, unique in the room.' }),
   name: Type.Optional(Type.String({ maxLength: 128 })),
   role: Role,
+  // A token's grants beyond the known ones are ignored (grantsOf); the API refuses them when it mints.
   grants: Type.Optional(Type.Partial(Grants)),
   region: Type.Optional(Type.String({ maxLength: 64, description: 'Region hint for placing the room (cluster mode); the buyer\'s nearest region as Call.preflight() measured it.' })),
   relay: Type.Optional(Type.Boolean({ description: 'Only through TURN: for a participant known to sit behind a firewall that allows nothing else (needs turn.urls).' })),
@@ -100,7 +101,7 @@ function toClaims(payload: unknown, keyTenant?: string): Claims {
     identity: payload.sub,
     name: payload.name ?? payload.sub,
     role: payload.role,
-    grants: { ...DEFAULT_GRANTS[payload.role], ...payload.grants },
+    grants: grantsOf(payload.role, payload.grants),
     region: payload.region,
     relay: payload.relay === true,
     expiresAt: payload.exp,
@@ -112,7 +113,7 @@ export const MintRequest = Type.Object({
   identity: TokenClaims.properties.sub,
   name: TokenClaims.properties.name,
   role: Type.Optional(Role),
-  grants: TokenClaims.properties.grants,
+  grants: Type.Optional(GrantChanges),
   region: TokenClaims.properties.region,
   relay: TokenClaims.properties.relay,
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -55,6 +55,8 @@ export interface CallOptions {
 export class Call extends Emitter<CallEvents> {
   state: ConnectionState = 'connecting';
   private connection?: NodeConnection;
+  /** Counts joins: each connection's events are heeded only while it is the newest. */
+  private epoch = 0;
   private left = false;
   private readonly publisher = new Publisher(() => this.connection);
   private readonly subscriber = new Subscriber(() => this.connection, (e, p) => this.emit(e, p));
@@ -140,7 +142,7 @@ export class Call extends Emitter<CallEvents> {
     const connection = this.connection;
     if (!connection?.open || this.state !== 'connected') return;
     try {
-      const { report, streams, rttMs } = await this.reporter.sample(connection.recvTransport);
+      const { report, streams, rttMs } = await this.reporter.sample(connection.recvTransport, (trackId) => this.subscriber.isPaused(trackId));
       this.warnAbout(streams);
       if (rttMs !== undefined) this.subscriber.setLinkRtt(rttMs);
       if (!report) return;
@@ -292,12 +294,22 @@ export class Call extends Emitter<CallEvents> {
   }
 
   private async join() {
+    // Only the newest connection speaks for the call: a late word from one given up on (a
+    // rejoin attempt that failed, a replaced socket's DUPLICATE_IDENTITY) changes nothing.
+    const epoch = ++this.epoch;
+    const current = () => epoch === this.epoch;
     this.adopt(await NodeConnection.open(this.url, this.token, this.options.autoSubscribe ?? true, {
-      notification: (method, data) => this.onNotification(method, data),
-      dropped: () => void this.recovery.signalingDropped(),
-      transportState: (transport, state) => this.recovery.transportState(transport, state),
+      notification: (method, data) => current() && this.onNotification(method, data),
+      dropped: () => current() && void this.recovery.signalingDropped(),
+      transportState: (transport, state) => current() && this.recovery.transportState(transport, state),
     }, this.options.redirectHosts));
-    await this.afterJoin();
+    try {
+      await this.afterJoin();
+    } catch (err) {
+      // This attempt failed: it must not stay connected beside the next one.
+      this.teardown();
+      throw err;
+    }
   }
 
   private adopt(connection: NodeConnection) {
@@ -344,6 +356,8 @@ export class Call extends Emitter<CallEvents> {
       peerLeft: (d) => this.subscriber.participantLeft(d.peerId),
       newConsumer: (d) => this.subscriber.newConsumer(d),
       consumerClosed: (d) => this.subscriber.removeTrack(d.consumerId),
+      consumerPaused: (d) => this.subscriber.setProducerPaused(d.consumerId, true),
+      consumerResumed: (d) => this.subscriber.setProducerPaused(d.consumerId, false),
       newDataConsumer: (d) => this.messaging.newDataConsumer(d),
       dataConsumerClosed: (d) => this.messaging.dataConsumerClosed(d.dataConsumerId),
       activeSpeaker: (d) => this.emit('activeSpeaker', { participantId: d.peerId }),

@@ -26,53 +26,59 @@ function inbound(report: RTCStatsReport) {
 /**
  * What this participant receives, as its browser measures it, over the last interval: RTT to
  * the node, loss, bitrate, and the shares of frozen video and concealed audio. The SDK sends
- * it with reportQuality; the node keeps it in the call record.
+ * it with reportQuality; the node keeps it in the call record. A track its sender paused (a
+ * mute, by the participant or the platform) receives nothing on purpose: its frozen time and
+ * concealed audio, over any interval it was paused in, are not poor quality and are left out.
  */
 export class QualityReporter {
-  private last?: Totals;
-  /** Each inbound stream's totals at the last sample, by stats id. */
-  private lastByStream = new Map<string, Totals>();
+  private last?: number;
+  /** Each inbound stream's totals at the last sample, by stats id, and whether its track was paused then. */
+  private lastByStream = new Map<string, { totals: Totals; paused: boolean }>();
 
-  async sample(transport: types.Transport | undefined): Promise<{ report?: Report; streams: StreamQuality[]; rttMs?: number }> {
+  async sample(transport: types.Transport | undefined, paused: (trackId: string) => boolean = () => false): Promise<{ report?: Report; streams: StreamQuality[]; rttMs?: number }> {
     if (!transport || transport.closed) return { streams: [] };
     const report = await transport.getStats();
-    const streams = inbound(report);
     const rttMs = roundTripMs(report);
-    return { report: this.overall(streams, rttMs), streams: this.perStream(streams), rttMs };
+    const { report: q, streams } = this.measure(inbound(report), rttMs, paused);
+    return { report: q, streams, rttMs };
   }
 
-  /** Per received track: frozen and concealed shares since the last sample (none on the first). */
-  private perStream(streams: any[]): StreamQuality[] {
+  private measure(streams: any[], rttMs: number | undefined, paused: (trackId: string) => boolean) {
+    const at = performance.now();
+    const prevAt = this.last;
+    this.last = at;
+    const seen = new Map<string, { totals: Totals; paused: boolean }>();
     const out: StreamQuality[] = [];
-    const seen = new Map<string, Totals>();
+    const sum: Totals = { at, packets: 0, lost: 0, bytes: 0, freezeSeconds: 0, concealed: 0, samples: 0 };
+    let hasVideo = false;
     for (const s of streams) {
-      const now = totals([s]);
+      const now = { totals: totals([s], at), paused: Boolean(s.trackIdentifier && paused(s.trackIdentifier)) };
       seen.set(s.id, now);
       const prev = this.lastByStream.get(s.id);
-      if (!prev || !s.trackIdentifier || now.at - prev.at < 100) continue;
-      const q = ratios(prev, now, s.kind === 'video');
-      out.push({ trackId: s.trackIdentifier, kind: s.kind, ...q });
+      if (!prev) continue;
+      const d = delta(prev.totals, now.totals);
+      sum.packets += d.packets;
+      sum.lost += d.lost;
+      sum.bytes += d.bytes;
+      // Paused at either end of the interval: what it missed is the mute, not the link.
+      if (now.paused || prev.paused) continue;
+      if (s.kind === 'video') hasVideo = true;
+      sum.freezeSeconds += d.freezeSeconds;
+      sum.concealed += d.concealed;
+      sum.samples += d.samples;
+      if (s.trackIdentifier && at - prev.totals.at >= 100) out.push({ trackId: s.trackIdentifier, kind: s.kind, ...ratios(d, at - prev.totals.at, s.kind === 'video') });
     }
     this.lastByStream = seen; // streams that ended are forgotten
-    return out;
-  }
-
-  private overall(streams: any[], rttMs: number | undefined): Report | undefined {
-    const now = totals(streams);
-    const prev = this.last;
-    this.last = now;
-    if (!prev) return undefined;
-    const ms = now.at - prev.at;
-    if (ms < 100) return undefined;
-    const packets = now.packets - prev.packets;
-    const lost = Math.max(0, now.lost - prev.lost);
-    return {
+    if (prevAt === undefined || at - prevAt < 100) return { streams: out };
+    const ms = at - prevAt;
+    const report: Report = {
       intervalMs: Math.min(60_000, Math.round(ms)),
       ...(rttMs !== undefined ? { rttMs } : {}),
-      ...(packets + lost > 0 ? { lossRate: lost / (packets + lost) } : {}),
-      bitrateBps: Math.max(0, Math.round(((now.bytes - prev.bytes) * 8 * 1000) / ms)),
-      ...ratios(prev, now, streams.some((s) => s.kind === 'video')),
+      ...(sum.packets + sum.lost > 0 ? { lossRate: sum.lost / (sum.packets + sum.lost) } : {}),
+      bitrateBps: Math.max(0, Math.round((sum.bytes * 8 * 1000) / ms)),
+      ...ratios(sum, ms, hasVideo),
     };
+    return { report, streams: out };
   }
 
   reset() {
@@ -90,10 +96,10 @@ function roundTripMs(report: RTCStatsReport): number | undefined {
   return rtt === undefined ? undefined : Math.round(rtt * 1000);
 }
 
-function totals(streams: any[]): Totals {
+function totals(streams: any[], at: number): Totals {
   const sum = (f: (s: any) => number | undefined) => streams.reduce((n, s) => n + (f(s) ?? 0), 0);
   return {
-    at: performance.now(),
+    at,
     packets: sum((s) => s.packetsReceived),
     lost: sum((s) => s.packetsLost),
     bytes: sum((s) => s.bytesReceived),
@@ -103,12 +109,16 @@ function totals(streams: any[]): Totals {
   };
 }
 
-/** Frozen share of the time (with video) and concealed share of the audio, between two samples. */
-function ratios(prev: Totals, now: Totals, hasVideo: boolean): Pick<Report, 'frozenRatio' | 'concealedRatio'> {
-  const ms = now.at - prev.at;
-  const samples = now.samples - prev.samples;
+/** What a stream received between two samples (counters never go back: a negative step counts as none). */
+function delta(prev: Totals, now: Totals): Totals {
+  const d = (k: Exclude<keyof Totals, 'at'>) => Math.max(0, now[k] - prev[k]);
+  return { at: now.at, packets: d('packets'), lost: d('lost'), bytes: d('bytes'), freezeSeconds: d('freezeSeconds'), concealed: d('concealed'), samples: d('samples') };
+}
+
+/** Frozen share of the time (with video) and concealed share of the audio, over `ms` of deltas. */
+function ratios(d: Totals, ms: number, hasVideo: boolean): Pick<Report, 'frozenRatio' | 'concealedRatio'> {
   return {
-    ...(hasVideo ? { frozenRatio: Math.min(1, Math.max(0, (now.freezeSeconds - prev.freezeSeconds) * 1000) / ms) } : {}),
-    ...(samples > 0 ? { concealedRatio: Math.min(1, Math.max(0, now.concealed - prev.concealed) / samples) } : {}),
+    ...(hasVideo ? { frozenRatio: Math.min(1, (d.freezeSeconds * 1000) / ms) } : {}),
+    ...(d.samples > 0 ? { concealedRatio: Math.min(1, d.concealed / d.samples) } : {}),
   };
 }

@@ -27,12 +27,26 @@ export class Subscriber {
   readonly participants = new Map<string, Participant>();
   readonly remoteTracks = new Map<string, RemoteTrack>();
   private readonly consumers = new Map<string, types.Consumer>();
+  /** Consumers whose producer is paused now (a mute): they receive nothing, on purpose. */
+  private readonly producerPaused = new Set<string>();
   private linkRtt?: number;
 
   constructor(private readonly connection: () => NodeConnection | undefined, private readonly emit: Emit) {}
 
   consumer(consumerId: string) {
     return this.consumers.get(consumerId);
+  }
+
+  /** The sender paused (or resumed) what this consumer receives. */
+  setProducerPaused(consumerId: string, paused: boolean) {
+    if (paused) this.producerPaused.add(consumerId);
+    else this.producerPaused.delete(consumerId);
+  }
+
+  /** Whether the received track with this MediaStreamTrack id is paused by its sender now. */
+  isPaused(trackId: string) {
+    for (const id of this.producerPaused) if (this.remoteTracks.get(id)?.track.id === trackId) return true;
+    return false;
   }
 
   /** The round trip to the node, as last measured: every receiver's playout target follows it. */
@@ -66,6 +80,7 @@ export class Subscriber {
     if (!connection?.recvTransport) return;
     const consumer = await connection.recvTransport.consume({ id: d.consumerId, producerId: d.producerId, kind: d.kind, rtpParameters: toClient<types.RtpParameters>(d.rtpParameters) });
     this.consumers.set(consumer.id, consumer);
+    this.setProducerPaused(consumer.id, d.producerPaused);
     this.applyJitterTarget(consumer);
     const track: RemoteTrack = {
       participantId: d.peerId, consumerId: consumer.id, producerId: d.producerId, kind: d.kind,
@@ -79,6 +94,7 @@ export class Subscriber {
   removeTrack(consumerId: string) {
     this.consumers.get(consumerId)?.close();
     this.consumers.delete(consumerId);
+    this.producerPaused.delete(consumerId);
     const track = this.remoteTracks.get(consumerId);
     if (!track) return;
     this.remoteTracks.delete(consumerId);

@@ -57,7 +57,8 @@ export const nodeRequests = {
     response: Type.Object({ tracks: Type.Array(Id) }),
   },
   'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }) }), response: Type.Object({ delivered: Type.Integer() }) },
-  'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec }), response: Type.Object({ started: Type.Boolean() }) },
+  /** `admit`: to the room's owner, which decides within limits.recordingsPerRoom; the others follow it. */
+  'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec, admit: Type.Boolean() }), response: Type.Object({ started: Type.Boolean() }) },
   'api.stopRecording': { request: Type.Object({ roomId: RoomId, recordingId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },
   /** Answered by the node that hosts `peerId` (the others answer null). */
   'api.snapshot': {

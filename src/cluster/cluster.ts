@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { CodedError } from '../common/errors.js';
 import { LogLimiter } from '../common/log-limiter.js';
+import { reachable } from '../common/reachable.js';
 import type { Config } from '../config/schema.js';
 import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
@@ -137,27 +138,27 @@ export class Cluster implements RoomDirectory {
   }
 
   async settings(key: RoomKey) {
-    return this.spans.get(key)?.room.settings ?? (await this.store.settings(key));
+    return this.spans.get(key)?.room.settings ?? (await reachable(this.store.settings(key)));
   }
 
   async hosts(key: RoomKey) {
-    const hosts = await this.store.hosts(key);
+    const hosts = await reachable(this.store.hosts(key));
     if (this.spans.has(key) && !hosts.includes(this.self.id)) hosts.push(this.self.id);
     return hosts;
   }
 
   async ownerOf(key: RoomKey) {
-    return (await this.store.owner(key)) ?? undefined;
+    return (await reachable(this.store.owner(key))) ?? undefined;
   }
 
   tenantRooms(tenant: string, offset: number, limit: number) {
-    return this.store.tenantRooms(tenant, offset, limit);
+    return reachable(this.store.tenantRooms(tenant, offset, limit));
   }
 
   /** The least-loaded live node of each region that takes new rooms. */
   async endpoints(): Promise<Endpoint[]> {
     const best = new Map<string, { url: string; load: number }>();
-    for (const n of await this.registry.list()) {
+    for (const n of await reachable(this.registry.list())) {
       if (n.draining) continue;
       const load = n.peers / n.capacity;
       if ((best.get(n.region)?.load ?? Infinity) > load) best.set(n.region, { url: n.url, load });
@@ -166,7 +167,7 @@ export class Cluster implements RoomDirectory {
   }
 
   async nodeUrl(nodeId: string) {
-    return nodeId === this.self.id ? this.self.url : (await this.registry.get(nodeId))?.url;
+    return nodeId === this.self.id ? this.self.url : (await reachable(this.registry.get(nodeId)))?.url;
   }
 
   stats() {

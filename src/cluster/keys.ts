@@ -31,6 +31,8 @@ export const keys = {
   file: (tenant: string, id: string) => `sfu:file:${tenant}:${id}`,
   /** SET: the file ids of one call. PX store.retentionDays. */
   callFiles: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}:files`,
+  /** STRING: snapshot places a call has taken (a script keeps it within limits.snapshotsPerCall). PX store.retentionDays. */
+  callSnapshots: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}:snapshots`,
   /** LIST: the notes of one call (JSON), oldest first. PX store.retentionDays. */
   callNotes: (tenant: string, callId: string) => `sfu:call:${tenant}:${callId}:notes`,
   /** ZSET: a tenant's call ids scored by start time. */
@@ -39,6 +41,8 @@ export const keys = {
   tenantUsage: (tenant: string) => `sfu:tenant:${tenant}:usage`,
   /** STREAM with consumer group `deliverers`: webhook events waiting to be delivered. */
   webhooks: 'sfu:webhooks',
+  /** HASH: tenant → webhook events queued and not yet settled (bounded by webhooks.maxPendingPerTenant). */
+  webhooksPending: 'sfu:webhooks:pending',
   /** STRING: the node that delivers webhooks now (a lease, PX a few heartbeats). */
   webhookLeader: 'sfu:webhooks:leader',
   /** HASH: stream entry id → { attempts, nextAt } of deliveries being retried. */

@@ -142,6 +142,56 @@ function checkProductionSecrets(config: Config) {
   if (config.demo.devTokens === 'on') {
     throw new ConfigError('config demo.devTokens (DEMO_DEV_TOKENS): the open token route is refused in production');
   }
+  for (const t of config.tenants) {
+    if (!t.webhook) continue;
+    const key = Buffer.from(t.webhook.secret.slice('whsec_'.length), 'base64');
+    if (key.length < MIN_WEBHOOK_SECRET_BYTES || key.every((b) => b === key[0])) {
+      throw new ConfigError(`config tenants (TENANTS): tenant ${t.id}'s webhook.secret is ${key.length} bytes${key.length && key.every((b) => b === key[0]) ? ' of one repeated value' : ''}; production needs at least ${MIN_WEBHOOK_SECRET_BYTES} random bytes (whsec_ + base64)`);
+    }
+  }
+  if (catchAllTargets(config.forwarding.allowedTargets)) {
+    throw new ConfigError('config forwarding.allowedTargets (FORWARD_ALLOWED_TARGETS): a range of every address (/0) is refused in production; name the transcription or vision hosts');
+  }
+  if (config.auth.maxTokenTtlSeconds > MAX_PRODUCTION_TOKEN_TTL_SECONDS) {
+    throw new ConfigError(`config auth.maxTokenTtlSeconds (AUTH_MAX_TOKEN_TTL_SECONDS): ${config.auth.maxTokenTtlSeconds} s is more than the ${MAX_PRODUCTION_TOKEN_TTL_SECONDS} s (7 days) production allows: a leaked token would open calls for that long`);
+  }
+  if (config.recording.minFreeMegabytes < MIN_PRODUCTION_FREE_MB) {
+    throw new ConfigError(`config recording.minFreeMegabytes (RECORDING_MIN_FREE_MB): ${config.recording.minFreeMegabytes} MB lets recordings fill the disk; production needs at least ${MIN_PRODUCTION_FREE_MB}`);
+  }
+  const unbound = config.auth.publicKeys.filter((k) => !k.tenant);
+  const tenantCount = new Set([DEFAULT, ...config.tenants.map((t) => t.id)]).size;
+  if (unbound.length && tenantCount > 1) {
+    throw new ConfigError(`config auth.publicKeys (AUTH_PUBLIC_KEYS): key ${unbound[0].kid ?? 0} is bound to no tenant while this node serves ${tenantCount} tenants: its tokens could name any of them; set its tenant`);
+  }
+}
+
+/** Webhook signing keys shorter than this (Standard Webhooks: 24 to 64 bytes) are refused in production. */
+const MIN_WEBHOOK_SECRET_BYTES = 24;
+const MAX_PRODUCTION_TOKEN_TTL_SECONDS = 7 * 86_400;
+const MIN_PRODUCTION_FREE_MB = 256;
+const DEFAULT = 'default';
+const catchAllTargets = (targets: string[]) => targets.some((t) => /\/0$/.test(t.trim()));
+const isLocalHost = (host: string) => host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '[::1]' || host === '::1' || host === '0.0.0.0';
+
+/**
+ * Settings a production node starts with, but should not: each warning names its setting. (The
+ * ones that would expose the node are refused by validateConfig instead.)
+ */
+export function productionWarnings(config: Config): string[] {
+  if (config.env !== 'production') return [];
+  const warnings: string[] = [];
+  if (config.server.allowedOrigins.includes('*')) {
+    warnings.push('server.allowedOrigins (SERVER_ALLOWED_ORIGINS) is *: any web page may open signaling sockets and load the SDK with a token it holds; name the shop and platform origins');
+  }
+  for (const t of config.tenants) {
+    if (!t.webhook) continue;
+    const url = new URL(t.webhook.url);
+    if (url.protocol === 'http:' && isLocalHost(url.hostname)) warnings.push(`tenants (TENANTS): tenant ${t.id}'s webhook.url ${t.webhook.url} is plain http to this machine; production webhooks usually go over https to the platform`);
+  }
+  if (config.metrics.requireKey === 'off' && config.metrics.tenantLabels) {
+    warnings.push('metrics.requireKey (METRICS_REQUIRE_KEY) is off while metrics.tenantLabels is on: anyone who reaches /metrics reads tenant ids and their usage');
+  }
+  return warnings;
 }
 
 export const usesDevelopmentSecrets = (config: Config) =>

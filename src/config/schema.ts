@@ -79,6 +79,13 @@ export const ConfigSchema = Type.Object({
       description: 'mediasoup worker log level.',
     })),
     initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
+    maxProcesses: env('MEDIA_MAX_PROCESSES', Type.Integer({
+      minimum: 1, maximum: 10000,
+      description: 'Media processes (ffmpeg, one per recorded or captioned track that sends, or per snapshot) this node runs at once. Past it, a snapshot waits up to 5 s then fails with MEDIA_BUSY, a new recording is refused with MEDIA_BUSY, and the tracks of running recordings and captions wait in line. /readyz and placement show a node that is full.',
+    })),
+    maxProcessMegabytes: env('MEDIA_MAX_PROCESS_MB', Type.Integer({
+      minimum: 16, description: 'The private memory those processes may use together (MB, what they cost beyond the libraries they share); past it, as past media.maxProcesses.',
+    })),
   }),
   signaling: Type.Object({
     maxMessageBytes: env('SIGNALING_MAX_MESSAGE_BYTES', Type.Integer({
@@ -144,7 +151,10 @@ export const ConfigSchema = Type.Object({
   }),
   forwarding: Type.Object({
     allowedTargets: env('FORWARD_ALLOWED_TARGETS', Type.Array(Type.String({ minLength: 1 }), {
-      description: 'Addresses RTP may be forwarded to (POST /v1/rooms/:room/participants/:identity/forwards): IPs or CIDR ranges. By default loopback and private networks.',
+      description: 'Addresses RTP may be forwarded to (POST /v1/rooms/:room/participants/:identity/forwards): IPs or CIDR ranges. By default loopback and private networks. Never this node\'s own listening ports; a production node refuses to start with a catch-all range (/0).',
+    })),
+    allowLoopback: env('FORWARD_ALLOW_LOOPBACK', literals(['auto', 'on', 'off'], {
+      description: 'Whether forwards may go to loopback addresses (a transcriber on the same host). auto: yes, unless env is production.',
     })),
   }),
   webhooks: Type.Object({
@@ -152,7 +162,9 @@ export const ConfigSchema = Type.Object({
     retryDelaysMs: env('WEBHOOK_RETRY_DELAYS_MS', Type.Array(Type.Integer({ minimum: 1 }), {
       minItems: 1, description: 'Wait before each retry of a failed delivery (JSON array); after the last, the delivery has failed for good.',
     })),
-    concurrency: env('WEBHOOK_CONCURRENCY', Type.Integer({ minimum: 1, maximum: 64, description: 'Deliveries in flight at once (events of one room go one at a time, in order).' })),
+    concurrency: env('WEBHOOK_CONCURRENCY', Type.Integer({ minimum: 1, maximum: 256, description: 'Deliveries in flight at once on this node, all tenants together (events of one room go one at a time, in order).' })),
+    concurrencyPerTenant: env('WEBHOOK_CONCURRENCY_PER_TENANT', Type.Integer({ minimum: 1, maximum: 64, description: 'Deliveries in flight at once for one tenant: a tenant whose receiver is slow or never answers holds only this many, and never delays another tenant\'s events.' })),
+    maxPendingPerTenant: env('WEBHOOK_MAX_PENDING_PER_TENANT', Type.Integer({ minimum: 10, description: 'Undelivered events one tenant may have queued; past it a new event is not queued but listed at once in GET /v1/webhooks/failures (error: not queued), and counted.' })),
   }),
   cluster: Type.Object({
     redisUrl: env('REDIS_URL', Type.String({ description: 'Redis URL (redis://host:6379/0). Empty: this node runs alone, with no Redis.' })),
@@ -169,6 +181,12 @@ export const ConfigSchema = Type.Object({
       description: 'A participant who reaches a node in another region than the room\'s stays there, and the nodes pipe media between them. Off: they are redirected.',
     })),
     drainTimeoutMs: env('DRAIN_TIMEOUT_MS', Type.Integer({ minimum: 0, description: 'On SIGTERM or an admin drain, how long calls may continue before the node exits anyway.' })),
+  }),
+  metrics: Type.Object({
+    requireKey: env('METRICS_REQUIRE_KEY', literals(['auto', 'on', 'off'], {
+      description: 'GET /metrics needs the operator\'s key (auth.apiKeys, as Authorization: Bearer, which Prometheus sends with its authorization setting). auto: on in production.',
+    })),
+    tenantLabels: env('METRICS_TENANT_LABELS', Type.Boolean({ description: 'Usage and webhook series carry a tenant label (tenant ids are visible to whoever reads /metrics). Off: they are the node\'s totals.' })),
   }),
   demo: Type.Object({
     enabled: env('DEMO_ENABLED', Type.Boolean({ description: 'Serve the demo page at /demo. The browser SDK (/sdk/v1/sfu-client.js) is served either way.' })),

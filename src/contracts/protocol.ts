@@ -288,9 +288,17 @@ export const requests = {
     })]),
   ),
   createPlainTransport: req(
-    'For bots: a plain RTP transport to send media into the room without WebRTC (ffmpeg, GStreamer). Send RTP to the answered ip and port; with comedia (the default) the node learns your address from the first packet. Then produce on it with your RTP parameters. Needs the ingest grant (bots have it).',
+    'For bots: a plain RTP transport to send media into the room without WebRTC (ffmpeg, GStreamer). Send RTP to the answered ip and port; the node takes it from the `source` you name, or (comedia, the default) from the address of the first packet, which it keeps. Then produce on it with your RTP parameters. Needs the ingest grant (bots have it).',
     Type.Object({
       rtcpMux: Type.Optional(Type.Boolean({ description: 'Default true: RTCP on the RTP port. false: a second port for RTCP (ffmpeg\'s rtp output sends RTCP to port + 1).' })),
+      source: Type.Optional(Type.Object({
+        ip: Type.String({ maxLength: 64 }),
+        port: Type.Integer({ minimum: 1, maximum: 65535 }),
+        rtcpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+      }, {
+        additionalProperties: false,
+        description: 'Where your RTP will come from. Given, the node takes packets from that address only. Without it (comedia), the node takes the address of the first packet it receives, and keeps it: send soon after creating the transport.',
+      })),
     }, { additionalProperties: false }),
     Type.Object({ transportId: Id, ip: Type.String(), port: Type.Integer(), rtcpPort: Type.Optional(Type.Integer()) }),
   ),

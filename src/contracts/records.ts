@@ -51,7 +51,7 @@ const ParticipantStay = {
 export const ParticipantRecord = Type.Object({
   ...ParticipantStay,
   leftAt: Type.Union([Iso, Type.Null()]),
-  leaveReason: Type.Union([Type.String(), Type.Null()], { description: 'left, disconnected (the grace period ran out), replaced, KICKED, REMOVED, ROOM_ENDED, MEDIA_WORKER_DIED, NODE_SHUTDOWN, ...' }),
+  leaveReason: Type.Union([Type.String(), Type.Null()], { description: 'left, disconnected (the grace period ran out), replaced, KICKED, REMOVED, ROOM_ENDED, MEDIA_WORKER_DIED, NODE_SHUTDOWN, node_restart (the node stopped under the call: its leftAt is when it was last known alive), ...' }),
   tracks: Type.Array(TrackRecord),
   quality: QualitySummary,
 }, { title: 'ParticipantRecord' });
@@ -59,7 +59,9 @@ export type ParticipantRecord = Static<typeof ParticipantRecord>;
 
 export const TimelineEntry = Type.Object({
   at: Iso,
-  type: literals(['room.started', 'participant.joined', 'participant.left', 'participant.reconnecting', 'participant.resumed', 'worker.died', 'message', 'room.finished']),
+  type: literals(['room.started', 'participant.joined', 'participant.left', 'participant.reconnecting', 'participant.resumed', 'worker.died', 'node.restarted', 'message', 'room.finished'], {
+    description: 'node.restarted: the node that kept the call stopped (a crash or a restart); the participants it hosted left with reason node_restart, and a room created through the API went on with the same call id.',
+  }),
   identity: Type.Optional(Type.String()),
   detail: Type.Optional(Type.String()),
 }, { title: 'TimelineEntry' });

@@ -7,7 +7,9 @@ import type { WebhookEvent } from '../contracts/webhook-events.js';
 import type { RoomDirectory } from '../rooms/directory.js';
 import type { Room } from '../rooms/room.js';
 import { Ffmpeg } from './ffmpeg.js';
+import type { MediaProcesses } from './media-processes.js';
 import { EvidenceFiles } from './files.js';
+import { ForwardTargets } from './forward-targets.js';
 import { Forwarder } from './forwards.js';
 import { Recordings } from './recordings.js';
 import { Snapshotter } from './snapshots.js';
@@ -16,8 +18,12 @@ import { Snapshotter } from './snapshots.js';
  * Media out of the node: recordings, snapshots and RTP forwards, with the files they leave and
  * their metrics. Every room part gets observed; a room's record waits on `settled`.
  */
-export function createEgress({ config, store, emit, directory, linkKey, registry, log }: {
+export function createEgress({ config, store, emit, directory, linkKey, processes, listeningPorts, registry, log }: {
   config: Config; store: PlatformStore; emit(event: WebhookEvent): void; directory: RoomDirectory;
+  /** The node's budget of media processes (shared with captions). */
+  processes: MediaProcesses;
+  /** The ports this node listens on now, besides its plain/pipe range (HTTP, the WebRtcServers): no forward may aim at them. */
+  listeningPorts(): Promise<number[]>;
   /** Signs file links; the same on every node that serves the tenant's files. */
   linkKey: Buffer;
   registry: Registry; log: Logger;
@@ -25,11 +31,11 @@ export function createEgress({ config, store, emit, directory, linkKey, registry
   const self = directory.self;
   const egressLog = log.child({ component: 'egress' });
   const { recording } = config;
-  const ffmpeg = new Ffmpeg(recording.ffmpegPath, recording.ffprobePath);
+  const ffmpeg = new Ffmpeg(recording.ffmpegPath, recording.ffprobePath, processes);
   if (!ffmpeg.available) egressLog.warn({ ffmpeg: recording.ffmpegPath }, 'ffmpeg is not installed: recordings and snapshots will be refused (FFMPEG_MISSING); calls are unaffected');
   const files = new EvidenceFiles(recording.dir, recording.minFreeMegabytes * 1048576, store, linkKey, recording.linkTtlSeconds);
   let running = 0;
-  const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }));
+  const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }), () => processes.usage());
   const recordings = new Recordings({
     tracks: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => metrics.fileDone(f.info.status) },
     store, emit, maxPerRoom: config.limits.recordingsPerRoom,
@@ -38,7 +44,14 @@ export function createEgress({ config, store, emit, directory, linkKey, registry
     running: (n) => (running += n),
   });
   const snapshotter = new Snapshotter({ ffmpeg, files, store, node: self.id, maxPerCall: config.limits.snapshotsPerCall, log: egressLog, outcome: metrics.snapshot });
-  const forwarder = new Forwarder(config.forwarding.allowedTargets, config.media.listenIp, config.limits.forwardsPerRoom, egressLog);
+  const { forwarding, media } = config;
+  const targets = new ForwardTargets({
+    allowed: forwarding.allowedTargets,
+    loopback: forwarding.allowLoopback === 'on' || (forwarding.allowLoopback === 'auto' && config.env !== 'production'),
+    ownAddresses: [media.listenIp, media.announcedAddress, media.pipeAnnouncedAddress].filter(Boolean),
+    ownPorts: async () => ({ ports: await listeningPorts(), range: [media.rtcMinPort, media.rtcMaxPort] }),
+  });
+  const forwarder = new Forwarder(targets, config.media.listenIp, config.limits.forwardsPerRoom, egressLog);
   return {
     ffmpeg, files, recordings, snapshotter, forwarder,
     observe(room: Room) {

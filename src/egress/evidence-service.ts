@@ -39,9 +39,9 @@ export interface SnapshotAnswer extends Snapshot {
 export class EvidenceService {
   constructor(private readonly deps: EvidenceDeps) {
     const { hosts, rooms, recordings, forwarder } = deps;
-    hosts.define('api.startRecording', async ({ roomId, spec }) => {
+    hosts.define('api.startRecording', async ({ roomId, spec, admit }) => {
       const room = rooms.get(roomId);
-      return { started: room ? await recordings.start(room, spec) : false };
+      return { started: room ? await recordings.start(room, spec, admit) : false };
     });
     hosts.define('api.stopRecording', async ({ roomId, recordingId }) => {
       const room = rooms.get(roomId);
@@ -72,12 +72,14 @@ export class EvidenceService {
 
   async startRecording(tenant: Tenant, room: string, identity: string | null): Promise<RecordingView> {
     const key = roomKey(tenant.id, room);
-    const settings = await this.settingsOf(key, room);
-    if (settings.recordings.length >= this.deps.config.limits.recordingsPerRoom) {
-      throw new CodedError('LIMIT_REACHED', `room ${room} has ${settings.recordings.length} recordings running (limits.recordingsPerRoom)`);
-    }
+    await this.settingsOf(key, room);
     const spec = { id: newId('rec'), identity, startedAt: Date.now() };
-    await this.deps.hosts.each(key, 'api.startRecording', { roomId: key, spec });
+    // The room's owner admits it (within limits.recordingsPerRoom, atomically); the other nodes that host part of the room follow.
+    const owner = await this.deps.directory.ownerOf(key);
+    if (!owner) throw roomNotFound(room);
+    await this.deps.hosts.on(owner, 'api.startRecording', { roomId: key, spec, admit: true });
+    const others = (await this.deps.directory.hosts(key)).filter((n) => n !== owner);
+    await Promise.all(others.map((node) => this.deps.hosts.on(node, 'api.startRecording', { roomId: key, spec, admit: false })));
     return { recordingId: spec.id, identity, startedAt: new Date(spec.startedAt).toISOString(), active: true, files: [] };
   }
 

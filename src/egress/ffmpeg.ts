@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CodedError } from '../common/errors.js';
+import { MediaProcesses, type ProcessPurpose } from './media-processes.js';
 
 /** How much of a process's stderr is kept: enough for its last error, bounded whatever it prints. */
 const STDERR_TAIL = 4096;
@@ -28,7 +29,8 @@ export class FfmpegJob {
   output = '';
   private stopping = false;
 
-  constructor(private readonly child: ChildProcess, input?: string) {
+  /** `collect`: keep what it writes to stdout in `output` (ffprobe's JSON); otherwise stdout, if a pipe, is the caller's to read. */
+  constructor(private readonly child: ChildProcess, input?: string, collect = false) {
     this.exited = new Promise((resolve) => {
       let error: Error | undefined;
       child.once('error', (err) => (error = err));
@@ -36,8 +38,10 @@ export class FfmpegJob {
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-STDERR_TAIL)));
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (d: string) => (this.output += d));
+    if (collect) {
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (d: string) => (this.output += d));
+    }
     // A broken pipe (ffmpeg already gone) is the exit's business, not an uncaught error.
     child.stdin?.on('error', () => undefined);
     if (input !== undefined) child.stdin?.end(input);
@@ -45,6 +49,11 @@ export class FfmpegJob {
 
   get pid() {
     return this.child.pid;
+  }
+
+  /** What the process writes to stdout, when started with stdout 'pipe' (raw audio for captions). */
+  get stdout() {
+    return this.child.stdout;
   }
 
   get running() {
@@ -68,9 +77,13 @@ export class FfmpegJob {
   }
 }
 
-/** Where the node finds ffmpeg and ffprobe (Debian's ffmpeg package), and how it runs them. */
+/**
+ * Where the node finds ffmpeg and ffprobe (Debian's ffmpeg package), and how it runs them: the
+ * one place a media process starts. Those that carry media (start) take a place in the node's
+ * budget first; short finishing work on a file (repair, probe) does not wait for one.
+ */
 export class Ffmpeg {
-  constructor(readonly ffmpegPath: string, readonly ffprobePath: string) {}
+  constructor(readonly ffmpegPath: string, readonly ffprobePath: string, readonly processes: MediaProcesses = new MediaProcesses({ maxProcesses: Infinity, maxMegabytes: Infinity })) {}
 
   /** The binary's full path, or undefined when it is not installed (or not executable). */
   static locate(bin: string): string | undefined {
@@ -101,8 +114,25 @@ export class Ffmpeg {
     }
   }
 
-  run(args: string[], input?: string): FfmpegJob {
-    return new FfmpegJob(spawn(this.ffmpegPath, ['-hide_banner', '-nostats', '-loglevel', 'warning', ...args], { stdio: ['pipe', 'ignore', 'pipe'] }), input);
+  /** An ffmpeg that carries media, once the budget has a place for it (see MediaProcesses). */
+  async start(purpose: ProcessPurpose, args: string[], { input, stdout = 'ignore', signal }: { input?: string; stdout?: 'ignore' | 'pipe'; signal?: AbortSignal } = {}): Promise<FfmpegJob> {
+    this.check();
+    const place = await this.processes.acquire(purpose, signal);
+    let job: FfmpegJob;
+    try {
+      job = this.run(args, input, stdout);
+    } catch (err) {
+      place.release();
+      throw err;
+    }
+    place.hold(job.pid);
+    void job.exited.then(() => place.release());
+    return job;
+  }
+
+  /** An ffmpeg for short work on a file, outside the budget. */
+  run(args: string[], input?: string, stdout: 'ignore' | 'pipe' = 'ignore'): FfmpegJob {
+    return new FfmpegJob(spawn(this.ffmpegPath, ['-hide_banner', '-nostats', '-loglevel', 'warning', ...args], { stdio: ['pipe', stdout, 'pipe'] }), input);
   }
 
   /**
@@ -122,7 +152,7 @@ export class Ffmpeg {
 
   /** ffprobe's view of a media file: its duration and streams. */
   async probe(file: string): Promise<Probe> {
-    const job = new FfmpegJob(spawn(this.ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const job = new FfmpegJob(spawn(this.ffprobePath, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], { stdio: ['ignore', 'pipe', 'pipe'] }), undefined, true);
     const exit = await job.exited;
     if (exit.code !== 0) throw new Error(`ffprobe ${file}: ${exit.error?.message ?? exit.stderr.trim()}`);
     const parsed = JSON.parse(job.output) as { format?: { duration?: string }; streams?: Array<{ codec_type: string; codec_name: string; width?: number; height?: number }> };

@@ -1,8 +1,9 @@
-import net from 'node:net';
 import type { types } from 'mediasoup';
 import type { Logger } from '../logging/logger.js';
 import type { ForwardView } from '../contracts/records.js';
+import type { Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
+import type { ForwardTargets } from './forward-targets.js';
 import { newId } from '../rooms/room-settings.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
@@ -27,21 +28,15 @@ interface Forward {
 /**
  * RTP out to services that are not participants (transcription, triage, quality checks), as
  * LiveKit's track egress and Janus's rtp_forward do: a participant's tracks sent as RTP or SRTP
- * to a host and ports the platform names, only to addresses forwarding.allowedTargets allows.
+ * to a host and ports the platform names, only where ForwardTargets allows.
  * A forward ends when it is stopped, its track ends, or its room closes.
  */
 export class Forwarder {
   private readonly rooms = new Map<Room, Map<string, Forward>>();
-  private readonly allowed = new net.BlockList();
+  /** Forwards being opened per room: counted against the room's limit before anything is awaited. */
+  private readonly opening = new Map<Room, number>();
 
-  constructor(allowedTargets: string[], private readonly listenIp: string, private readonly maxPerRoom: number, private readonly log: Logger) {
-    for (const target of allowedTargets) {
-      const [address, prefix] = target.split('/');
-      const type = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-      if (prefix === undefined) this.allowed.addAddress(address, type);
-      else this.allowed.addSubnet(address, Number(prefix), type);
-    }
-  }
+  constructor(private readonly targets: ForwardTargets, private readonly listenIp: string, private readonly maxPerRoom: number, private readonly log: Logger) {}
 
   get count() {
     let n = 0;
@@ -65,12 +60,23 @@ export class Forwarder {
     const forwards = this.rooms.get(room);
     const peer = room.peers.get(peerId);
     if (!forwards || !peer) return null;
-    const type = net.isIP(req.host) === 6 ? 'ipv6' : 'ipv4';
-    if (!net.isIP(req.host)) throw new CodedError('BAD_REQUEST', `host must be an IP address, not ${req.host}`);
-    if (!this.allowed.check(req.host, type)) throw new CodedError('TARGET_NOT_ALLOWED', `${req.host} is not in forwarding.allowedTargets`);
-    if (forwards.size >= this.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.maxPerRoom} forwards running`);
     const wanted = ([['audio', req.audioPort], ['video', req.videoPort]] as const).filter(([, port]) => port !== undefined);
     if (wanted.length === 0) throw new CodedError('BAD_REQUEST', 'give audioPort, videoPort or both');
+    const opening = this.opening.get(room) ?? 0;
+    if (forwards.size + opening >= this.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.maxPerRoom} forwards running (limits.forwardsPerRoom)`);
+    this.opening.set(room, opening + 1);
+    try {
+      await this.targets.check(req.host, wanted.map(([, port]) => port!));
+      return await this.open(room, forwards, peer, req, wanted);
+    } finally {
+      const left = (this.opening.get(room) ?? 1) - 1;
+      if (left > 0) this.opening.set(room, left);
+      else this.opening.delete(room);
+    }
+  }
+
+  private async open(room: Room, forwards: Map<string, Forward>, peer: Peer, req: ForwardRequest, wanted: ReadonlyArray<readonly ['audio' | 'video', number | undefined]>): Promise<ForwardView> {
+    const peerId = peer.id;
     const id = newId('fwd');
     const egresses: RtpEgress[] = [];
     try {

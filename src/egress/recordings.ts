@@ -42,14 +42,30 @@ export class Recordings {
     room.once('closed', () => void this.settled(room));
   }
 
-  /** Starts `spec` here (idempotent), after checking that it can record at all. */
-  async start(room: Room, spec: RecordingSpec) {
+  /**
+   * Starts `spec` here (idempotent), after checking that it can record at all. `admit`: this
+   * node holds the room's settings (its owner) and decides whether the room may have one more
+   * recording; the place is taken in the settings before anything is awaited, so concurrent
+   * starts cannot all pass. The other nodes follow the owner's decision.
+   */
+  async start(room: Room, spec: RecordingSpec, admit: boolean) {
     const running = this.rooms.get(room);
     if (!running || running.has(spec.id)) return false;
-    if (running.size >= this.deps.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running`);
-    this.deps.tracks.ffmpeg.check();
-    await this.deps.tracks.files.ensureSpace();
-    if (!room.settings.recordings.some((r) => r.id === spec.id)) room.setRecordings([...room.settings.recordings, spec]);
+    const listed = room.settings.recordings.some((r) => r.id === spec.id);
+    if (admit && !listed) {
+      if (room.settings.recordings.length >= this.deps.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running (limits.recordingsPerRoom)`);
+      this.deps.tracks.ffmpeg.check();
+      if (this.deps.tracks.ffmpeg.processes.full) throw new CodedError('MEDIA_BUSY', 'this node runs as many media processes as media.maxProcesses and media.maxProcessMegabytes allow; try again later');
+      room.setRecordings([...room.settings.recordings, spec]);
+      try {
+        await this.deps.tracks.files.ensureSpace();
+      } catch (err) {
+        room.setRecordings(room.settings.recordings.filter((r) => r.id !== spec.id));
+        throw err;
+      }
+    } else if (!listed) {
+      room.setRecordings([...room.settings.recordings, spec]);
+    }
     this.run(room, spec);
     await this.deps.publish(room);
     return true;

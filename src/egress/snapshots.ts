@@ -53,17 +53,34 @@ export class Snapshotter {
     if (subject.producer.kind !== 'video') throw new CodedError('NOT_FOUND', 'a snapshot needs a video track');
     deps.ffmpeg.check();
     await deps.files.ensureSpace();
-    const taken = (await deps.store.filesOfCall(settings.tenant, settings.callId)).filter((f) => f.kind === 'snapshot').length;
-    if (taken >= deps.maxPerCall) throw new CodedError('LIMIT_REACHED', `this call has ${deps.maxPerCall} snapshots already (limits.snapshotsPerCall)`);
+    // One of the call's places, taken before anything is awaited, so concurrent requests cannot all pass.
+    const giveBack = await deps.store.reserveSnapshot(settings.tenant, settings.callId, deps.maxPerCall);
+    if (!giveBack) throw new CodedError('LIMIT_REACHED', `this call has ${deps.maxPerCall} snapshots already (limits.snapshotsPerCall)`);
+    try {
+      return await this.captureReserved(settings, subject, takenBy);
+    } catch (err) {
+      await giveBack().catch(() => undefined);
+      throw err;
+    }
+  }
 
+  private async captureReserved(settings: RoomSettings, subject: { peerId: string; producer: types.Producer; router: types.Router }, takenBy: string): Promise<SnapshotFile> {
+    const { deps } = this;
     const id = newId('snap');
     const file = path.join(deps.files.dirFor(settings), `${safeName(subject.peerId)}-${id}.jpg`);
     const port = await freeUdpPortPair();
     const egress = await RtpEgress.open(subject.router, subject.producer.id, { ip: '127.0.0.1', port }, { listenIp: '127.0.0.1', appData: { snapshotId: id } });
-    const job = deps.ffmpeg.run([
-      '-protocol_whitelist', 'pipe,udp,rtp', '-analyzeduration', '0', '-f', 'sdp', '-i', 'pipe:0',
-      '-frames:v', '1', '-q:v', '3', '-update', '1', '-y', file,
-    ], rtpSdp('127.0.0.1', [egress.sdpStream()]));
+    let job;
+    try {
+      // It waits a few seconds in line for a process when the node runs as many as it may.
+      job = await deps.ffmpeg.start('snapshot', [
+        '-protocol_whitelist', 'pipe,udp,rtp', '-analyzeduration', '0', '-f', 'sdp', '-i', 'pipe:0',
+        '-frames:v', '1', '-q:v', '3', '-update', '1', '-y', file,
+      ], { input: rtpSdp('127.0.0.1', [egress.sdpStream()]) });
+    } catch (err) {
+      egress.close();
+      throw err;
+    }
     const keyframes = setInterval(() => void egress.requestKeyFrame(), KEYFRAME_EVERY_MS);
     const timeout = setTimeout(() => void job.stop(1000), SNAPSHOT_TIMEOUT_MS);
     try {

@@ -6,6 +6,7 @@ import type { StoredFile } from '../platform/store.js';
 import { newId, type RecordingSpec, type RoomSettings } from '../rooms/room-settings.js';
 import { diskFull, type Exit, type Ffmpeg, type FfmpegJob } from './ffmpeg.js';
 import type { EvidenceFiles } from './files.js';
+import { firstPacket } from './first-packet.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
 import { freeUdpPortPair, udpPortBound } from './udp.js';
@@ -54,6 +55,8 @@ export class TrackWriter {
   private segment?: Segment;
   private readonly restarts: number[] = [];
   private stopped = false;
+  /** Takes a track still waiting (for its first packet, or for a process) out of line when it stops. */
+  private readonly stopping = new AbortController();
   /** The file being opened: stop() waits for it, so nothing it starts outlives the recorder. */
   private opening?: Promise<void>;
 
@@ -66,15 +69,27 @@ export class TrackWriter {
     private readonly router: types.Router,
   ) {}
 
-  /** Opens the first file; rejects (DISK_FULL, FFMPEG_MISSING, ...) when it cannot. */
+  /**
+   * Opens the first file once the track sends (a track that never sends costs no process);
+   * rejects (DISK_FULL, FFMPEG_MISSING, ...) when it cannot.
+   */
   start(): Promise<void> {
-    this.opening = this.open();
+    this.opening = (async () => {
+      const stopped = new Promise<boolean>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve(false), { once: true }));
+      if (!(await Promise.race([firstPacket(this.producer), stopped])) || this.stopped) return;
+      try {
+        await this.open();
+      } catch (err) {
+        if (!this.stopped) throw err; // stopped while it waited for a process: nothing to report
+      }
+    })();
     return this.opening;
   }
 
   /** Finishes the current file (ffmpeg writes its trailer) and stops. */
   async stop() {
     this.stopped = true;
+    this.stopping.abort();
     await this.opening?.catch(() => undefined);
     const segment = this.segment;
     if (!segment) return;
@@ -122,14 +137,15 @@ export class TrackWriter {
         node: ctx.node, startedAt: new Date().toISOString(), endedAt: null, durationSeconds: null, bytes: 0, status: 'recording', error: null,
       },
     };
-    this.files.push(file);
-    await ctx.files.put(file);
-    const job = ctx.ffmpeg.run([
+    const job = await ctx.ffmpeg.start('recording', [
       // A short probe: the SDP names the codec, and a stop soon after the start must still leave a file.
       '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-analyzeduration', '500000', '-f', 'sdp', '-i', 'pipe:0',
       // Small clusters, flushed as they fill: a killed ffmpeg loses at most a second.
       '-map', '0', '-c', 'copy', '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', container === 'mkv' ? 'matroska' : 'webm', '-y', file.path,
-    ], rtpSdp('127.0.0.1', [stream]));
+    ], { input: rtpSdp('127.0.0.1', [stream]), signal: this.stopping.signal });
+    // Listed once its writer runs (it may have waited in line for a process).
+    this.files.push(file);
+    await ctx.files.put(file);
     const segment: Segment = { egress, job, file, timers: [], done: Promise.resolve() };
     segment.done = job.exited.then((exit) => this.ended(segment, exit));
     this.segment = segment;
@@ -160,25 +176,33 @@ export class TrackWriter {
   }
 
   private async finalize(file: Segment['file'], error: string | null) {
-    const { ffmpeg } = this.ctx;
-    let bytes = await fs.promises.stat(file.path).then((s) => s.size, () => 0);
-    let durationSeconds: number | null = null;
-    if (bytes > 0) {
-      durationSeconds = await ffmpeg.probe(file.path).then((p) => p.durationSeconds || null, () => null);
-      // Killed before its trailer (the track had ended, or it crashed): remux what it wrote.
-      if (durationSeconds === null && (await ffmpeg.repair(file.path))) {
-        bytes = await fs.promises.stat(file.path).then((s) => s.size, () => 0);
-        durationSeconds = await ffmpeg.probe(file.path).then((p) => p.durationSeconds || null, () => null);
-      }
-    }
-    const empty = durationSeconds === null && !error ? 'no media arrived (the track was paused, or sent nothing)' : null;
-    file.info = {
-      ...file.info, endedAt: new Date().toISOString(), bytes, durationSeconds,
-      status: error || empty ? 'failed' : 'complete', error: error ?? empty,
-    };
+    await finishRecordingFile(this.ctx.ffmpeg, file, error);
     await this.ctx.files.put(file).catch((err) => this.ctx.log.error({ err, file: file.path }, 'could not store a recording file\'s entry'));
     this.ctx.fileDone(file);
   }
+}
+
+/**
+ * Closes a recording file's entry: its size and duration as ffprobe measures them, after
+ * remuxing a file whose writer was killed before its trailer (the track had ended, ffmpeg
+ * crashed, or the node stopped under it). `endedAt` defaults to now.
+ */
+export async function finishRecordingFile(ffmpeg: Ffmpeg, file: StoredFile & { kind: 'recording' }, error: string | null, endedAt = Date.now()) {
+  let bytes = await fs.promises.stat(file.path).then((s) => s.size, () => 0);
+  let durationSeconds: number | null = null;
+  if (bytes > 0) {
+    durationSeconds = await ffmpeg.probe(file.path).then((p) => p.durationSeconds || null, () => null);
+    if (durationSeconds === null && (await ffmpeg.repair(file.path))) {
+      bytes = await fs.promises.stat(file.path).then((s) => s.size, () => 0);
+      durationSeconds = await ffmpeg.probe(file.path).then((p) => p.durationSeconds || null, () => null);
+    }
+  }
+  const empty = durationSeconds === null && !error ? 'no media arrived (the track was paused, or sent nothing)' : null;
+  file.info = {
+    ...file.info, endedAt: new Date(endedAt).toISOString(), bytes, durationSeconds,
+    status: error || empty ? 'failed' : 'complete', error: error ?? empty,
+  };
+  return file;
 }
 
 /** One line for a record: how ffmpeg ended and the last thing it said. */

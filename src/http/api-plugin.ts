@@ -14,8 +14,22 @@ export const openApiPlugin = fp(async (app: FastifyInstance) => {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'crossborder-sfu server API', version: '1', description: 'Rooms, participants, call records, usage and webhooks, for a tenant\'s backend.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'The tenant\'s API key.' } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'The tenant\'s API key, as Authorization: Bearer <key>.' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'The same key in an x-api-key header instead.' },
+        },
+      },
+      security: [{ apiKey: [] }, { apiKeyHeader: [] }],
+    },
+    // What a route table cannot say in JSON Schema: GET /v1/calls takes any number of metadata.<key> filters.
+    transformObject: (documentObject) => {
+      const spec = (documentObject as { openapiObject: { paths?: Record<string, Record<string, { parameters?: unknown[] }>> } }).openapiObject;
+      spec.paths?.['/v1/calls']?.get?.parameters?.push({
+        name: 'metadata.<key>', in: 'query', required: false, schema: { type: 'string', maxLength: 1024 },
+        description: 'Calls whose metadata has <key> equal to this value (compared as strings), for example metadata.orderId=A-1001; any number of them, all must match.',
+      });
+      return spec;
     },
   });
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());

@@ -1,6 +1,6 @@
 /** The server API's rooms, participants, tokens, call records, usage and webhook failures. */
 import { Type } from '@sinclair/typebox';
-import { Grants, Role } from '../auth/grants.js';
+import { GrantChanges, Role } from '../auth/grants.js';
 import { MintRequest, mintToken, TokenClaims } from '../auth/tokens.js';
 import type { NodeRef } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
@@ -23,7 +23,7 @@ const CreateRoomBody = Type.Object({
     identity: Identity,
     name: TokenClaims.properties.name,
     role: Type.Optional(Role),
-    grants: Type.Optional(Type.Partial(Grants)),
+    grants: Type.Optional(GrantChanges),
     ttlSeconds: MintRequest.properties.ttlSeconds,
   }, { additionalProperties: false }), { maxItems: 20, description: 'Participants to mint tokens for; the tokens come back in the answer.' })),
 }, { additionalProperties: false, title: 'CreateRoom' });
@@ -184,6 +184,13 @@ export const roomRoutes: Route[] = [
       const rows = [...(await store.usage(req.tenant.id, from, to)), ...(await usage.liveRows(req.tenant.id))];
       const rooms = [...new Set(rows.map((r) => r.room))].sort().map((room) => ({ room, usage: sumUsage(rows.filter((r) => r.room === room), from, to) }));
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), total: sumUsage(rows, from, to), rooms };
+    },
+  }),
+  route({
+    method: 'GET', url: '/v1/webhooks/backlog', summary: 'Your webhook events not delivered yet (at most webhooks.maxPendingPerTenant; past it, new events are listed as failed).',
+    responses: { 200: Type.Object({ pending: Type.Integer() }) },
+    async handler({ outbox }, req) {
+      return { pending: (await outbox.pending())[req.tenant.id] ?? 0 };
     },
   }),
   route({

@@ -122,6 +122,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.slots.filter((s) => s.alive).length;
   }
 
+  /** The UDP and TCP ports the workers' WebRtcServers listen on now (what no forward may aim at). */
+  async listeningPorts(): Promise<number[]> {
+    const dumps = await Promise.all(this.slots.filter((s) => s.alive).map((s) => s.webRtcServer.dump().catch(() => undefined)));
+    return dumps.flatMap((d) => (d ? [...d.udpSockets, ...d.tcpServers].map((x) => x.port) : []));
+  }
+
   /** Least-loaded live worker, optionally avoiding some. */
   leastLoaded(exclude: ReadonlySet<number> = new Set()): WorkerSlot | undefined {
     const candidates = this.slots.filter((s) => s.alive && !exclude.has(s.index));

@@ -1,7 +1,19 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Recording, snapshot and forwarding metrics; labels are fixed sets (status, reason, outcome). */
-export function createEgressMetrics(registry: Registry, counts: () => { recordings: number; forwards: number }) {
+export function createEgressMetrics(registry: Registry, counts: () => { recordings: number; forwards: number }, processes: () => { processes: number; megabytes: number; queued: number }) {
+  new Gauge({
+    name: 'sfu_media_processes', help: 'Media processes (ffmpeg of recordings, snapshots and captions) running now, within media.maxProcesses.', registers: [registry],
+    collect() { this.set(processes().processes); },
+  });
+  new Gauge({
+    name: 'sfu_media_process_memory_bytes', help: 'Private memory of those processes together (beyond the libraries they share), within media.maxProcessMegabytes.', registers: [registry],
+    collect() { this.set(processes().megabytes * 1048576); },
+  });
+  new Gauge({
+    name: 'sfu_media_processes_waiting', help: 'Tracks and snapshots waiting in line for a media process.', registers: [registry],
+    collect() { this.set(processes().queued); },
+  });
   new Gauge({
     name: 'sfu_recordings_active', help: 'Recordings running on this node (per room part).', registers: [registry],
     collect() { this.set(counts().recordings); },

@@ -2,6 +2,7 @@ import type { ParticipantRecord, CallRecord, TimelineEntry } from '../contracts/
 import type { Logger } from '../logging/logger.js';
 import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
+import type { CallJournal, JournaledCall } from './call-journal.js';
 import type { ParticipantLedger, Where } from './participant-ledger.js';
 import type { WebhookData, WebhookEvent, WebhookEventType } from '../contracts/webhook-events.js';
 import type { PlatformStore } from './store.js';
@@ -28,6 +29,10 @@ export interface TrackerDeps {
   evidenceSettled(room: Room): Promise<void>;
   /** Work that must finish before the node stops (writing the record). */
   finishing(work: Promise<void>): void;
+  /** Where a lone node writes the call down as it goes (absent in a cluster). */
+  journal?: CallJournal;
+  /** What the journal kept of this call before the node restarted (a room created ahead, taken up again). */
+  resumed?: JournaledCall;
   log: Logger;
 }
 
@@ -44,8 +49,9 @@ const participant = (peer: Peer, where: TrackerDeps['where']) => ({
 export function trackCall(room: Room, deps: TrackerDeps) {
   const { tenant, name, callId, metadata, createdAt } = room.settings;
   const { where } = deps;
-  const timeline: TimelineEntry[] = [];
-  const records: ParticipantRecord[] = [];
+  const { journal, resumed } = deps;
+  const timeline: TimelineEntry[] = [...(resumed?.timeline ?? [])];
+  const records: ParticipantRecord[] = [...(resumed?.records ?? [])];
   const nodes = new Set([where.node]);
   const regions = new Set([where.region]);
   /** The tracks of each peer here that the platform was told of, so each unpublish is told once. */
@@ -53,7 +59,10 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   let workerDied = false;
 
   const note = (type: TimelineEntry['type'], identity?: string, detail?: string) => {
-    if (timeline.length < MAX_TIMELINE) timeline.push({ at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) });
+    if (timeline.length >= MAX_TIMELINE) return;
+    const entry: TimelineEntry = { at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) };
+    timeline.push(entry);
+    if (owner) journal?.noted(callId, entry);
   };
   const send = <T extends WebhookEventType>(type: T, data: Omit<WebhookData<T>, 'room' | 'callId'>) => {
     if (deps.hooked) deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data } as WebhookData<T>));
@@ -62,9 +71,16 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     if (records.length < MAX_PARTICIPANTS) records.push(record);
     nodes.add(record.node);
     regions.add(record.region);
+    if (owner) journal?.left(callId, record);
   };
 
-  if (deps.isOwner(room)) {
+  // Alone, this node always keeps the record; the journal is a lone node's.
+  const owner = deps.isOwner(room);
+  if (owner && resumed) {
+    for (const r of records) nodes.add(r.node), regions.add(r.region);
+    note('node.restarted', undefined, `the call went on after node ${where.node} restarted`);
+  } else if (owner) {
+    journal?.started(room.settings);
     note('room.started');
     send('room.started', { metadata, createdAt: iso(createdAt) });
   }
@@ -72,10 +88,13 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   room.on('peerJoined', (peer) => {
     note('participant.joined', peer.id);
     deps.usage.join(room, peer);
-    send('participant.joined', participant(peer, where));
+    const stay = participant(peer, where);
+    if (owner) journal?.joined(callId, { ...stay, tracks: [] });
+    send('participant.joined', stay);
     published.set(peer, new Set());
   });
   room.on('trackPublished', (peer, producer) => {
+    if (owner) journal?.published(callId, peer.id, { id: producer.id, kind: producer.kind, source: trackSource(producer), publishedAt: iso(), unpublishedAt: null });
     published.get(peer)?.add(producer.id);
     send('track.published', { identity: peer.id, trackId: producer.id, kind: producer.kind, source: trackSource(producer) });
   });
@@ -133,5 +152,6 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
     send('call.record', record);
     await deps.store.saveCall(record);
+    journal?.ended(callId);
   }
 }

@@ -6,6 +6,7 @@ import type { RoomDirectory } from '../rooms/directory.js';
 import type { Room } from '../rooms/room.js';
 import type { Tenants } from '../tenants/tenants.js';
 import { trackCall } from './call-tracker.js';
+import type { JournaledCall } from './call-journal.js';
 import type { ParticipantLedger } from './participant-ledger.js';
 import type { Stores } from './stores.js';
 import { UsageMeter } from './usage.js';
@@ -14,6 +15,13 @@ import { WebhookDeliverer } from './webhooks.js';
 /** Transport stats of a few participants are sampled this often (usage bytes). */
 const USAGE_TICK_MS = 1000;
 const PRUNE_EVERY_MS = 3_600_000;
+const ALIVE_EVERY_MS = 5000;
+
+const take = <K, V>(map: Map<K, V>, key: K) => {
+  const value = map.get(key);
+  map.delete(key);
+  return value;
+};
 
 /**
  * The platform's side of a node: call records and usage in the stores, the webhook outbox and
@@ -23,12 +31,15 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
   config: Config; tenants: Tenants; stores: Stores; ledger: ParticipantLedger; directory: RoomDirectory; registry: Registry; log: Logger;
 }) {
   const { store, outbox } = stores;
-  const metrics = createPlatformMetrics(registry, () => outbox.pending());
+  const metrics = createPlatformMetrics(registry, () => outbox.pending(), { tenantLabels: config.metrics.tenantLabels });
   const deliverer = new WebhookDeliverer(outbox, tenants, config.webhooks, log.child({ component: 'webhooks' }), metrics.delivered);
   const usage = new UsageMeter(store, ledger, metrics.usage, USAGE_TICK_MS, log);
   let prune: NodeJS.Timeout | undefined;
   /** Call records being written: the node waits for them before it stops. */
   const finishing = new Set<Promise<void>>();
+  /** Calls taken up again after a restart, by call id, until their room opens. */
+  const resuming = new Map<string, JournaledCall>();
+  let alive: NodeJS.Timeout | undefined;
 
   return {
     store,
@@ -52,10 +63,23 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
           finishing.add(work);
           void work.finally(() => finishing.delete(work));
         },
+        journal: stores.journal,
+        resumed: take(resuming, room.settings.callId),
         log: room.log,
       });
     },
+    /** A call the journal kept goes on in a room about to open with its settings. */
+    resume(call: JournaledCall) {
+      resuming.set(call.settings.callId, call);
+    },
     start() {
+      // A crash's time is the last of these (the journal closes the calls it left open at it).
+      if (stores.journal) {
+        const journal = stores.journal;
+        journal.alive(Date.now());
+        alive = setInterval(() => journal.alive(Date.now()), ALIVE_EVERY_MS);
+        alive.unref();
+      }
       deliverer.start();
       usage.start();
       const pruneNow = () => store.prune().catch((err) => log.warn({ err: (err as Error).message }, 'could not prune old records'));
@@ -66,6 +90,7 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
     /** After the rooms closed: their last events are queued, deliveries settle, the stores close. */
     async stop() {
       clearInterval(prune);
+      clearInterval(alive);
       await Promise.all(finishing);
       usage.stop();
       await deliverer.stop();

@@ -16,7 +16,24 @@ if not holder or holder == ARGV[1] then
 end
 return 0`;
 
-type LeadRedis = Redis & { leadWebhooks(key: string, nodeId: string, ttlMs: number): Promise<number> };
+// Queues an event unless its tenant's backlog is full: KEYS[1] stream; KEYS[2] pending counts;
+// KEYS[3] the tenant's failures; ARGV[1] tenant; ARGV[2] event JSON; ARGV[3] max pending;
+// ARGV[4] the failure entry to list instead; ARGV[5] failures kept. 1 when queued.
+const ADD = `
+local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if n > tonumber(ARGV[3]) then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
+  redis.call('LPUSH', KEYS[3], ARGV[4])
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
+  return 0
+end
+redis.call('XADD', KEYS[1], '*', 'event', ARGV[2])
+return 1`;
+
+type LeadRedis = Redis & {
+  leadWebhooks(key: string, nodeId: string, ttlMs: number): Promise<number>;
+  addWebhook(stream: string, pending: string, failures: string, tenant: string, event: string, max: number, failure: string, keep: number): Promise<number>;
+};
 type StreamEntry = [id: string, fields: string[]];
 
 /**
@@ -33,11 +50,14 @@ export class RedisOutbox implements Outbox {
 
   constructor(redis: Redis, private readonly nodeId: string, private readonly leaseMs: number, private readonly log: Logger) {
     redis.defineCommand('leadWebhooks', { numberOfKeys: 1, lua: LEAD });
+    redis.defineCommand('addWebhook', { numberOfKeys: 3, lua: ADD });
     this.redis = redis as LeadRedis;
   }
 
-  async add(event: WebhookEvent) {
-    await this.redis.xadd(keys.webhooks, '*', 'event', JSON.stringify(event));
+  async add(event: WebhookEvent, maxPending: number) {
+    const failure: FailedDelivery = { event, attempts: 0, lastError: `not queued: the tenant has ${maxPending} undelivered events (webhooks.maxPendingPerTenant)`, failedAt: new Date().toISOString() };
+    const queued = await this.redis.addWebhook(keys.webhooks, keys.webhooksPending, keys.webhookFailures(event.tenant), event.tenant, JSON.stringify(event), maxPending, JSON.stringify(failure), MAX_FAILURES);
+    return queued === 1;
   }
 
   /** Keeps the lease; on taking it, reads every unsettled entry of the group, whoever read it. */
@@ -83,13 +103,22 @@ export class RedisOutbox implements Outbox {
     this.queues.set(room, queue);
   }
 
-  async due(now: number, limit: number): Promise<OutboxEntry[]> {
-    if (!(await this.lead())) return [];
+  /** New entries are read once per round, whichever tenant asks first. */
+  private reading?: { at: number; done: Promise<boolean> };
+
+  async due(tenant: string, now: number, limit: number): Promise<OutboxEntry[]> {
+    if (!this.reading || this.reading.at !== now) this.reading = { at: now, done: this.read() };
+    if (!(await this.reading.done)) return [];
+    const heads: OutboxEntry[] = [];
+    for (const queue of this.queues.values()) if (queue[0] && queue[0].event.tenant === tenant && queue[0].nextAt <= now) heads.push(queue[0]);
+    return heads.sort((a, b) => a.nextAt - b.nextAt).slice(0, limit);
+  }
+
+  private async read() {
+    if (!(await this.lead())) return false;
     const fresh = (await this.redis.xreadgroup('GROUP', GROUP, this.nodeId, 'COUNT', 500, 'STREAMS', keys.webhooks, '>')) as Array<[string, StreamEntry[]]> | null;
     for (const entry of fresh?.[0]?.[1] ?? []) await this.enqueue(entry);
-    const heads: OutboxEntry[] = [];
-    for (const queue of this.queues.values()) if (queue[0] && queue[0].nextAt <= now) heads.push(queue[0]);
-    return heads.sort((a, b) => a.nextAt - b.nextAt).slice(0, limit);
+    return true;
   }
 
   private settle(entry: OutboxEntry) {
@@ -102,7 +131,8 @@ export class RedisOutbox implements Outbox {
   }
 
   async delivered(entry: OutboxEntry) {
-    await this.redis.multi().xack(keys.webhooks, GROUP, entry.ref).xdel(keys.webhooks, entry.ref).hdel(keys.webhookAttempts, entry.ref).exec();
+    await this.redis.multi().xack(keys.webhooks, GROUP, entry.ref).xdel(keys.webhooks, entry.ref).hdel(keys.webhookAttempts, entry.ref)
+      .hincrby(keys.webhooksPending, entry.event.tenant, -1).exec();
     this.settle(entry);
   }
 
@@ -120,6 +150,7 @@ export class RedisOutbox implements Outbox {
       .xack(keys.webhooks, GROUP, entry.ref)
       .xdel(keys.webhooks, entry.ref)
       .hdel(keys.webhookAttempts, entry.ref)
+      .hincrby(keys.webhooksPending, entry.event.tenant, -1)
       .exec();
     this.settle(entry);
   }
@@ -128,8 +159,9 @@ export class RedisOutbox implements Outbox {
     return (await this.redis.lrange(keys.webhookFailures(tenant), 0, limit - 1)).map((raw) => JSON.parse(raw));
   }
 
-  async pending(): Promise<number> {
-    return this.redis.xlen(keys.webhooks).catch(() => 0);
+  async pending(): Promise<Record<string, number>> {
+    const counts = await this.redis.hgetall(keys.webhooksPending).catch(() => ({}) as Record<string, string>);
+    return Object.fromEntries(Object.entries(counts).map(([t, n]) => [t, Math.max(0, Number(n))]).filter(([, n]) => (n as number) > 0));
   }
 
   /** Lets the lease go (a node shutting down), so another node takes over at once. */

@@ -12,7 +12,16 @@ if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`;
-type NoteRedis = Redis & { addNote(key: string, note: string, max: number, ttlMs: number): Promise<number> };
+// Takes one of a call's snapshot places: KEYS[1] the call's counter; ARGV[1] max; ARGV[2] ttl ms.
+const RESERVE_SNAPSHOT = `
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if n > tonumber(ARGV[1]) then redis.call('DECR', KEYS[1]) return 0 end
+return 1`;
+type NoteRedis = Redis & {
+  addNote(key: string, note: string, max: number, ttlMs: number): Promise<number>;
+  reserveSnapshot(key: string, max: number, ttlMs: number): Promise<number>;
+};
 
 const MAX_SCAN = 5000;
 
@@ -25,6 +34,7 @@ export class RedisPlatformStore implements PlatformStore {
 
   constructor(redis: Redis, private readonly retentionMs: number) {
     redis.defineCommand('addNote', { numberOfKeys: 1, lua: ADD_NOTE });
+    redis.defineCommand('reserveSnapshot', { numberOfKeys: 1, lua: RESERVE_SNAPSHOT });
     this.redis = redis as NoteRedis;
   }
 
@@ -45,6 +55,12 @@ export class RedisPlatformStore implements PlatformStore {
     const ids = (await this.redis.smembers(keys.callFiles(tenant, callId))).sort();
     const raws = ids.length ? await this.redis.mget(ids.map((id) => keys.file(tenant, id))) : [];
     return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as StoredFile);
+  }
+
+  async reserveSnapshot(tenant: string, callId: string, max: number) {
+    const key = keys.callSnapshots(tenant, callId);
+    if ((await this.redis.reserveSnapshot(key, max, this.retentionMs)) !== 1) return undefined;
+    return async () => void (await this.redis.decr(key));
   }
 
   async addNote(tenant: string, callId: string, note: Note, max: number) {

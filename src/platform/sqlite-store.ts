@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { CallRecord, Note } from '../contracts/records.js';
+import type { CallRecord, Note, ParticipantRecord, TimelineEntry, TrackRecord } from '../contracts/records.js';
+import type { RoomSettings } from '../rooms/room-settings.js';
+import type { CallJournal, JournaledCall, JournaledStay } from './call-journal.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
 import {
   decodeCursor, encodeCursor, metadataMatches,
@@ -35,13 +37,16 @@ create table if not exists notes (
   id integer primary key, tenant text not null, call_id text not null, at integer not null, note text not null);
 create index if not exists notes_by_call on notes (tenant, call_id, id);
 create table if not exists node_meta (key text primary key, value text not null);
+create table if not exists call_journal (
+  seq integer primary key autoincrement, call_id text not null, kind text not null, at integer not null, body text not null);
+create index if not exists call_journal_by_call on call_journal (call_id, seq);
 `;
 
 /**
  * The single node's durable store (Node's built-in SQLite): call records, usage, and the
  * webhook outbox, in one file. Writes are synchronous and small; WAL keeps readers unblocked.
  */
-export class SqliteStore implements PlatformStore, Outbox {
+export class SqliteStore implements PlatformStore, Outbox, CallJournal {
   private readonly db: DatabaseSync;
   /** Prepared once each: preparing costs more than running these small statements. */
   private readonly statements = new Map<string, StatementSync>();
@@ -181,6 +186,26 @@ export class SqliteStore implements PlatformStore, Outbox {
     return rows.map((r) => JSON.parse(r.file) as StoredFile);
   }
 
+  /** Snapshot places taken per call, counted from the stored ones on first use (one process owns this file). */
+  private readonly snapshotPlaces = new Map<string, number>();
+
+  async reserveSnapshot(tenant: string, callId: string, max: number) {
+    const key = `${tenant}\n${callId}`;
+    let taken = this.snapshotPlaces.get(key);
+    if (taken === undefined) {
+      const stored = this.sql('select count(*) as n from files where tenant = ? and call_id = ? and json_extract(file, \'$.kind\') = \'snapshot\'').get(tenant, callId) as { n: number };
+      taken = Number(stored.n);
+    }
+    if (taken >= max) return undefined;
+    this.snapshotPlaces.set(key, taken + 1);
+    // A long-lived node forgets the oldest calls' counts (they are counted again from the store).
+    if (this.snapshotPlaces.size > 10_000) this.snapshotPlaces.delete(this.snapshotPlaces.keys().next().value!);
+    return async () => {
+      const now = this.snapshotPlaces.get(key);
+      if (now !== undefined) this.snapshotPlaces.set(key, Math.max(0, now - 1));
+    };
+  }
+
   async addNote(tenant: string, callId: string, note: Note, max: number) {
     // One statement: the count and the insert cannot interleave with another note.
     const r = this.sql(`insert into notes (tenant, call_id, at, note) select ?, ?, ?, ?
@@ -203,24 +228,115 @@ export class SqliteStore implements PlatformStore, Outbox {
     this.sql('delete from webhook_failures where failed_at < ?').run(before);
   }
 
-  // ---- webhook outbox -----------------------------------------------------------------------
+  // ---- the live calls' journal ------------------------------------------------------------------
 
-  async add(event: WebhookEvent) {
-    this.sql('insert or ignore into outbox (id, tenant, room, body, next_at) values (?, ?, ?, ?, ?)')
-      .run(event.id, event.tenant, event.room, JSON.stringify(event), Date.now());
+  private journal(callId: string, kind: string, body: unknown) {
+    const at = Date.now();
+    const text = JSON.stringify(body);
+    void this.grouped(() => this.sql('insert into call_journal (call_id, kind, at, body) values (?, ?, ?, ?)').run(callId, kind, at, text)).catch(() => undefined);
   }
 
-  async due(now: number, limit: number): Promise<OutboxEntry[]> {
-    // The head of each room's queue, when it is due.
+  started(settings: RoomSettings) {
+    this.journal(settings.callId, 'started', settings);
+  }
+
+  noted(callId: string, entry: TimelineEntry) {
+    this.journal(callId, 'noted', entry);
+  }
+
+  joined(callId: string, stay: JournaledStay) {
+    this.journal(callId, 'joined', stay);
+  }
+
+  published(callId: string, identity: string, track: TrackRecord) {
+    this.journal(callId, 'published', { identity, track });
+  }
+
+  left(callId: string, record: ParticipantRecord) {
+    this.journal(callId, 'left', record);
+  }
+
+  ended(callId: string) {
+    void this.grouped(() => this.sql('delete from call_journal where call_id = ?').run(callId)).catch(() => undefined);
+  }
+
+  async open(): Promise<JournaledCall[]> {
+    this.flush();
+    const rows = this.sql('select call_id, kind, at, body from call_journal order by seq').all() as Array<{ call_id: string; kind: string; at: number; body: string }>;
+    const calls = new Map<string, JournaledCall & { stays: Map<string, JournaledStay> }>();
+    for (const row of rows) {
+      const body = JSON.parse(row.body);
+      if (row.kind === 'started') {
+        calls.set(row.call_id, { settings: body, timeline: [], records: [], present: [], stays: new Map(), lastAt: row.at });
+        continue;
+      }
+      const call = calls.get(row.call_id);
+      if (!call) continue;
+      call.lastAt = Math.max(call.lastAt, row.at);
+      if (row.kind === 'noted') call.timeline.push(body);
+      else if (row.kind === 'joined') call.stays.set(body.identity, body);
+      else if (row.kind === 'published') call.stays.get(body.identity)?.tracks.push(body.track);
+      else if (row.kind === 'left') {
+        call.records.push(body);
+        call.stays.delete(body.identity);
+      }
+    }
+    return [...calls.values()].map(({ stays, ...call }) => ({ ...call, present: [...stays.values()] }));
+  }
+
+  alive(at: number) {
+    this.sql('insert into node_meta (key, value) values (\'alive-at\', ?) on conflict(key) do update set value = excluded.value').run(String(at));
+  }
+
+  lastAlive() {
+    const row = this.sql('select value from node_meta where key = \'alive-at\'').get() as { value: string } | undefined;
+    return row ? Number(row.value) : 0;
+  }
+
+  // ---- webhook outbox -----------------------------------------------------------------------
+
+  /** Each tenant's undelivered events, counted once from the file and kept as they come and go. */
+  private pendingByTenant?: Map<string, number>;
+
+  private backlog(): Map<string, number> {
+    if (!this.pendingByTenant) {
+      const rows = this.sql('select tenant, count(*) as n from outbox group by tenant').all() as Array<{ tenant: string; n: number }>;
+      this.pendingByTenant = new Map(rows.map((r) => [r.tenant, Number(r.n)]));
+    }
+    return this.pendingByTenant;
+  }
+
+  private counted(tenant: string, delta: number) {
+    const backlog = this.backlog();
+    const n = (backlog.get(tenant) ?? 0) + delta;
+    if (n > 0) backlog.set(tenant, n);
+    else backlog.delete(tenant);
+  }
+
+  async add(event: WebhookEvent, maxPending: number) {
+    if ((this.backlog().get(event.tenant) ?? 0) >= maxPending) {
+      this.sql('insert or replace into webhook_failures (id, tenant, body, attempts, last_error, failed_at) values (?, ?, ?, ?, ?, ?)')
+        .run(event.id, event.tenant, JSON.stringify(event), 0, `not queued: the tenant has ${maxPending} undelivered events (webhooks.maxPendingPerTenant)`, Date.now());
+      return false;
+    }
+    const r = this.sql('insert or ignore into outbox (id, tenant, room, body, next_at) values (?, ?, ?, ?, ?)')
+      .run(event.id, event.tenant, event.room, JSON.stringify(event), Date.now());
+    if (Number(r.changes) === 1) this.counted(event.tenant, 1);
+    return true;
+  }
+
+  async due(tenant: string, now: number, limit: number): Promise<OutboxEntry[]> {
+    // The head of each of the tenant's rooms' queues, when it is due.
     const rows = this.sql(`
       select o.seq, o.body, o.attempts, o.next_at from outbox o
-      join (select min(seq) as seq from outbox group by tenant, room) heads on heads.seq = o.seq
-      where o.next_at <= ? order by o.next_at limit ?`).all(now, limit) as Array<{ seq: number; body: string; attempts: number; next_at: number }>;
+      join (select min(seq) as seq from outbox where tenant = ? group by room) heads on heads.seq = o.seq
+      where o.next_at <= ? order by o.next_at limit ?`).all(tenant, now, limit) as Array<{ seq: number; body: string; attempts: number; next_at: number }>;
     return rows.map((r) => ({ ref: String(r.seq), event: JSON.parse(r.body), attempts: r.attempts, nextAt: r.next_at }));
   }
 
   async delivered(entry: OutboxEntry) {
-    this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
+    const r = this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
+    if (Number(r.changes) === 1) this.counted(entry.event.tenant, -1);
   }
 
   async retry(entry: OutboxEntry, nextAt: number, error: string) {
@@ -232,8 +348,9 @@ export class SqliteStore implements PlatformStore, Outbox {
     try {
       this.sql('insert or replace into webhook_failures (id, tenant, body, attempts, last_error, failed_at) values (?, ?, ?, ?, ?, ?)')
         .run(entry.event.id, entry.event.tenant, JSON.stringify(entry.event), entry.attempts + 1, error, Date.now());
-      this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
+      const r = this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
       this.db.exec('commit');
+      if (Number(r.changes) === 1) this.counted(entry.event.tenant, -1);
     } catch (err) {
       this.db.exec('rollback');
       throw err;
@@ -246,8 +363,8 @@ export class SqliteStore implements PlatformStore, Outbox {
     return rows.map((r) => ({ event: JSON.parse(r.body), attempts: r.attempts, lastError: r.last_error, failedAt: new Date(r.failed_at).toISOString() }));
   }
 
-  async pending(): Promise<number> {
-    return Number((this.sql('select count(*) as n from outbox').get() as { n: number }).n);
+  async pending(): Promise<Record<string, number>> {
+    return Object.fromEntries(this.backlog());
   }
 
   close() {

@@ -52,6 +52,12 @@ export interface PlatformStore {
   /** The file, if it is `tenant`'s. */
   getFile(tenant: string, id: string): Promise<StoredFile | undefined>;
   filesOfCall(tenant: string, callId: string): Promise<StoredFile[]>;
+  /**
+   * Takes one of a call's `max` snapshot places, atomically for every node that shares this
+   * store; undefined when all are taken. The function it returns gives the place back (the
+   * snapshot failed).
+   */
+  reserveSnapshot(tenant: string, callId: string, max: number): Promise<(() => Promise<void>) | undefined>;
   /** Adds a note to a call; false when the call has `max` already. */
   addNote(tenant: string, callId: string, note: Note, max: number): Promise<boolean>;
   notesOfCall(tenant: string, callId: string): Promise<Note[]>;
@@ -84,18 +90,21 @@ export interface FailedDelivery {
 /**
  * Webhook events waiting to be delivered, durably: a restart loses none. Events of one room
  * come out in order, one at a time: the next is due only once the one before it is settled.
+ * Each tenant's backlog is bounded: past webhooks.maxPendingPerTenant, a new event goes
+ * straight to the tenant's failures (listed, never silently dropped).
  */
 export interface Outbox {
-  add(event: WebhookEvent): Promise<void>;
-  /** For each room with undelivered events, its oldest one, if it is due by `now`. */
-  due(now: number, limit: number): Promise<OutboxEntry[]>;
+  /** Queues an event; false when its tenant's backlog is full (the event is listed as failed). */
+  add(event: WebhookEvent, maxPending: number): Promise<boolean>;
+  /** For each of `tenant`'s rooms with undelivered events, its oldest one if it is due by `now`, oldest first. */
+  due(tenant: string, now: number, limit: number): Promise<OutboxEntry[]>;
   delivered(entry: OutboxEntry): Promise<void>;
   retry(entry: OutboxEntry, nextAt: number, error: string): Promise<void>;
   /** Gives up on an event: it is kept, listable, and the room's next event may go. */
   fail(entry: OutboxEntry, error: string): Promise<void>;
   failures(tenant: string, limit: number): Promise<FailedDelivery[]>;
-  /** Events not delivered yet (for /metrics). */
-  pending(): Promise<number>;
+  /** Events not delivered yet, by tenant (for /metrics and the API). */
+  pending(): Promise<Record<string, number>>;
 }
 
 /** Sums rows over [from, to): time by overlap, and a stay's bytes in proportion to its overlap. */

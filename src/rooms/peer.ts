@@ -233,21 +233,30 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   /**
-   * A plain RTP transport for a bot to send media in with ffmpeg or GStreamer. comedia: the
-   * node learns the sender's address from its first packet, and keeps it (a later packet from
-   * elsewhere cannot take the transport over), so nothing needs connecting.
+   * A plain RTP transport for a bot to send media in with ffmpeg or GStreamer. With `source`,
+   * it is connected to the bot's address and takes packets from there only. Without (comedia),
+   * the node learns the sender's address from its first packet and keeps it: a later packet
+   * from elsewhere cannot take the transport over.
    */
-  async createPlainTransport({ rtcpMux = true }: RequestData<'createPlainTransport'>) {
+  async createPlainTransport({ rtcpMux = true, source }: RequestData<'createPlainTransport'>) {
     this.checkTransportLimit();
     const { ip, announcedAddress } = this.limits.ingest;
     const transport = await allocatingPort(this.router.createPlainTransport<TransportAppData>({
       listenInfo: { protocol: 'udp', ip, ...(announcedAddress ? { announcedAddress } : {}) },
       rtcpMux,
-      comedia: true,
+      comedia: !source,
       appData: { direction: 'send', connected: true },
     }));
     this.keepUnlessClosed(transport, 'its transport was being created');
     this.adopt('transport', transport);
+    if (source) {
+      try {
+        await withClientParameters(transport.connect({ ip: source.ip, port: source.port, ...(rtcpMux ? {} : { rtcpPort: source.rtcpPort ?? source.port + 1 }) }));
+      } catch (err) {
+        transport.close();
+        throw err;
+      }
+    }
     return transport;
   }
 

@@ -6,6 +6,7 @@ import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.j
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 
 const KEY = 'shop-cluster-api-key-0123456789abc';
+const TIGHT_KEY = 'tight-cluster-api-key-0123456789ab';
 
 /**
  * The platform API in a cluster: a room that spans two regions is driven from either node,
@@ -25,7 +26,7 @@ describe('the platform API across a cluster', () => {
     db = redis.client();
     receiver.port = await WebhookReceiver.reservePort();
     const env = {
-      TENANTS: JSON.stringify([{ id: 'shop', apiKeys: [KEY], webhook: { url: receiver.url, secret: receiver.secret } }]),
+      TENANTS: JSON.stringify([{ id: 'shop', apiKeys: [KEY], webhook: { url: receiver.url, secret: receiver.secret } }, { id: 'tight', apiKeys: [TIGHT_KEY], limits: { rooms: 5 } }]),
       WEBHOOK_RETRY_DELAYS_MS: JSON.stringify([200, 300, 500, 800, 1000, 1000, 2000, 3000, 5000]),
       WEBHOOK_TIMEOUT_MS: '1000',
     };
@@ -155,6 +156,17 @@ describe('the platform API across a cluster', () => {
     expect(record.snapshots.map((s: { snapshotId: string }) => s.snapshotId)).toEqual([snap.body.snapshotId]);
   });
 
+  it('30 concurrent room creations through both nodes against a tenant limit of 5 make exactly 5 rooms', async () => {
+    const create = (node: ClusterNode, room: string) => fetch(`${node.url}/v1/rooms`, {
+      method: 'POST', headers: { authorization: `Bearer ${TIGHT_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ room, region: room.endsWith('a') ? 'us-west' : 'cn-south' }),
+    }).then(async (r) => ({ status: r.status, code: r.status === 429 ? (await r.json()).error.code : undefined }));
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => create(i % 2 ? a : c, `tight-${i}-${i % 3 ? 'a' : 'c'}`)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(5);
+    expect(results.filter((r) => r.status === 429 && r.code === 'TENANT_LIMIT')).toHaveLength(25);
+    const listed = await (await fetch(`${a.url}/v1/rooms?limit=100`, { headers: { authorization: `Bearer ${TIGHT_KEY}` } })).json();
+    expect(listed.total).toBe(5);
+  });
+
   it('webhooks from both nodes arrive once the receiver is up, even after the delivering node dies', async () => {
     // Until now the receiver was down: the stream holds every event, the leader retries them.
     await waitFor(async () => Boolean(await db.get('sfu:webhooks:leader')), 'a node leading deliveries');
@@ -172,5 +184,20 @@ describe('the platform API across a cluster', () => {
     // Participant events come from the node that hosted each participant.
     expect(events.filter((e) => e.type === 'participant.joined').map((e) => [e.data.identity, e.data.node]).sort()).toEqual([['buyer', 'pa'], ['seller', 'pc']]);
     expect(await db.get('sfu:webhooks:leader')).toBe(other.id);
+  });
+
+  // Last: Redis restarted without persistence forgets everything the tests above stored.
+  it('while Redis is away, a room route answers 503 NODE_UNAVAILABLE, not 500', async () => {
+    // The test above killed one of the nodes: ask the one that lives.
+    const live = [a, c].find((n) => n.proc.exitCode === null && n.proc.signalCode === null)!;
+    await redis.down();
+    try {
+      for (const [method, path] of [['DELETE', '/v1/rooms/gone-while-away'], ['GET', '/v1/rooms/gone-while-away'], ['GET', '/v1/calls']] as const) {
+        const res = await fetch(`${live.url}${path}`, { method, headers: { authorization: `Bearer ${KEY}` } });
+        expect([res.status, (await res.json()).error.code], `${method} ${path}`).toEqual([503, 'NODE_UNAVAILABLE']);
+      }
+    } finally {
+      await redis.up();
+    }
   });
 });

@@ -36,6 +36,8 @@ export class WebhookReceiver {
   /** Events that do not match their documented schema (docs/api.md): "type: first error". */
   readonly invalid: string[] = [];
   mode: 'ok' | 'fail' | 'hang' = 'ok';
+  /** Deliveries being held open now (mode hang): how many a node has in flight to this receiver. */
+  connections = 0;
   private server?: http.Server;
   private readonly verifier: Webhook;
 
@@ -61,7 +63,12 @@ export class WebhookReceiver {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        if (this.mode === 'hang') return; // never answers
+        if (this.mode === 'hang') {
+          // never answers
+          this.connections++;
+          req.socket.once('close', () => this.connections--);
+          return;
+        }
         if (this.mode === 'fail') return res.writeHead(500).end();
         try {
           const payload = this.verifier.verify(body, req.headers as Record<string, string>) as Omit<Received, 'id'>;

@@ -57,3 +57,32 @@ describe('configuration', () => {
     expect(loadConfig({ ...PROD, REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: STRONG }).cluster.redisUrl).toBeTruthy();
   });
 });
+
+describe('a production start and the new features\' settings', () => {
+  const withTenant = (webhook: object) => ({ ...PROD, TENANTS: JSON.stringify([{ id: 'shop', apiKeys: ['shop-key-0123456789abcdefghijklmnopqrstuv'], webhook }]) });
+  const whsec = (bytes: Buffer) => `whsec_${bytes.toString('base64')}`;
+
+  it.each([
+    ['an 18-byte webhook secret', withTenant({ url: 'https://platform.example/hooks', secret: whsec(Buffer.from('0123456789abcdefgh')) }), /tenant shop's webhook.secret is 18 bytes/],
+    ['an all-zero webhook secret', withTenant({ url: 'https://platform.example/hooks', secret: whsec(Buffer.alloc(32)) }), /webhook.secret is 32 bytes of one repeated value/],
+    ['a catch-all forward list', { ...PROD, FORWARD_ALLOWED_TARGETS: '0.0.0.0/0' }, /forwarding.allowedTargets \(FORWARD_ALLOWED_TARGETS\): a range of every address/],
+    ['a 10-year token lifetime', { ...PROD, AUTH_MAX_TOKEN_TTL_SECONDS: String(10 * 365 * 86_400) }, /auth.maxTokenTtlSeconds \(AUTH_MAX_TOKEN_TTL_SECONDS\)/],
+    ['no free-space floor for recordings', { ...PROD, RECORDING_MIN_FREE_MB: '0' }, /recording.minFreeMegabytes \(RECORDING_MIN_FREE_MB\)/],
+    ['a public key bound to no tenant beside several tenants', {
+      ...PROD, AUTH_PUBLIC_KEYS: JSON.stringify([{ kid: 'k1', alg: 'ES256', pem: EC_PUBLIC_KEY }]),
+      TENANTS: JSON.stringify([{ id: 'shop', apiKeys: ['shop-key-0123456789abcdefghijklmnopqrstuv'] }]),
+    }, /auth.publicKeys \(AUTH_PUBLIC_KEYS\): key k1 is bound to no tenant/],
+  ])('refuses %s, naming the setting', (_what, env, message) => {
+    expect(() => loadConfig(env as NodeJS.ProcessEnv)).toThrow(message);
+  });
+
+  it('warns, naming the setting, about any origin, plain-http webhooks to this machine, and an open /metrics with tenant labels', async () => {
+    const { productionWarnings } = await import('../../src/config/load.js');
+    const strongSecret = whsec(Buffer.from('a3f1c9e27b5d48e0916c2fa47d8b3e15', 'utf8'));
+    const warnings = productionWarnings(loadConfig({ ...withTenant({ url: 'http://127.0.0.1:9000/hooks', secret: strongSecret }), METRICS_REQUIRE_KEY: 'off' }));
+    expect(warnings.join('\n')).toMatch(/server.allowedOrigins \(SERVER_ALLOWED_ORIGINS\) is \*/);
+    expect(warnings.join('\n')).toMatch(/tenant shop's webhook.url http:\/\/127.0.0.1:9000\/hooks is plain http/);
+    expect(warnings.join('\n')).toMatch(/metrics.requireKey \(METRICS_REQUIRE_KEY\) is off/);
+    expect(productionWarnings(loadConfig({ ...PROD, SERVER_ALLOWED_ORIGINS: 'https://shop.example.com' }))).toEqual([]);
+  });
+});

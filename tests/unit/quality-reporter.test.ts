@@ -39,6 +39,44 @@ describe('QualityReporter', () => {
   });
 });
 
+describe('QualityReporter, with a track its sender paused', () => {
+  it('leaves out what a paused track missed (a mute is not poor quality), over every interval it was paused in', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const r = new QualityReporter();
+      let concealed = 0;
+      let samples = 0;
+      let paused = false;
+      const t = transport(() => [{ id: 'a', kind: 'audio', trackIdentifier: 'audio-track', packetsReceived: 0, packetsLost: 0, bytesReceived: 0, concealedSamples: concealed, totalSamplesReceived: samples }]);
+      const sample = () => r.sample(t, (id) => paused && id === 'audio-track');
+      await sample();
+      // Muted: the browser conceals every sample of the silence.
+      paused = true;
+      vi.advanceTimersByTime(5000);
+      concealed += 240_000;
+      samples += 240_000;
+      const muted = await sample();
+      expect(muted.streams).toEqual([]);
+      expect(muted.report).not.toHaveProperty('concealedRatio');
+      // Unmuted during the next interval: the interval still began muted.
+      paused = false;
+      vi.advanceTimersByTime(5000);
+      concealed += 100_000;
+      samples += 240_000;
+      expect((await sample()).report).not.toHaveProperty('concealedRatio');
+      // A whole interval unmuted counts again.
+      vi.advanceTimersByTime(5000);
+      concealed += 2_400;
+      samples += 240_000;
+      const live = await sample();
+      expect(live.report).toMatchObject({ concealedRatio: 0.01 });
+      expect(live.streams).toEqual([{ trackId: 'audio-track', kind: 'audio', concealedRatio: 0.01 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('jitterTargetMs', () => {
   it('leaves a near link alone, and on a far one holds media long enough for a resent packet', async () => {
     const { jitterTargetMs } = await import('../../src/client/subscriber.js');
