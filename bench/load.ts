@@ -21,14 +21,15 @@ export interface Client {
   leave(): Promise<void>;
 }
 
-/** A protocol client: the framing both the node and the bare baseline speak. */
-export function connect(url: string): Promise<Client> {
+/** A protocol client: the framing both the node and the bare baseline speak. `notified` hears the server's notifications. */
+export function connect(url: string, notified?: (method: string, data: any) => void): Promise<Client> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/rtc`, { perMessageDeflate: false });
     let next = 1;
     const pending = new Map<number, { resolve: (d: unknown) => void; reject: (e: Error) => void }>();
     ws.on('message', (raw) => {
       const msg = JSON.parse(String(raw));
+      if (msg.type === 'notification') notified?.(msg.method, msg.data);
       if (msg.type !== 'response') return;
       const p = pending.get(msg.id);
       pending.delete(msg.id);

@@ -4,6 +4,7 @@ import type { clusterBench } from './cluster.js';
 import type { pipeBench } from './pipe.js';
 import type { recordingBench } from './recording.js';
 import type { signalingBench } from './signaling.js';
+import type { speechBench } from './speech.js';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 
@@ -84,4 +85,22 @@ export function printRecording(r: Awaited<ReturnType<typeof recordingBench>>) {
       ['ffmpeg alone', r.alone.processes, fmt(r.perTrack.alone.rssMB, 1), fmt(r.perTrack.alone.privateMB, 1), fmt(r.perTrack.alone.cpuPercent, 2), '–'],
     ]);
   console.log(`silent tracks recorded: ${r.node.silentTracks}, processes for them: ${r.node.processes - r.node.sendingTracks}`);
+}
+
+export function printSpeech(r: Awaited<ReturnType<typeof speechBench>>) {
+  const words = r.clips.reduce((n, c) => n + c.words, 0);
+  console.log(`\nspeech: ${r.clips.length} clips with known transcripts (${words} words), spoken by each speaker as Opus RTP; the listener reads Spanish`);
+  table('speech: from the end of a clip\'s audio to its final caption, ms; word error rate', ['', 'speakers', 'captioned/clips', 'p50', 'p95', 'max', 'WER'],
+    [
+      ['engine alone (PCM in real time)', 1, `${r.alone.captioned}/${r.alone.clips}`, fmt(r.alone.latencyMs.p50, 0), fmt(r.alone.latencyMs.p95, 0), fmt(r.alone.latencyMs.max, 0), fmt(r.alone.wordErrorRate * 100, 1) + '%'],
+      ...r.node.filter((l) => l.speakers > 0).map((l) => [`node, ${l.speakers} at once`, l.speakers, `${l.captioned}/${l.clips}`, fmt(l.latencyMs.p50, 0), fmt(l.latencyMs.p95, 0), fmt(l.latencyMs.max, 0), fmt(l.wordErrorRate * 100, 1) + '%']),
+    ]);
+  table('speech: CPU (% of one core) and what goes on beside the captions', ['speakers', 'node process', 'ffmpeg (all)', 'recognisers (all)', 'fan-out loss', 'fan-out worker CPU', 'µs/pkt', 'join p50 ms', 'join p95 ms'],
+    r.node.map((l) => [l.speakers, fmt(l.cpu.nodePercent), fmt(l.cpu.ffmpegPercent), fmt(l.cpu.recognisersPercent), `${fmt(l.fanout.lossPercent, 2)}%`, fmt(l.fanout.workerCpuPercent), fmt(l.fanout.usPerPacket, 2), fmt(l.joins.p50Ms), fmt(l.joins.p95Ms)]));
+  if (r.perParticipantCpuPercent) {
+    const p = r.perParticipantCpuPercent;
+    console.log(`per captioned participant: node process +${fmt(p.node)}%, ffmpeg ${fmt(p.ffmpeg)}%, recogniser ${fmt(p.recogniser)}% (alone: ${fmt(r.alone.cpuPercent)}%) of one core`);
+  }
+  const fan = r.node[0].fanout;
+  console.log(`most captioned participants held (p95 ≤ ${r.p95TargetMs} ms, every clip captioned, fan-out of ${fan.receivers} × ${fan.packetsPerSecondIn} pkt/s under 1% loss, joins as fast): ${r.mostCaptionedHeld}`);
 }

@@ -15,7 +15,8 @@ import { callqBench } from './callq.js';
 import { clusterBench } from './cluster.js';
 import { pipeBench } from './pipe.js';
 import { recordingBench } from './recording.js';
-import { printCallq, printCluster, printFanout, printPipe, printRecording, printSignaling } from './report.js';
+import { printCallq, printCluster, printFanout, printPipe, printRecording, printSignaling, printSpeech } from './report.js';
+import { speechBench } from './speech.js';
 import { signalingBench } from './signaling.js';
 
 interface Options { smoke: boolean; profile?: string[] }
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (o: Options) => Promise<unknown>> = {
   cluster: async (o) => printed(await clusterBench(o), printCluster),
   callq: async (o) => printed(await callqBench(o), printCallq),
   recording: async (o) => printed(await recordingBench(o), printRecording),
+  speech: async (o) => printed(await speechBench(o), printSpeech),
 };
 function printed<T>(result: T, print: (r: T) => void) {
   print(result);

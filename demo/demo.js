@@ -7,6 +7,8 @@ const form = $('#join-form');
 form.room.value = params.get('room') ?? 'ticket-1001';
 form.name.value = params.get('name') ?? '';
 if (params.get('role')) form.role.value = params.get('role');
+if (params.get('language')) form.language.value = params.get('language');
+if (params.get('captions') === 'off') form.captions.checked = false;
 
 const config = await (await fetch('/demo/config.json')).json();
 
@@ -27,7 +29,11 @@ $('#token-field').hidden = config.devTokens;
 let call;
 const tiles = new Map();
 const names = new Map();
+let showCaptions = true;
 window.demo = { get call() { return call; }, tiles, preflight: undefined };
+
+/** The viewer's language, as a primary subtag (translations are keyed so). */
+const mine = () => (call?.captions?.language ?? form.language.value).split('-')[0].toLowerCase();
 
 function setState(state) {
   const el = $('#state');
@@ -58,14 +64,22 @@ function removeTile(id) {
   tiles.delete(id);
 }
 
-function addChat(who, text, mine = false, system = false) {
+/** The text in the viewer's language, if the node translated it (else why not), beside the original. */
+function inMyLanguage({ language, translations, untranslated }) {
+  if (!language || language.split('-')[0].toLowerCase() === mine()) return undefined;
+  return translations?.[mine()] ?? (untranslated?.[mine()] ? `(not translated: ${untranslated[mine()]})` : undefined);
+}
+
+function addChat(who, text, own = false, system = false, message = {}) {
   const li = document.createElement('li');
-  li.classList.toggle('mine', mine);
+  li.classList.toggle('mine', own);
   li.classList.toggle('system', system);
   const whoEl = document.createElement('span');
   whoEl.className = 'who';
   whoEl.textContent = who;
   li.append(whoEl, document.createTextNode(text));
+  const translated = inMyLanguage(message);
+  if (translated) li.append(Object.assign(document.createElement('span'), { className: 'translation', textContent: translated }));
   $('#chat-log').append(li);
   li.scrollIntoView({ block: 'nearest' });
 }
@@ -75,7 +89,10 @@ async function token() {
   const res = await fetch('/demo/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ room: form.room.value, identity: `${form.role.value}-${crypto.randomUUID().slice(0, 8)}`, name: form.name.value, role: form.role.value, region: nearest.region }),
+    body: JSON.stringify({
+      room: form.room.value, identity: `${form.role.value}-${crypto.randomUUID().slice(0, 8)}`, name: form.name.value, role: form.role.value,
+      region: nearest.region, language: form.language.value, captions: form.captions.checked,
+    }),
   });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error?.message ?? 'could not get a token');
@@ -120,9 +137,13 @@ async function join(accessToken) {
     clearTimeout(warning.timer);
     warning.timer = setTimeout(() => (warning.hidden = true), 5000);
   });
-  call.on('chat', ({ participantId, text }) => addChat(names.get(participantId) ?? participantId, text));
+  call.on('chat', (m) => addChat(names.get(m.participantId) ?? m.participantId, m.text, false, false, m));
   // Messages the platform sends into the call ("refund approved"), marked as such.
-  call.on('systemMessage', ({ text, from }) => addChat(from, text, false, true));
+  call.on('systemMessage', (m) => addChat(m.from, m.text, false, true, m));
+  call.on('caption', showCaption);
+  call.on('captionStatus', ({ participantId, state, code, message }) => {
+    if (state === 'unavailable' || state === 'restarting') addChat('system', `captions of ${names.get(participantId) ?? participantId}: ${state}${code ? ` (${code}: ${message})` : ''}`, false, true);
+  });
   call.on('mutedByPlatform', ({ source, muted }) => {
     const button = source === 'microphone' ? $('#toggle-mic') : source === 'camera' ? $('#toggle-cam') : undefined;
     if (button) setToggle(button, muted);
@@ -148,6 +169,12 @@ async function join(accessToken) {
   // Tiles made while joining did not know the grants yet.
   for (const el of tiles.values()) el.querySelector('.capture').hidden = !me.grants.snapshot;
   showMetadata(call.metadata);
+  // Consent: everyone is told when what they say is transcribed.
+  const captions = call.captions;
+  $('#captions-notice').hidden = !captions?.enabled;
+  $('#toggle-captions').hidden = !captions?.enabled;
+  $('#language-field').hidden = !captions?.enabled;
+  $('#language').value = captions?.language.split('-')[0] ?? form.language.value;
   const local = tile(me.peerId, { name: form.name.value, role: me.role, local: true });
   try {
     const video = await call.publishCamera();
@@ -157,6 +184,20 @@ async function join(accessToken) {
     addChat('system', `${err.code}: ${err.message}`);
   }
   setInterval(renderQuality, 2000);
+}
+
+/** A caption on the speaker's tile: the original, and below it the viewer's language. */
+function showCaption(c) {
+  const el = tiles.get(c.participantId)?.querySelector('.caption');
+  if (!el) return;
+  el.dataset.segment = c.segmentId;
+  el.classList.toggle('interim', !c.final);
+  el.querySelector('.original').textContent = c.text;
+  el.querySelector('.translated').textContent = (c.final && inMyLanguage(c)) || '';
+  el.hidden = !showCaptions || !c.text;
+  clearTimeout(el.timer);
+  // A final caption stays a while after the speech, then gives the picture back.
+  if (c.final) el.timer = setTimeout(() => { if (el.dataset.segment === c.segmentId) el.hidden = true; }, 8000);
 }
 
 async function snapshot(participantId, button) {
@@ -250,6 +291,19 @@ toggle($('#toggle-cam'), 'camera');
 $('#switch-cam').addEventListener('click', async () => {
   const track = await call.switchCamera();
   tiles.get(call.self.peerId).querySelector('video').srcObject = new MediaStream([track]);
+});
+$('#toggle-captions').addEventListener('click', (ev) => {
+  showCaptions = !showCaptions;
+  ev.target.setAttribute('aria-pressed', String(!showCaptions));
+  ev.target.textContent = showCaptions ? 'Hide captions' : 'Show captions';
+  if (!showCaptions) for (const el of tiles.values()) el.querySelector('.caption').hidden = true;
+});
+$('#language').addEventListener('change', async (ev) => {
+  try {
+    await call.setLanguage(ev.target.value);
+  } catch (err) {
+    addChat('system', `${err.code}: ${err.message}`, false, true);
+  }
 });
 $('#leave').addEventListener('click', async () => {
   await call.leave();

@@ -6,12 +6,13 @@
 // GStreamer, whose receive commands docs/recording-and-ai.md gives and a test runs, and jq,
 // which the documents' shell commands use to pick fields out of JSON answers; coturn, the TURN
 // server the TURN tests start privately; gcc and libnetfilter-queue-dev, to build the NFQUEUE
-// delay-and-loss tool (tests/tools/nfq-netem.c) the network-impairment tests use.
+// delay-and-loss tool (tests/tools/nfq-netem.c) the network-impairment tests use;
+// pocketsphinx-testdata, whose clips with known transcripts the caption tests speak.
 import { ensureDebianPackages } from './lib/debian.mjs';
 
 try {
   ensureDebianPackages(
-    ['chromium', 'iptables', 'redis-server', 'ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'jq', 'coturn', 'gcc', 'libnetfilter-queue-dev'],
+    ['chromium', 'iptables', 'redis-server', 'ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'jq', 'coturn', 'gcc', 'libnetfilter-queue-dev', 'pocketsphinx-testdata'],
     (msg) => process.stderr.write(`[test-tools] ${msg}\n`),
   );
 } catch (err) {

@@ -13,7 +13,11 @@ import { RateLimiter } from './common/rate-limiter.js';
 import { inUse, StartupError, startupStep } from './common/startup-error.js';
 import type { Config } from './config/schema.js';
 import { createEgress } from './egress/egress.js';
+import { Ffmpeg } from './egress/ffmpeg.js';
 import { MediaProcesses } from './egress/media-processes.js';
+import { Captions } from './captions/captions.js';
+import { SpeechEngines } from './speech/speech-engines.js';
+import { createCaptionMetrics } from './metrics/caption-metrics.js';
 import { EvidenceService } from './egress/evidence-service.js';
 import { finishRecordingFile } from './egress/track-writer.js';
 import { adminPlugin } from './http/admin-plugin.js';
@@ -84,6 +88,7 @@ export async function createNode(config: Config, log: Logger) {
   const port = await resolvePort(config.server);
   const ledger = new ParticipantLedger();
   const processes = new MediaProcesses({ maxProcesses: config.media.maxProcesses, maxMegabytes: config.media.maxProcessMegabytes });
+  const ffmpeg = new Ffmpeg(config.recording.ffmpegPath, config.recording.ffprobePath, processes);
   const clustered = Boolean(config.cluster.redisUrl);
   // A lone node keeps its id (and its link key) in its store, so its files and links outlive a restart.
   let sqlite: ReturnType<typeof sqliteStores> | undefined;
@@ -133,7 +138,20 @@ export async function createNode(config: Config, log: Logger) {
   const tenants = new Tenants(config);
   const registry = new Registry();
   const platform: Platform = createPlatform({ config, tenants, stores, ledger, directory, registry, log: nodeLog });
-  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, processes,
+  const speech = new SpeechEngines(config.speech);
+  const captionMetrics = createCaptionMetrics(registry, () => captions.captioned);
+  const captions = new Captions({
+    engines: speech, tenants, ffmpeg,
+    // Two per core by default: the most a node was measured to caption with media and joins unmoved (docs/benchmarks.md).
+    maxParticipants: config.captions.maxParticipantsPerNode || 2 * os.availableParallelism(),
+    counted: captionMetrics,
+    captioned: (room, peer, startAt, seconds) => platform.usage.add({
+      tenant: room.settings.tenant, room: room.settings.name, callId: room.settings.callId, kind: 'speech', role: peer.claims.role,
+      startAt, endAt: startAt + Math.round(seconds * 1000), bytesIn: 0, bytesOut: 0,
+    }),
+    log: nodeLog.child({ component: 'captions' }),
+  });
+  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, ffmpeg,
     listeningPorts: async () => [port, ...(await pool.listeningPorts())], registry, log: nodeLog,
   });
   const rooms = new RoomRegistry({
@@ -148,6 +166,8 @@ export async function createNode(config: Config, log: Logger) {
       appDataDepth: config.limits.appDataDepth,
       peersPerRoom: config.limits.peersPerRoom,
       roomsPerNode: config.limits.roomsPerNode,
+      defaultLanguage: (tenant) => tenants.get(tenant)?.language ?? 'en',
+      translate: (settings, text, from, to) => speech.translate(tenants.get(settings.tenant)!, text, from, to),
     },
     log: nodeLog,
     directory,
@@ -155,6 +175,7 @@ export async function createNode(config: Config, log: Logger) {
     observe: (room) => {
       egress.observe(room);
       platform.observe(room, egress.settled);
+      captions.observe(room);
     },
   });
   // A lone node closes the calls its last stop left open (or takes up the rooms created ahead) before it serves.
@@ -197,7 +218,7 @@ export async function createNode(config: Config, log: Logger) {
     stun: config.turn.urls.filter((u) => u.startsWith('stun:')),
     allowedOrigins: config.server.allowedOrigins,
   });
-  if (config.demo.enabled) await app.register(demoPlugin, { config });
+  if (config.demo.enabled) await app.register(demoPlugin, { config, service, tenants });
   await app.register(signalingPlugin, {
     deps: {
       config, rooms, tenants, verifier: new TokenVerifier(config.auth), allocator, metrics: metrics.signaling, log: nodeLog,
@@ -217,6 +238,7 @@ export async function createNode(config: Config, log: Logger) {
       await app.close();
       // Recordings finish their files before the records that list them are written.
       await egress.stop();
+      speech.close();
       await platform.stop();
       await directory.stop();
       pool.close();

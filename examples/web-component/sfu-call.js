@@ -7,7 +7,9 @@
 // the state of the connection, camera and microphone, with buttons, and a readable sentence
 // when something goes wrong (blocked or missing camera, service unreachable, expired link).
 // Attributes: node (the node's URL), and token-url (your backend answers { token }) or token.
-// Events: `sfu-state` ({ connection, camera, microphone }) and `sfu-error` ({ code, message }).
+// Events: `sfu-state` ({ connection, camera, microphone }), `sfu-error` ({ code, message }) and,
+// in a room with captions, `sfu-caption` (the SDK's caption event). In such a room it says so,
+// and shows each speaker's captions: the original, and the text in this participant's language.
 
 const MESSAGES = {
   MEDIA_PERMISSION_DENIED: 'Your camera and microphone are blocked for this page. Allow them (the icon in the address bar), then join again.',
@@ -30,6 +32,10 @@ const STYLE = `
   .state span { padding: 2px 6px; border-radius: 4px; background: #eee; }
   .error { color: #b00020; }
   [hidden] { display: none !important; }
+  .notice { background: #fef3c7; padding: 4px 8px; border-radius: 4px; }
+  .captions { list-style: none; padding: 0; margin: 8px 0; display: grid; gap: 4px; }
+  .captions .translated { display: block; font-weight: 600; }
+  .captions .interim { font-style: italic; opacity: .7; }
 `;
 
 class SfuCall extends HTMLElement {
@@ -48,6 +54,8 @@ class SfuCall extends HTMLElement {
       <div class="state" aria-live="polite">Connection <span class="connection">idle</span>
         Camera <span class="cam">off</span> Microphone <span class="mic">off</span></div>
       <p class="error" role="alert" hidden></p>
+      <p class="notice" role="status" hidden>Captions are on: what everyone says is transcribed and translated.</p>
+      <ul class="captions" aria-live="polite" hidden></ul>
       <div class="tiles"><video class="me" autoplay playsinline muted hidden></video></div>`;
     root.querySelector('.join').onclick = () => this.join();
     root.querySelector('.leave').onclick = () => this.leave();
@@ -76,6 +84,10 @@ class SfuCall extends HTMLElement {
       this.#call.remoteTracks.forEach((t) => this.#show(t));
       this.#call.on('trackAdded', (t) => this.#show(t));
       this.#call.on('trackRemoved', ({ consumerId }) => this.shadowRoot.getElementById(consumerId)?.remove());
+      this.#call.on('caption', (c) => this.#caption(c));
+      const captions = this.#call.captions;
+      $('.notice').hidden = !captions?.enabled;
+      $('.captions').hidden = !captions?.enabled;
       this.#set({ connection: this.#call.state });
       $('.leave').hidden = false;
       await this.#publish();
@@ -128,6 +140,24 @@ class SfuCall extends HTMLElement {
     await this.#call.setMuted(source, on);
     this.#set({ [source]: on ? 'off' : 'on' });
     this.shadowRoot.querySelector(`.${source}`).textContent = source === 'camera' ? (on ? 'Camera on' : 'Camera off') : (on ? 'Unmute' : 'Mute');
+  }
+
+  // One line per speaker: its latest segment, interim until final, then with this participant's language.
+  #caption(c) {
+    const list = this.shadowRoot.querySelector('.captions');
+    let li = [...list.children].find((el) => el.dataset.participant === c.participantId);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.participant = c.participantId;
+      list.append(li);
+    }
+    const who = this.#call.participants.get(c.participantId)?.name ?? (c.participantId === this.#call.self?.peerId ? 'you' : c.participantId);
+    const language = this.#call.captions?.language.split('-')[0];
+    const translated = c.final && c.language.split('-')[0] !== language ? c.translations[language] : undefined;
+    li.className = c.final ? 'final' : 'interim';
+    li.replaceChildren(`${who}: ${c.text}`);
+    if (translated) li.append(Object.assign(document.createElement('span'), { className: 'translated', textContent: translated }));
+    this.dispatchEvent(new CustomEvent('sfu-caption', { detail: c }));
   }
 
   #show({ consumerId, kind, track }) {

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_TENANT } from '../tenants/tenants.js';
+import { languageTag } from '../common/languages.js';
 import { DEFAULT_GRANTS, GrantChanges, Grants, grantsOf, Role } from './grants.js';
 
 /** Claims of an access token. `exp` is required: tokens without an expiry are refused. */
@@ -17,6 +18,7 @@ export const TokenClaims = Type.Object({
   region: Type.Optional(Type.String({ maxLength: 64, description: 'Region hint for placing the room (cluster mode); the buyer\'s nearest region as Call.preflight() measured it.' })),
   relay: Type.Optional(Type.Boolean({ description: 'Only through TURN: for a participant known to sit behind a firewall that allows nothing else (needs turn.urls).' })),
   tenant: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-z0-9][a-z0-9-]*$', description: 'The tenant whose room this is (set by the node when it mints). Default: "default".' })),
+  language: Type.Optional(languageTag('The language the participant speaks and reads (BCP-47): its captions are recognised in it, and what others say is translated into it. Default: its tenant\'s language.')),
   exp: Type.Integer(),
 }, { additionalProperties: true });
 export type TokenClaims = Static<typeof TokenClaims>;
@@ -34,6 +36,8 @@ export interface Claims {
   region?: string;
   /** Media only through TURN (the token's relay claim). */
   relay: boolean;
+  /** The language it speaks and reads, if the token says (else its tenant's). */
+  language?: string;
   expiresAt: number;
 }
 
@@ -104,6 +108,7 @@ function toClaims(payload: unknown, keyTenant?: string): Claims {
     grants: grantsOf(payload.role, payload.grants),
     region: payload.region,
     relay: payload.relay === true,
+    ...(payload.language ? { language: payload.language } : {}),
     expiresAt: payload.exp,
   };
 }
@@ -116,6 +121,7 @@ export const MintRequest = Type.Object({
   grants: Type.Optional(GrantChanges),
   region: TokenClaims.properties.region,
   relay: TokenClaims.properties.relay,
+  language: TokenClaims.properties.language,
   ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false });
 export type MintRequest = Static<typeof MintRequest>;
@@ -134,6 +140,7 @@ export function mintToken(auth: Config['auth'], req: MintRequest, tenant = DEFAU
     ...(req.grants ? { grants: req.grants } : {}),
     ...(req.region ? { region: req.region } : {}),
     ...(req.relay ? { relay: true } : {}),
+    ...(req.language ? { language: req.language } : {}),
     ...(tenant !== DEFAULT_TENANT ? { tenant } : {}),
   };
   const token = jwt.sign(

@@ -11,7 +11,7 @@ import { Recovery } from './recovery.js';
 import { StatsSampler, type ParticipantStats } from './stats.js';
 import { Subscriber } from './subscriber.js';
 
-export type { CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
+export type { Caption, CaptionStatus, Translations, CallEvents, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './events.js';
 
 /** When the first quality sample is taken after joining, ms. */
 const FIRST_SAMPLE_MS = 2000;
@@ -58,6 +58,8 @@ export class Call extends Emitter<CallEvents> {
   /** Counts joins: each connection's events are heeded only while it is the newest. */
   private epoch = 0;
   private left = false;
+  /** Set by setLanguage: told to every node this call joins afterwards. */
+  private language?: string;
   private readonly publisher = new Publisher(() => this.connection);
   private readonly subscriber = new Subscriber(() => this.connection, (e, p) => this.emit(e, p));
   private readonly messaging = new Messaging(() => this.connection, (e, p) => this.emit(e, p));
@@ -112,6 +114,26 @@ export class Call extends Emitter<CallEvents> {
   get self(): Session | undefined {
     const joined = this.connection?.joined;
     return joined && { peerId: joined.peerId, roomId: joined.roomId, role: joined.role, grants: { ...joined.grants }, metadata: { ...(joined.metadata ?? {}) } };
+  }
+
+  /**
+   * Whether this room has captions (everyone's speech recognised, chat translated), and the
+   * language this participant speaks and reads. Tell the user when they are on: the demo does.
+   */
+  get captions(): { enabled: boolean; language: string } | undefined {
+    const joined = this.connection?.joined;
+    if (!joined) return undefined;
+    return { enabled: joined.captions?.enabled ?? false, language: this.language ?? joined.captions?.language ?? 'en' };
+  }
+
+  /**
+   * Changes the language this participant speaks and reads (BCP-47, 'es', 'pt-BR'): its speech
+   * is recognised in it from now on, and others' captions and chat come translated into it.
+   * Kept across rejoins.
+   */
+  async setLanguage(language: string) {
+    await this.requireConnection().signaling.request('setLanguage', { language });
+    this.language = language;
   }
 
   /** The signaling endpoint of the node this call is on (after any redirect). */
@@ -221,8 +243,16 @@ export class Call extends Emitter<CallEvents> {
 
   // ---- data -------------------------------------------------------------------------------
 
-  /** Sends a chat message to everyone in the room over the data channel. */
+  /**
+   * Sends a chat message to everyone in the room: over the data channel, or, in a room with
+   * captions, through the node, which adds its translations (everyone gets the same message).
+   */
   async sendChat(text: string) {
+    const connection = this.requireConnection();
+    if (connection.joined.captions?.enabled) {
+      await connection.signaling.request('sendChat', { text });
+      return;
+    }
     const message: ChatMessage = { type: 'chat', text, at: Date.now() };
     await this.messaging.send(JSON.stringify(message));
   }
@@ -320,6 +350,10 @@ export class Call extends Emitter<CallEvents> {
 
   private async afterJoin() {
     const connection = this.connection!;
+    // A language chosen in this call holds on the node it rejoined (the token still has the first).
+    if (this.language && this.language !== connection.joined.captions?.language) {
+      await connection.signaling.request('setLanguage', { language: this.language });
+    }
     await Promise.all([
       connection.ready,
       this.publisher.republish(),
@@ -354,6 +388,7 @@ export class Call extends Emitter<CallEvents> {
     const handlers: { [K in NotificationMethod]?: (d: NotificationData<K>) => void | Promise<void> } = {
       peerJoined: (d) => this.subscriber.addParticipant(d),
       peerLeft: (d) => this.subscriber.participantLeft(d.peerId),
+      peerUpdated: (d) => this.subscriber.updateParticipant(d),
       newConsumer: (d) => this.subscriber.newConsumer(d),
       consumerClosed: (d) => this.subscriber.removeTrack(d.consumerId),
       consumerPaused: (d) => this.subscriber.setProducerPaused(d.consumerId, true),
@@ -367,6 +402,11 @@ export class Call extends Emitter<CallEvents> {
         if (source) this.emit('mutedByPlatform', { source, muted: d.muted });
       },
       systemMessage: (d) => this.emit('systemMessage', d),
+      caption: (d) => this.emit('caption', {
+        segmentId: d.segmentId, participantId: d.peerId, language: d.language, text: d.text, final: d.final,
+        startMs: d.startMs, endMs: d.endMs, translations: d.translations ?? {}, untranslated: d.untranslated ?? {},
+      }),
+      captionStatus: (d) => this.emit('captionStatus', { participantId: d.peerId, state: d.state, ...(d.code ? { code: d.code } : {}), ...(d.message ? { message: d.message } : {}) }),
       snapshotTaken: (d) => this.emit('snapshotTaken', { snapshotId: d.snapshotId, participantId: d.peerId, takenBy: d.takenBy, at: d.at }),
       disconnected: (d) => {
         if (d.rejoin) void this.recovery.recover(d.code);

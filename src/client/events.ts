@@ -21,6 +21,8 @@ export interface Participant {
   id: string;
   name: string;
   role: string;
+  /** The language it speaks and reads (BCP-47), in a room with captions. */
+  language?: string;
 }
 
 export interface RemoteTrack {
@@ -56,19 +58,60 @@ export interface Snapshot {
   expiresAt: number;
 }
 
+/** What the node adds to a text in a room with captions: the original's language, and the text in the room's other languages. */
+export interface Translations {
+  /** The language it was spoken or written in (BCP-47). */
+  language?: string;
+  /** The text in each other language of the room, by primary language subtag (es, zh). */
+  translations?: Record<string, string>;
+  /** For a language of the room no engine translates into: why (the original text stands). */
+  untranslated?: Record<string, string>;
+}
+
+/** A participant's speech as text. An interim caption is replaced by the next one with its segmentId, until the final one. */
+export interface Caption {
+  segmentId: string;
+  participantId: string;
+  language: string;
+  text: string;
+  final: boolean;
+  /** When the speech began and ended (so far, for an interim caption), epoch ms. */
+  startMs: number;
+  endMs: number;
+  /** On final captions: the text in the room's other languages. */
+  translations: Record<string, string>;
+  untranslated: Record<string, string>;
+}
+
+/** Whether a participant's speech is being captioned, and if not, why. */
+export interface CaptionStatus {
+  participantId: string;
+  /** on; restarting (its recogniser stopped and is starting again); unavailable (code says why: CAPTIONS_FULL, NO_ENGINE…); off. */
+  state: 'on' | 'unavailable' | 'restarting' | 'off';
+  code?: string;
+  message?: string;
+}
+
 /** Every event a Call emits, with its payload. A name not listed here is a type error. */
 export interface CallEvents {
   participantJoined: Participant;
   participantLeft: Participant;
+  /** A participant changed its language (setLanguage). */
+  participantUpdated: Participant;
   trackAdded: RemoteTrack;
   trackRemoved: RemoteTrack;
   activeSpeaker: { participantId: string };
   connectionState: ConnectionState;
   qualityWarning: QualityWarning;
   data: { participantId: string; label: string; message: string };
-  chat: { participantId: string; text: string; at: number };
+  /** A chat message; in a room with captions, with its translations (the original text always stays in `text`). */
+  chat: { participantId: string; text: string; at: number } & Translations;
   /** A message the platform sent into the call (for example "refund approved"). */
-  systemMessage: { text: string; from: string; at: number };
+  systemMessage: { text: string; from: string; at: number } & Translations;
+  /** Someone's speech as text (rooms with captions). */
+  caption: Caption;
+  /** Captions of a participant started, stopped, or are unavailable (and why). */
+  captionStatus: CaptionStatus;
   /** Someone captured a still of a participant's video (this one's, perhaps): tell the user. */
   snapshotTaken: { snapshotId: string; participantId: string; takenBy: string; at: number };
   /** The platform muted or unmuted one of this participant's sources. */

@@ -10,7 +10,7 @@ import { Call, type CallOptions } from './call.js';
 
 export { Call } from './call.js';
 export { signalingUrl } from '../contracts/url.js';
-export type { CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './call.js';
+export type { Caption, CaptionStatus, Translations, CallEvents, CallOptions, ConnectionState, Participant, QualityWarning, RemoteTrack, Session, Snapshot, Source, VideoCodec } from './call.js';
 export { SfuError } from './errors.js';
 export { preflight } from './preflight.js';
 export type { DeviceCheck, PreflightOptions, PreflightReport, RegionCheck } from './preflight.js';

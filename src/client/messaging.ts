@@ -8,6 +8,9 @@ import type { NodeConnection } from './node-connection.js';
 export const CHAT_LABEL: typeof PROTOCOL_CHAT_LABEL = 'chat';
 const OPEN_TIMEOUT_MS = 10_000;
 
+const isTextMap = (v: unknown): v is Record<string, string> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((t) => typeof t === 'string');
+
 /** Chat and app messages over the SFU's data channels: one outgoing channel, one incoming per sender. */
 export class Messaging {
   private producer?: types.DataProducer;
@@ -53,7 +56,13 @@ export class Messaging {
       if (d.label !== CHAT_LABEL) return;
       try {
         const parsed = JSON.parse(message) as Partial<ChatMessage>;
-        if (parsed?.type === 'chat' && typeof parsed.text === 'string') this.emit('chat', { participantId: d.peerId, text: parsed.text, at: Number(parsed.at) || Date.now() });
+        if (parsed?.type === 'chat' && typeof parsed.text === 'string') {
+          const { language, translations, untranslated } = parsed;
+          this.emit('chat', {
+            participantId: d.peerId, text: parsed.text, at: Number(parsed.at) || Date.now(),
+            ...(typeof language === 'string' ? { language } : {}), ...(isTextMap(translations) ? { translations } : {}), ...(isTextMap(untranslated) ? { untranslated } : {}),
+          });
+        }
       } catch {
         // not a chat message
       }

@@ -63,9 +63,17 @@ export class Subscriber {
   }
 
   addParticipant(p: Participant) {
-    const participant = { id: p.id, name: p.name, role: p.role };
+    const participant: Participant = { id: p.id, name: p.name, role: p.role, ...(p.language ? { language: p.language } : {}) };
     this.participants.set(p.id, participant);
     this.emit('participantJoined', participant);
+  }
+
+  /** What others see of a participant changed (its language). */
+  updateParticipant(p: Participant) {
+    if (!this.participants.has(p.id)) return this.addParticipant(p);
+    const participant: Participant = { id: p.id, name: p.name, role: p.role, ...(p.language ? { language: p.language } : {}) };
+    this.participants.set(p.id, participant);
+    this.emit('participantUpdated', participant);
   }
 
   participantLeft(peerId: string) {

@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../contracts/records.js';
 import { RoomKeySchema } from '../rooms/room-key.js';
+import { Language } from '../common/languages.js';
 import { RecordingSpec, RoomSettings } from '../rooms/room-settings.js';
 import { shapes } from '../contracts/protocol.js';
 
@@ -28,6 +29,8 @@ export const roomMessages = {
   peerLeft: Type.Object({ peerId: PeerId, record: Type.Optional(ParticipantRecord) }),
   /** A snapshot of one of the sender's peers was taken: the other nodes tell their peers. */
   snapshot: Type.Object({ snapshotId: Id, peerId: PeerId, takenBy: Type.String({ maxLength: 128 }), at: Type.Integer() }),
+  /** A caption of one of the sender's peers: the other nodes tell their peers (and the owner keeps it for the transcript). */
+  caption: shapes.Caption,
 };
 
 /** Requests to one node, each with its answer. */
@@ -56,7 +59,7 @@ export const nodeRequests = {
     request: Type.Object({ roomId: RoomId, peerId: PeerId, trackId: Type.Optional(Id), kind: Type.Optional(Kind), muted: Type.Boolean() }),
     response: Type.Object({ tracks: Type.Array(Id) }),
   },
-  'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }) }), response: Type.Object({ delivered: Type.Integer() }) },
+  'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }), language: Type.Optional(Language) }), response: Type.Object({ delivered: Type.Integer() }) },
   /** `admit`: to the room's owner, which decides within limits.recordingsPerRoom; the others follow it. */
   'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec, admit: Type.Boolean() }), response: Type.Object({ started: Type.Boolean() }) },
   'api.stopRecording': { request: Type.Object({ roomId: RoomId, recordingId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },

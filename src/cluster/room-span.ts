@@ -90,6 +90,10 @@ export class RoomSpan implements HostedRoom {
     room.on('trackResumed', changed);
     room.on('dataPublished', changed);
     room.on('dataUnpublished', changed);
+    room.on('peerUpdated', changed);
+    room.on('caption', (caption, local) => {
+      if (local) span.send({ type: 'caption', data: caption }, async () => undefined);
+    });
     room.on('peerLeft', (peer, reason) => {
       const record = deps.recordOf(peer, reason, Date.now());
       span.send({ type: 'peerLeft', data: { peerId: peer.id, record } }, () => deps.store.deletePeer(room.id, peer.id));
@@ -131,9 +135,11 @@ export class RoomSpan implements HostedRoom {
 
   private onMessage(message: RoomMessage, from: string) {
     if (message.type === 'peer') this.apply(from, message.data.info, message.data.joinedAt);
-    // Only the node that hosts the subject announces its snapshot.
+    // Only the node that hosts the subject announces its snapshot, or its speaker's caption.
     else if (message.type === 'snapshot') {
       if (this.remote.get(message.data.peerId)?.nodeId === from) this.room.relaySnapshot(message.data);
+    } else if (message.type === 'caption') {
+      if (this.remote.get(message.data.peerId)?.nodeId === from) this.room.relayCaption(message.data);
     }
     // Only the node the peer is on may say it left (it may have moved to another node since).
     else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId, message.data.record);

@@ -45,6 +45,9 @@ export const CODES = {
   NO_PORTS: code(503, 'The node has no free UDP port left (media.rtcMinPort to rtcMaxPort) for a plain transport or a pipe; try again later.'),
   FFMPEG_MISSING: code(503, 'This node has no ffmpeg (recording.ffmpegPath), which recordings and snapshots need.'),
   MEDIA_BUSY: code(503, 'The node runs as many media processes (ffmpeg) as media.maxProcesses allows, or they use media.maxProcessMegabytes; try again later.'),
+  NO_ENGINE: code(501, 'No speech or translation engine covers that language (or pair) for your tenant: the original text stands (captionStatus, untranslated).', ['signaling']),
+  CAPTIONS_FAILED: code(502, 'The captions\' decoder or recogniser failed and could not be restarted (captionStatus).', ['signaling']),
+  CAPTIONS_FULL: code(503, 'The node captions as many participants as captions.maxParticipantsPerNode allows; the call goes on without this participant\'s captions (captionStatus).', ['signaling']),
   REQUEST_TIMEOUT: code(504, 'The request took too long.', ['signaling']),
   DISK_FULL: code(507, 'The recording disk has less free space than recording.minFreeMegabytes, or filled up.'),
 } as const;

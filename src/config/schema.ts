@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { languageTag } from '../common/languages.js';
 import { literals } from '../common/literals.js';
 
 /**
@@ -29,6 +30,21 @@ const Tenant = Type.Object({
   limits: Type.Optional(Type.Object({
     rooms: Type.Optional(Type.Integer({ minimum: 1, description: 'Rooms this tenant may have at once (TENANT_LIMIT beyond).' })),
     participantsPerRoom: Type.Optional(Type.Integer({ minimum: 1, description: 'Participants in one of its rooms (ROOM_FULL beyond).' })),
+  })),
+  language: Type.Optional(languageTag('The language of its participants whose token names none (default: en).')),
+  captions: Type.Optional(literals(['off', 'request', 'all'], {
+    description: 'Live captions and translation: off; request (rooms created with captions: true, the default); all (every room).',
+  })),
+  speech: Type.Optional(Type.Object({
+    openai: Type.Optional(Type.Object({
+      baseUrl: Type.String({ pattern: '^https?://', description: 'An OpenAI-compatible API, with /v1: OpenAI\'s, or a self-hosted Whisper, LLM or TTS server.' }),
+      apiKey: Type.String({ minLength: 1 }),
+      transcriptionModel: Type.Optional(Type.String({ description: 'For /audio/transcriptions (default whisper-1).' })),
+      chatModel: Type.Optional(Type.String({ description: 'For translation through /chat/completions (default gpt-4o-mini).' })),
+      speechModel: Type.Optional(Type.String({ description: 'For /audio/speech (default tts-1).' })),
+      voice: Type.Optional(Type.String({ description: 'The voice /audio/speech speaks with (default alloy).' })),
+    }, { description: 'Engines for every language the offline ones do not cover (speech to text, translation, text to speech).' })),
+    prefer: Type.Optional(literals(['offline', 'openai'], { description: 'Which engine goes first where both cover a language (default offline).' })),
   })),
 }, { title: 'Tenant' });
 
@@ -181,6 +197,18 @@ export const ConfigSchema = Type.Object({
       description: 'A participant who reaches a node in another region than the room\'s stays there, and the nodes pipe media between them. Off: they are redirected.',
     })),
     drainTimeoutMs: env('DRAIN_TIMEOUT_MS', Type.Integer({ minimum: 0, description: 'On SIGTERM or an admin drain, how long calls may continue before the node exits anyway.' })),
+  }),
+  speech: Type.Object({
+    pocketsphinxBinary: env('SPEECH_POCKETSPHINX_BINARY', Type.String({ description: 'The streaming recogniser (built by npm start and npm test from src/speech/engines/pocketsphinx-stream.c).' })),
+    pocketsphinxModel: env('SPEECH_POCKETSPHINX_MODEL', Type.String({ description: 'pocketsphinx\'s English model folder (Debian\'s pocketsphinx-en-us).' })),
+    apertiumModes: env('SPEECH_APERTIUM_MODES', Type.String({ description: 'Where Apertium\'s pairs are (Debian\'s apertium-eng-spa and the other apertium-* packages).' })),
+    espeakPath: env('SPEECH_ESPEAK_PATH', Type.String({ description: 'espeak-ng, the offline voice.' })),
+    requestTimeoutMs: env('SPEECH_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'One request to an OpenAI-compatible engine may take this long.' })),
+  }),
+  captions: Type.Object({
+    maxParticipantsPerNode: env('CAPTIONS_MAX_PARTICIPANTS_PER_NODE', Type.Integer({
+      minimum: 0, description: 'Participants whose speech this node captions at once (offline, each takes a decoder and a recogniser: about a quarter of a core). One more is told CAPTIONS_FULL (captionStatus) and counted; the call goes on. 0: two per CPU core, what a node was measured to hold while media and joins go on as without captions (docs/benchmarks.md).',
+    })),
   }),
   metrics: Type.Object({
     requireKey: env('METRICS_REQUIRE_KEY', literals(['auto', 'on', 'off'], {

@@ -9,6 +9,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
+import { Language, languageTag } from '../common/languages.js';
 import { Metadata, QualityReport, Snapshot } from './records.js';
 import { codesOn } from '../common/errors.js';
 
@@ -125,6 +126,7 @@ const PeerInfo = Type.Object({
   id: PeerId,
   name: Type.String(),
   role: Role,
+  language: Type.Optional(languageTag('The language it speaks and reads (its token\'s, or its tenant\'s; setLanguage changes it).')),
   producers: Type.Array(ProducerInfo),
   dataProducers: Type.Array(DataProducerInfo),
 }, { title: 'PeerInfo' });
@@ -152,6 +154,24 @@ const DataConsumerParams = Type.Object({
   appData: AppData,
 }, { title: 'DataConsumerParams' });
 
+/** What the node adds to a text in a room with captions: its language, and the text in the room's other languages. */
+const Translated = Type.Object({
+  language: Type.Optional(languageTag('The language it was written or spoken in.')),
+  translations: Type.Optional(Type.Record(Type.String({ maxLength: 8 }), Type.String(), { description: 'The text in each other language of the room, by primary language subtag (es, zh).' })),
+  untranslated: Type.Optional(Type.Record(Type.String({ maxLength: 8 }), Type.String(), { description: 'For a language of the room no engine translates into: why (the original text stands).' })),
+});
+const Caption = Type.Object({
+  segmentId: Type.String({ maxLength: 64 }),
+  peerId: PeerId,
+  language: Language,
+  text: Type.String({ maxLength: 4000 }),
+  final: Type.Boolean(),
+  startMs: Type.Integer({ description: 'When the speech began, epoch milliseconds (as the node heard it).' }),
+  endMs: Type.Integer({ description: 'When it ended (for an interim caption: so far).' }),
+  translations: Translated.properties.translations,
+  untranslated: Translated.properties.untranslated,
+}, { title: 'Caption' });
+
 type Def = { description: string; data: TSchema; response: TSchema };
 const req = <D extends TSchema, R extends TSchema>(description: string, data: D, response: R) => ({ description, data, response });
 
@@ -178,6 +198,10 @@ export const requests = {
       routerRtpCapabilities: RtpCapabilities,
       peers: Type.Array(PeerInfo),
       metadata: Type.Optional(Metadata),
+      captions: Type.Optional(Type.Object({
+        enabled: Type.Boolean({ description: 'Everyone\'s speech in this room is recognised and shown as captions (and chat translated): tell the participant, as the demo does.' }),
+        language: languageTag('The language this participant\'s speech is recognised in, and others\' translated into.'),
+      }, { title: 'Captions' })),
       iceServers: Type.Array(Type.Object({
         urls: Type.Array(Type.String()),
         username: Type.Optional(Type.String()),
@@ -303,8 +327,13 @@ export const requests = {
     Type.Object({ transportId: Id, ip: Type.String(), port: Type.Integer(), rtcpPort: Type.Optional(Type.Integer()) }),
   ),
   sendChat: req(
-    'Send a chat message without a data channel (bots): it reaches everyone as chat on the "chat" data channel label, from you. Needs publishData.',
+    'Send a chat message through the node: it reaches everyone as chat on the "chat" data channel label, from you (bots, which have no data channel, and every client in a room with captions, where the node translates it first: the message carries `language` and `translations`). Needs publishData.',
     Type.Object({ text: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
+    Empty,
+  ),
+  setLanguage: req(
+    'Change the language this participant speaks and reads (BCP-47): its captions are recognised in it from now on, and others\' captions and chat are translated into it.',
+    Type.Object({ language: Language }, { additionalProperties: false }),
     Empty,
   ),
   subscribeChat: req(
@@ -327,6 +356,7 @@ const note = <D extends TSchema>(description: string, data: D) => ({ description
 export const notifications = {
   peerJoined: note('Another peer entered the room.', PeerInfo),
   peerLeft: note('A peer left the room.', Type.Object({ peerId: PeerId })),
+  peerUpdated: note('A peer changed what others see of it other than its tracks: its language (setLanguage). The whole view, as in peerJoined.', PeerInfo),
   producerAdded: note('A peer started a producer (sent to every other peer, whether or not it auto-subscribes).', Type.Object({ peerId: PeerId, producer: ProducerInfo })),
   producerClosed: note('One of your producers ended without a closeProducer from you (for example its transport closed).', Type.Object({ producerId: Id, reason: Type.String() })),
   producerScore: note('Send quality of one of your producers, 0-10 per encoding.', Type.Object({
@@ -345,8 +375,13 @@ export const notifications = {
   newDataConsumer: note('A data consumer was created for you; open a data channel with its sctpStreamParameters.', DataConsumerParams),
   dataConsumerClosed: note('A data consumer ended.', Type.Object({ dataConsumerId: Id, reason: Type.String() })),
   activeSpeaker: note('The dominant speaker of the room changed.', Type.Object({ peerId: PeerId, producerId: Id })),
-  systemMessage: note('A message from the platform into the call\'s chat (POST /v1/rooms/:room/messages), for example "refund approved".', Type.Object({
+  systemMessage: note('A message from the platform into the call\'s chat (POST /v1/rooms/:room/messages), for example "refund approved". In a room with captions it carries its translations.', Type.Object({
     text: Type.String(), from: Type.String({ description: 'Who the platform says it is from; "system" by default.' }), at: Type.Integer({ description: 'Epoch milliseconds.' }),
+    ...Translated.properties,
+  })),
+  caption: note('A participant\'s speech as text (rooms with captions). An interim caption is updated (same segmentId) until the final one; finals carry the text in every language of the room (translations, by primary language subtag), and, for a language no engine translates into, the reason (untranslated). The original text is always there.', Caption),
+  captionStatus: note('Whether a participant\'s speech is being captioned: on; unavailable (the node holds as many captioned participants as it may, CAPTIONS_FULL, or no engine recognises its language, NO_ENGINE; see message); restarting (its engine died and is restarted); off (its audio ended).', Type.Object({
+    peerId: PeerId, state: literals(['on', 'unavailable', 'restarting', 'off']), code: Type.Optional(Type.String()), message: Type.Optional(Type.String()),
   })),
   producerMuted: note('The platform muted or unmuted one of your producers (POST /v1/rooms/:room/participants/:identity/mute). Show it; the SDK pauses or resumes the producer.', Type.Object({
     producerId: Id, muted: Type.Boolean(),
@@ -356,6 +391,7 @@ export const notifications = {
   })),
   chat: note('A chat message, for a client that sent subscribeChat. Data-channel clients get the same message on the "chat" label instead.', Type.Object({
     peerId: PeerId, text: Type.String(), at: Type.Integer({ description: 'Epoch milliseconds, as the sender stamped it.' }),
+    ...Translated.properties,
   })),
   disconnected: note('The server removed you from the room; the code says why: MEDIA_WORKER_DIED and NODE_SHUTDOWN (rejoin: true), DUPLICATE_IDENTITY, KICKED, REMOVED (the platform removed you), ROOM_ENDED (the platform ended the call). The socket stays open and may join again.', Type.Object({
     code: Type.String(), message: Type.String(), rejoin: Type.Boolean(),
@@ -388,11 +424,12 @@ export const ChatMessage = Type.Object({
   type: Type.Literal('chat'),
   text: Type.String({ minLength: 1, maxLength: 4000 }),
   at: Type.Integer({ description: 'When it was sent, epoch milliseconds (the sender\'s clock).' }),
+  ...Translated.properties,
 }, { title: 'ChatMessage' });
 export type ChatMessage = Static<typeof ChatMessage>;
 
 /** Shapes other parts of the node reuse (the cluster bus carries peers and pipe parameters). */
-export const shapes = { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters };
+export const shapes = { Id, PeerId, RoomId, AppData, Kind, PeerInfo, RtpParameters, SctpStreamParameters, Caption };
 
 /** The wire envelopes. Every frame is one JSON object of one of these shapes. */
 export const RequestEnvelope = Type.Object({

@@ -136,6 +136,19 @@ export const Note = Type.Object({
 }, { title: 'Note' });
 export type Note = Static<typeof Note>;
 
+/** One final caption of the call: who said what, when, and its translations. */
+export const TranscriptSegment = Type.Object({
+  segmentId: Type.String(),
+  identity: Type.String({ description: 'Who spoke.' }),
+  language: Type.String(),
+  text: Type.String({ description: 'What was recognised, in the language it was spoken in.' }),
+  startedAt: Iso,
+  endedAt: Iso,
+  translations: Type.Record(Type.String(), Type.String(), { description: 'By primary language subtag: the languages of the call\'s participants at the time.' }),
+  untranslated: Type.Record(Type.String(), Type.String(), { description: 'For a language no engine translated into: why.' }),
+}, { title: 'TranscriptSegment' });
+export type TranscriptSegment = Static<typeof TranscriptSegment>;
+
 /** One call: one life of a room, from its creation to its end. */
 export const CallRecord = Type.Object({
   callId: Type.String(),
@@ -152,6 +165,7 @@ export const CallRecord = Type.Object({
   recordings: Type.Array(RecordingFile),
   snapshots: Type.Array(Snapshot),
   notes: Type.Array(Note),
+  transcript: Type.Array(TranscriptSegment, { description: 'The final captions, in order (rooms with captions; at most 2,000 segments). Kept as long as the record, as the recordings are.' }),
 }, { title: 'CallRecord' });
 export type CallRecord = Static<typeof CallRecord>;
 
@@ -172,6 +186,9 @@ export const Usage = Type.Object({
   mediaSeconds: Type.Object({ audio: Type.Number(), video: Type.Number() }, { description: 'Published track time, by kind.' }),
   bytesIn: Type.Number({ description: 'Bytes the node received from participants (transport stats).' }),
   bytesOut: Type.Number({ description: 'Bytes the node sent to participants (transport stats).' }),
+  speechSeconds: Type.Number({ description: 'Audio sent to speech-to-text for captions, seconds.' }),
+  translatedCharacters: Type.Number({ description: 'Characters translated (captions, chat and system messages), counted once per target language.' }),
+  agentSeconds: Type.Number({ description: 'Time the voice assistant spent in calls, seconds.' }),
 }, { title: 'Usage' });
 export type Usage = Static<typeof Usage>;
 

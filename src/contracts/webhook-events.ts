@@ -5,7 +5,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
-import { CallRecord, Iso, Metadata, QualityReport, QualitySummary, RecordingFile } from './records.js';
+import { CallRecord, Iso, Metadata, QualityReport, QualitySummary, RecordingFile, TranscriptSegment } from './records.js';
 
 /** Every event's data names its room and call. */
 const event = <P extends TProperties>(description: string, data: TObject<P>) => ({
@@ -32,6 +32,10 @@ export const webhookEvents = {
   'recording.finished': event('A recording ended on one node (stopped, or its room ended): its files there, and whether any track failed. A recording that spans nodes sends one from each.', Type.Object({
     recordingId: Type.String(), identity: Type.Union([Type.String(), Type.Null()]), node: Type.String(),
     status: literals(['complete', 'failed']), error: Type.Union([Type.String(), Type.Null()]), files: Type.Array(RecordingFile),
+  })),
+  'transcript.ready': event('The transcript of a call with captions, sent once after the call ended (it is also in call.record): every final caption, with its speaker, times and translations.', Type.Object({
+    languages: Type.Array(Type.String(), { description: 'The languages spoken (primary subtags).' }),
+    transcript: Type.Array(TranscriptSegment),
   })),
   'quality.degraded': event('A participant\'s own reports have shown poor quality for more than 10 s (sent again only after it recovered).', Type.Object({
     identity: Type.String(), quality: Type.Union([QualityReport, Type.Null()]), summary: QualitySummary,

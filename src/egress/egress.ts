@@ -6,8 +6,7 @@ import type { PlatformStore } from '../platform/store.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
 import type { RoomDirectory } from '../rooms/directory.js';
 import type { Room } from '../rooms/room.js';
-import { Ffmpeg } from './ffmpeg.js';
-import type { MediaProcesses } from './media-processes.js';
+import type { Ffmpeg } from './ffmpeg.js';
 import { EvidenceFiles } from './files.js';
 import { ForwardTargets } from './forward-targets.js';
 import { Forwarder } from './forwards.js';
@@ -18,10 +17,10 @@ import { Snapshotter } from './snapshots.js';
  * Media out of the node: recordings, snapshots and RTP forwards, with the files they leave and
  * their metrics. Every room part gets observed; a room's record waits on `settled`.
  */
-export function createEgress({ config, store, emit, directory, linkKey, processes, listeningPorts, registry, log }: {
+export function createEgress({ config, store, emit, directory, linkKey, ffmpeg, listeningPorts, registry, log }: {
   config: Config; store: PlatformStore; emit(event: WebhookEvent): void; directory: RoomDirectory;
-  /** The node's budget of media processes (shared with captions). */
-  processes: MediaProcesses;
+  /** Where media processes start, within the node's budget (shared with captions). */
+  ffmpeg: Ffmpeg;
   /** The ports this node listens on now, besides its plain/pipe range (HTTP, the WebRtcServers): no forward may aim at them. */
   listeningPorts(): Promise<number[]>;
   /** Signs file links; the same on every node that serves the tenant's files. */
@@ -31,11 +30,10 @@ export function createEgress({ config, store, emit, directory, linkKey, processe
   const self = directory.self;
   const egressLog = log.child({ component: 'egress' });
   const { recording } = config;
-  const ffmpeg = new Ffmpeg(recording.ffmpegPath, recording.ffprobePath, processes);
   if (!ffmpeg.available) egressLog.warn({ ffmpeg: recording.ffmpegPath }, 'ffmpeg is not installed: recordings and snapshots will be refused (FFMPEG_MISSING); calls are unaffected');
   const files = new EvidenceFiles(recording.dir, recording.minFreeMegabytes * 1048576, store, linkKey, recording.linkTtlSeconds);
   let running = 0;
-  const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }), () => processes.usage());
+  const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }), () => ffmpeg.processes.usage());
   const recordings = new Recordings({
     tracks: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => metrics.fileDone(f.info.status) },
     store, emit, maxPerRoom: config.limits.recordingsPerRoom,

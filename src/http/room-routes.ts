@@ -1,6 +1,7 @@
 /** The server API's rooms, participants, tokens, call records, usage and webhook failures. */
 import { Type } from '@sinclair/typebox';
 import { GrantChanges, Role } from '../auth/grants.js';
+import { languageTag } from '../common/languages.js';
 import { MintRequest, mintToken, TokenClaims } from '../auth/tokens.js';
 import type { NodeRef } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
@@ -19,10 +20,12 @@ const CreateRoomBody = Type.Object({
   metadata: Type.Optional(Metadata),
   maxParticipants: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   emptyTimeoutSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400, description: 'How long the room waits for its first participant, and after its last (default rooms.emptyTimeoutSeconds).' })),
+  captions: Type.Optional(Type.Boolean({ description: 'Live captions and translation in this room (when its tenant\'s captions are "request"; "all" captions every room, "off" none). Participants are told in their join answer.' })),
   participants: Type.Optional(Type.Array(Type.Object({
     identity: Identity,
     name: TokenClaims.properties.name,
     role: Type.Optional(Role),
+    language: TokenClaims.properties.language,
     grants: Type.Optional(GrantChanges),
     ttlSeconds: MintRequest.properties.ttlSeconds,
   }, { additionalProperties: false }), { maxItems: 20, description: 'Participants to mint tokens for; the tokens come back in the answer.' })),
@@ -68,7 +71,7 @@ export const roomRoutes: Route[] = [
       const { view, node, created } = await service.create(req.tenant, create);
       const tokens = participants.map((p) => ({
         identity: p.identity,
-        ...mintToken(config.auth, { room: create.room, identity: p.identity, name: p.name, role: p.role, grants: p.grants, ttlSeconds: p.ttlSeconds, region: create.region }, req.tenant.id),
+        ...mintToken(config.auth, { room: create.room, identity: p.identity, name: p.name, role: p.role, grants: p.grants, ttlSeconds: p.ttlSeconds, region: create.region, language: p.language }, req.tenant.id),
       }));
       return reply.code(created ? 201 : 200).send({ room: view, node: nodeOf(node), signalingUrl: signalingUrl(node.url), tokens });
     },
@@ -131,11 +134,15 @@ export const roomRoutes: Route[] = [
   route({
     method: 'POST', url: '/v1/rooms/:room/messages', summary: 'Send a message into the call\'s chat from the platform (for example "refund approved"); clients get systemMessage.',
     params: RoomParams,
-    body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }), from: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'system' })) }, { additionalProperties: false }),
+    body: Type.Object({
+      text: Type.String({ minLength: 1, maxLength: 2000 }),
+      from: Type.Optional(Type.String({ minLength: 1, maxLength: 64, default: 'system' })),
+      language: Type.Optional(languageTag('The language of `text` (default: the tenant\'s). In a room with captions, participants get it translated into theirs too.')),
+    }, { additionalProperties: false }),
     responses: { 202: Type.Object({ delivered: Type.Integer({ description: 'Participants it reached.' }) }) },
     errors: ROOM_ERRORS,
     async handler({ service }, req, reply) {
-      const delivered = await service.message(req.tenant, req.params.room, req.body.text, req.body.from ?? 'system');
+      const delivered = await service.message(req.tenant, req.params.room, req.body.text, req.body.from ?? 'system', req.body.language);
       return reply.code(202).send({ delivered });
     },
   }),

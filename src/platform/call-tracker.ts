@@ -1,4 +1,4 @@
-import type { ParticipantRecord, CallRecord, TimelineEntry } from '../contracts/records.js';
+import type { ParticipantRecord, CallRecord, TimelineEntry, TranscriptSegment } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
 import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
@@ -12,6 +12,7 @@ import { webhookEvent } from './webhooks.js';
 /** A call's timeline and participants are bounded whatever happens in it. */
 const MAX_TIMELINE = 2000;
 const MAX_PARTICIPANTS = 1000;
+const MAX_TRANSCRIPT = 2000;
 const iso = (ms = Date.now()) => new Date(ms).toISOString();
 
 export interface TrackerDeps {
@@ -52,6 +53,7 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   const { journal, resumed } = deps;
   const timeline: TimelineEntry[] = [...(resumed?.timeline ?? [])];
   const records: ParticipantRecord[] = [...(resumed?.records ?? [])];
+  const transcript: TranscriptSegment[] = [];
   const nodes = new Set([where.node]);
   const regions = new Set([where.region]);
   /** The tracks of each peer here that the platform was told of, so each unpublish is told once. */
@@ -129,6 +131,14 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     if (record) keep(record);
   });
   room.on('message', (text, from) => note('message', from, text));
+  // Every node's finals reach every node's part of the room; the owner keeps them for the record.
+  room.on('caption', (c) => {
+    if (!c.final || transcript.length >= MAX_TRANSCRIPT) return;
+    transcript.push({
+      segmentId: c.segmentId, identity: c.peerId, language: c.language, text: c.text, startedAt: iso(c.startMs), endedAt: iso(c.endMs),
+      translations: c.translations ?? {}, untranslated: c.untranslated ?? {},
+    });
+  });
   room.on('closed', () => {
     deps.ledger.off('degraded', degraded);
     if (!deps.isOwner(room)) return;
@@ -148,9 +158,11 @@ export function trackCall(room: Room, deps: TrackerDeps) {
       recordings: files.flatMap((f) => (f.kind === 'recording' ? [f.info] : [])),
       snapshots: files.flatMap((f) => (f.kind === 'snapshot' ? [f.info] : [])),
       notes,
+      transcript: [...transcript].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
     send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
     send('call.record', record);
+    if (room.settings.captions) send('transcript.ready', { languages: [...new Set(record.transcript.map((t) => t.language.split('-')[0]))], transcript: record.transcript });
     await deps.store.saveCall(record);
     journal?.ended(callId);
   }

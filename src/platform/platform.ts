@@ -50,6 +50,11 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
     /** Every new room gets its ledger entries and call tracker; its record waits until `evidenceSettled(room)`. */
     observe(room: Room, evidenceSettled: (room: Room) => Promise<void>) {
       ledger.observe(room);
+      // Characters sent to translation engines, counted as they are sent.
+      room.on('translated', (characters) => {
+        const at = Date.now();
+        usage.add({ tenant: room.settings.tenant, room: room.settings.name, callId: room.settings.callId, kind: 'translation', role: null, startAt: at, endAt: at, bytesIn: 0, bytesOut: 0, units: characters });
+      });
       trackCall(room, {
         emit: (event) => deliverer.emit(event),
         hooked: deliverer.delivers(room.settings.tenant),

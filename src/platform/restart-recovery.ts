@@ -100,6 +100,7 @@ async function recoverCall(call: JournaledCall, stoppedAt: number, deps: Recover
     recordings: all.flatMap((f) => (f.kind === 'recording' ? [f.info] : [])),
     snapshots: all.flatMap((f) => (f.kind === 'snapshot' ? [f.info] : [])),
     notes,
+    transcript: [],
   };
   send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
   send('call.record', record);

@@ -18,6 +18,7 @@ export interface CreateRoom {
   metadata?: Metadata;
   maxParticipants?: number;
   emptyTimeoutSeconds?: number;
+  captions?: boolean;
 }
 
 export interface RoomServiceDeps {
@@ -54,7 +55,7 @@ export class RoomService {
     hosts.define('api.endRoom', async ({ roomId }) => ({ ended: this.endHere(roomId) }));
     hosts.define('api.removeParticipant', async ({ roomId, peerId }) => ({ removed: this.removeHere(roomId, peerId) }));
     hosts.define('api.mute', async ({ roomId, peerId, ...what }) => ({ tracks: await this.muteHere(roomId, peerId, what) }));
-    hosts.define('api.message', async ({ roomId, text, from }) => ({ delivered: this.messageHere(roomId, text, from) }));
+    hosts.define('api.message', async ({ roomId, text, from, language }) => ({ delivered: await this.messageHere(roomId, text, from, language) }));
   }
 
   /** Creates a room ahead of its participants, on the node placement chooses (near `region`). */
@@ -66,7 +67,7 @@ export class RoomService {
     const key = roomKey(tenant.id, req.room);
     const { node } = await this.deps.allocator.allocate(key, req.region);
     const settings = newRoomSettings(tenant, req.room, {
-      metadata: req.metadata, maxParticipants: req.maxParticipants,
+      metadata: req.metadata, maxParticipants: req.maxParticipants, captions: req.captions,
       emptyTimeoutMs: (req.emptyTimeoutSeconds ?? config.rooms.emptyTimeoutSeconds) * 1000,
     });
     const { created } = await this.hosts.on(node.id, 'api.createRoom', { roomId: key, settings });
@@ -112,9 +113,9 @@ export class RoomService {
     return tracks;
   }
 
-  async message(tenant: Tenant, room: string, text: string, from: string) {
+  async message(tenant: Tenant, room: string, text: string, from: string, language?: string) {
     await this.settingsOf(tenant, room);
-    const delivered = await this.hosts.each(roomKey(tenant.id, room), 'api.message', { roomId: roomKey(tenant.id, room), text, from });
+    const delivered = await this.hosts.each(roomKey(tenant.id, room), 'api.message', { roomId: roomKey(tenant.id, room), text, from, ...(language ? { language } : {}) });
     return delivered.reduce((n, r) => n + r.delivered, 0);
   }
 
@@ -180,10 +181,10 @@ export class RoomService {
     return targets.map((p) => p.id);
   }
 
-  private messageHere(key: RoomKey, text: string, from: string) {
+  private async messageHere(key: RoomKey, text: string, from: string, language?: string) {
     const room = this.rooms.get(key);
     if (!room) return 0;
-    room.sendMessage(text, from);
+    await room.sendMessage(text, from, language);
     return room.peers.size;
   }
 }

@@ -20,7 +20,7 @@ create table if not exists calls (
 create index if not exists calls_by_tenant on calls (tenant, started_at desc, call_id desc);
 create table if not exists usage (
   id integer primary key, tenant text not null, room text not null, call_id text not null, kind text not null,
-  role text, start_at integer not null, end_at integer not null, bytes_in integer not null, bytes_out integer not null);
+  role text, start_at integer not null, end_at integer not null, bytes_in integer not null, bytes_out integer not null, units integer not null default 0);
 create index if not exists usage_by_tenant on usage (tenant, end_at);
 create table if not exists outbox (
   seq integer primary key autoincrement, id text not null unique, tenant text not null, room text not null,
@@ -56,6 +56,9 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
     this.db = new DatabaseSync(file);
     this.db.exec('pragma journal_mode = wal; pragma synchronous = normal; pragma busy_timeout = 5000;');
     this.db.exec(SCHEMA);
+    // A file from before usage counted units (translated characters).
+    const columns = this.db.prepare('pragma table_info(usage)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'units')) this.db.exec('alter table usage add column units integer not null default 0');
   }
 
   /** The statement for this SQL text (a fixed set: the texts below, never built from input). */
@@ -154,8 +157,8 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
 
   addUsage(rows: UsageRow[]) {
     return this.grouped(() => {
-      const insert = this.sql('insert into usage (tenant, room, call_id, kind, role, start_at, end_at, bytes_in, bytes_out) values (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      for (const r of rows) insert.run(r.tenant, r.room, r.callId, r.kind, r.role, r.startAt, r.endAt, r.bytesIn, r.bytesOut);
+      const insert = this.sql('insert into usage (tenant, room, call_id, kind, role, start_at, end_at, bytes_in, bytes_out, units) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const r of rows) insert.run(r.tenant, r.room, r.callId, r.kind, r.role, r.startAt, r.endAt, r.bytesIn, r.bytesOut, r.units ?? 0);
     });
   }
 
@@ -165,7 +168,7 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
     return rows.map((r): UsageRow => ({
       tenant: r.tenant as string, room: r.room as string, callId: r.call_id as string, kind: r.kind as UsageRow['kind'],
       role: (r.role as UsageRow['role']) ?? null, startAt: Number(r.start_at), endAt: Number(r.end_at),
-      bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out),
+      bytesIn: Number(r.bytes_in), bytesOut: Number(r.bytes_out), units: Number(r.units ?? 0),
     }));
   }
 

@@ -2,18 +2,24 @@ import type { Role } from '../auth/grants.js';
 import type { CallRecord, Note, RecordingFile, Snapshot, Usage } from '../contracts/records.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
 
-/** One span of use: a participant's stay (kind participant, by role) or a published track (by kind). */
+/**
+ * One span of use: a participant's stay (kind participant, by role), a published track (by
+ * kind), a participant's audio captioned (speech), an assistant in a call (agent); or a count
+ * at one time (translation: `units` characters, at startAt).
+ */
 export interface UsageRow {
   tenant: string;
   room: string;
   callId: string;
-  kind: 'participant' | 'audio' | 'video';
+  kind: 'participant' | 'audio' | 'video' | 'speech' | 'agent' | 'translation';
   role: Role | null;
   startAt: number;
   endAt: number;
   /** Transport bytes of a participant's stay (0 for tracks). */
   bytesIn: number;
   bytesOut: number;
+  /** What a count row counts (translated characters). */
+  units?: number;
 }
 
 export interface CallQuery {
@@ -109,8 +115,12 @@ export interface Outbox {
 
 /** Sums rows over [from, to): time by overlap, and a stay's bytes in proportion to its overlap. */
 export function sumUsage(rows: readonly UsageRow[], from: number, to: number): Usage {
-  const usage: Usage = { participantSeconds: {}, mediaSeconds: { audio: 0, video: 0 }, bytesIn: 0, bytesOut: 0 };
+  const usage: Usage = { participantSeconds: {}, mediaSeconds: { audio: 0, video: 0 }, bytesIn: 0, bytesOut: 0, speechSeconds: 0, translatedCharacters: 0, agentSeconds: 0 };
   for (const r of rows) {
+    if (r.kind === 'translation') {
+      if (r.startAt >= from && r.startAt < to) usage.translatedCharacters += r.units ?? 0;
+      continue;
+    }
     const overlap = Math.max(0, Math.min(r.endAt, to) - Math.max(r.startAt, from));
     if (overlap === 0) continue;
     const seconds = overlap / 1000;
@@ -120,10 +130,12 @@ export function sumUsage(rows: readonly UsageRow[], from: number, to: number): U
       const share = r.endAt > r.startAt ? overlap / (r.endAt - r.startAt) : 1;
       usage.bytesIn += Math.round(r.bytesIn * share);
       usage.bytesOut += Math.round(r.bytesOut * share);
-    } else {
-      usage.mediaSeconds[r.kind] += seconds;
-    }
+    } else if (r.kind === 'speech') usage.speechSeconds += seconds;
+    else if (r.kind === 'agent') usage.agentSeconds += seconds;
+    else usage.mediaSeconds[r.kind] += seconds;
   }
+  usage.speechSeconds = Number(usage.speechSeconds.toFixed(3));
+  usage.agentSeconds = Number(usage.agentSeconds.toFixed(3));
   for (const role of Object.keys(usage.participantSeconds)) usage.participantSeconds[role] = Number(usage.participantSeconds[role].toFixed(3));
   usage.mediaSeconds.audio = Number(usage.mediaSeconds.audio.toFixed(3));
   usage.mediaSeconds.video = Number(usage.mediaSeconds.video.toFixed(3));

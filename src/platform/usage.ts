@@ -81,9 +81,19 @@ export class UsageMeter {
     const rows = this.rows(live, leftAt);
     for (const r of rows) {
       if (r.kind === 'participant') this.counters.seconds(r.tenant, r.role ?? 'unknown', (r.endAt - r.startAt) / 1000);
-      else this.counters.media(r.tenant, r.kind, (r.endAt - r.startAt) / 1000);
+      else if (r.kind === 'audio' || r.kind === 'video') this.counters.media(r.tenant, r.kind, (r.endAt - r.startAt) / 1000);
     }
     await this.store.addUsage(rows).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not store usage'));
+  }
+
+  /**
+   * Use that is not a stay or a track, counted as it happens: a participant's audio captioned
+   * (speech, its seconds of audio), an assistant's time in a call (agent), characters translated.
+   */
+  add(row: UsageRow) {
+    const stored = this.store.addUsage([row]).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not store usage'));
+    this.unstored.add(stored);
+    void stored.finally(() => this.unstored.delete(stored));
   }
 
   /** What this node's live participants of `tenant` have used so far (sampled now). */

@@ -28,8 +28,14 @@ export class ChatRelay {
   /** Recipients a message waited for in vain (they never opened a channel): not waited for again. */
   private readonly waitedFor = new WeakSet<Peer>();
 
-  /** `recipients()`: the peers of the room here. */
-  constructor(private readonly recipients: () => Iterable<Peer>) {}
+  /**
+   * `recipients()`: the peers of the room here. `translate`: the message in the room's other
+   * languages, when the room has captions (undefined otherwise).
+   */
+  constructor(
+    private readonly recipients: () => Iterable<Peer>,
+    private readonly translate: (from: Peer, text: string) => Promise<Partial<Pick<ChatMessage, 'language' | 'translations' | 'untranslated'>> | undefined>,
+  ) {}
 
   /** It takes the room's chat as notifications (subscribeChat). */
   relays(peer: Peer) {
@@ -59,7 +65,10 @@ export class ChatRelay {
       } catch {
         return; // not chat
       }
-      if (isChat.Check(parsed)) peer.notify('chat', { peerId: fromPeerId, text: parsed.text, at: parsed.at });
+      if (isChat.Check(parsed)) {
+        const { text, at, language, translations, untranslated } = parsed;
+        peer.notify('chat', { peerId: fromPeerId, text, at, ...(language ? { language } : {}), ...(translations ? { translations } : {}), ...(untranslated ? { untranslated } : {}) });
+      }
     });
   }
 
@@ -73,8 +82,15 @@ export class ChatRelay {
     this.senders.set(peer, sender);
     if (sender.pending >= MAX_PENDING) throw new CodedError('TOO_MANY_REQUESTS', `${MAX_PENDING} chat messages are waiting to be sent; wait a moment`);
     const dataProducer = await this.open(peer);
-    const message: ChatMessage = { type: 'chat', text, at: Date.now() };
+    const at = Date.now();
     sender.pending++;
+    let message: ChatMessage;
+    try {
+      message = { type: 'chat', text, at, ...(await this.translate(peer, text)) };
+    } catch (err) {
+      sender.pending--;
+      throw err;
+    }
     sender.chain = sender.chain.then(async () => {
       await this.channelsOpen(peer, dataProducer.id, () => sender.hurry);
       if (!dataProducer.closed) dataProducer.send(JSON.stringify(message));

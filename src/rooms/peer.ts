@@ -54,6 +54,8 @@ export interface PeerEvents {
   producerResumed: [producer: types.Producer];
   dataProducerAdded: [dataProducer: types.DataProducer];
   dataProducerRemoved: [dataProducerId: string];
+  /** It speaks and reads another language now (setLanguage). */
+  languageChanged: [language: string];
 }
 
 type Kinds = {
@@ -81,6 +83,8 @@ const producerInfo = (p: types.Producer): ProducerInfo => ({ id: p.id, kind: p.k
 export class Peer extends EventEmitter<PeerEvents> {
   readonly id: string;
   readonly joinedAt = Date.now();
+  /** The language it speaks and reads (BCP-47): its token's, else its tenant's; setLanguage changes it. */
+  language: string;
   rtpCapabilities?: types.RtpCapabilities;
   closed = false;
   private readonly owned: { [K in OwnedKind]: Map<string, Kinds[K]> } = {
@@ -97,9 +101,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     private session: PeerSession,
     private readonly limits: PeerConfig,
     readonly log: Logger,
+    defaultLanguage = 'en',
   ) {
     super();
     this.id = claims.identity;
+    this.language = claims.language ?? defaultLanguage;
+  }
+
+  setLanguage(language: string) {
+    if (language === this.language) return;
+    this.language = language;
+    this.emit('languageChanged', language);
   }
 
   get router(): types.Router {
@@ -195,6 +207,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       id: this.id,
       name: this.claims.name,
       role: this.claims.role,
+      language: this.language,
       producers: [...this.owned.producer.values()].map(producerInfo),
       dataProducers: [...this.owned.dataProducer.values()].map((d) => ({ id: d.id, label: d.label, protocol: d.protocol, appData: d.appData })),
     };

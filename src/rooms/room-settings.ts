@@ -28,13 +28,15 @@ export const RoomSettings = Type.Object({
   createdAt: Type.Integer(),
   /** The recordings running now. The only part that changes: the owner republishes it. */
   recordings: Type.Array(RecordingSpec, { maxItems: 64 }),
+  /** Its participants' speech is captioned and its chat translated. */
+  captions: Type.Optional(Type.Boolean()),
 });
 export type RoomSettings = Static<typeof RoomSettings>;
 
 export const newId = (prefix: string) => `${prefix}_${Date.now().toString(36)}${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 /** A new call's settings: the tenant's limits, and a recording from the start if the tenant records every room. */
-export function newRoomSettings(tenant: Tenant, name: string, opts: { metadata?: Metadata; maxParticipants?: number; emptyTimeoutMs?: number } = {}): RoomSettings {
+export function newRoomSettings(tenant: Tenant, name: string, opts: { metadata?: Metadata; maxParticipants?: number; emptyTimeoutMs?: number; captions?: boolean } = {}): RoomSettings {
   const createdAt = Date.now();
   return {
     tenant: tenant.id,
@@ -46,5 +48,7 @@ export function newRoomSettings(tenant: Tenant, name: string, opts: { metadata?:
     emptyTimeoutMs: opts.emptyTimeoutMs ?? 0,
     createdAt,
     recordings: tenant.autoRecord ? [{ id: newId('rec'), identity: null, startedAt: createdAt }] : [],
+    // A tenant captions every room, none, or those created with captions on.
+    captions: tenant.captions === 'all' || (tenant.captions === 'request' && opts.captions === true),
   };
 }

@@ -15,6 +15,14 @@ export type { RoomSettings } from './room-settings.js';
 
 /** A snapshot, as the people in the call are told of it. */
 export type SnapshotNotice = NotificationData<'snapshotTaken'>;
+/** A participant's speech as text, as the people in the call are told of it. */
+export type Caption = NotificationData<'caption'>;
+/** What the node adds to a text in a room with captions. */
+export interface TextTranslations {
+  language: string;
+  translations: Record<string, string>;
+  untranslated: Record<string, string>;
+}
 
 /** What happens in a room, each event with its facts: listeners never diff the room themselves. */
 export interface RoomEvents {
@@ -43,11 +51,21 @@ export interface RoomEvents {
   message: [text: string, from: string];
   /** A snapshot of a participant here was taken (the people here are told; the span tells the rest). */
   snapshotTaken: [notice: SnapshotNotice];
+  /** A caption: of a participant here (`local`: the span tells the other nodes), or relayed from one. */
+  caption: [caption: Caption, local: boolean];
+  /** What others see of a peer changed besides its media (its language). */
+  peerUpdated: [peer: Peer];
+  /** A text translated here for the room (captions, chat, system messages): characters sent to engines, for usage. */
+  translated: [characters: number];
   closed: [];
 }
 
 export interface RoomConfig extends PeerConfig {
   peersPerRoom: number;
+  /** The language of a participant whose token names none: its tenant's (default en). */
+  defaultLanguage?(tenant: string): string;
+  /** Puts a text of the room into its other languages (rooms with captions). */
+  translate?(settings: Readonly<RoomSettings>, text: string, from: string, to: Iterable<string>): Promise<Omit<TextTranslations, 'language'> & { characters: number }>;
 }
 
 export interface Kick {
@@ -71,7 +89,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly remote = new Map<string, PeerInfo>();
   /** Suspended peers and when their grace runs out. */
   private readonly graceTimers = new Map<Peer, NodeJS.Timeout>();
-  private readonly chat = new ChatRelay(() => this.peers.values());
+  private readonly chat = new ChatRelay(() => this.peers.values(), (peer, text) => this.translated(text, peer.language));
   /** Reasons to stay open with no participant here (see hold). */
   private holds = 0;
   private emptyTimer?: NodeJS.Timeout;
@@ -125,7 +143,7 @@ export class Room extends EventEmitter<RoomEvents> {
       this.media.releaseRouter(entry);
       return undefined;
     }
-    const peer = new Peer(claims, entry, autoSubscribe, session, this.limits, log);
+    const peer = new Peer(claims, entry, autoSubscribe, session, this.limits, log, this.defaultLanguage());
     const previous = this.peers.get(peer.id);
     if (this.remote.has(peer.id)) this.removeRemote(peer.id);
     this.peers.set(peer.id, peer);
@@ -172,10 +190,54 @@ export class Room extends EventEmitter<RoomEvents> {
     }, this.settings.emptyTimeoutMs).unref();
   }
 
-  /** A message from the platform to everyone in the room (here; other nodes deliver their own). */
-  sendMessage(text: string, from: string) {
-    this.broadcast('systemMessage', { text, from, at: Date.now() });
+  private defaultLanguage() {
+    return this.limits.defaultLanguage?.(this.settings.tenant) ?? 'en';
+  }
+
+  /** The languages of everyone in the room, here and (unless `hereOnly`) on other nodes. */
+  languages(hereOnly = false): Set<string> {
+    const out = new Set<string>();
+    for (const p of this.peers.values()) out.add(p.language);
+    if (!hereOnly) for (const r of this.remote.values()) if (r.language) out.add(r.language);
+    return out;
+  }
+
+  /**
+   * `text` in the room's other languages, when the room has captions (else nothing is added).
+   * `hereOnly`: for what each node delivers itself (system messages), so no text is translated twice.
+   */
+  async translated(text: string, from: string, hereOnly = false): Promise<TextTranslations | undefined> {
+    if (!this.settings.captions || !this.limits.translate) return undefined;
+    const { characters, ...t } = await this.limits.translate(this.settings, text, from, this.languages(hereOnly));
+    if (characters) this.emit('translated', characters);
+    return { ...t, language: from };
+  }
+
+  /** A message from the platform to everyone in the room (here; other nodes deliver their own), with its translations. */
+  async sendMessage(text: string, from: string, language?: string) {
+    const at = Date.now();
+    const t = await this.translated(text, language ?? this.defaultLanguage(), true);
+    this.broadcast('systemMessage', { text, from, at, ...t });
     this.emit('message', text, from);
+  }
+
+  /** A caption of a participant here: everyone here is told, and the span tells the other nodes. */
+  announceCaption(caption: Caption) {
+    this.broadcast('caption', caption);
+    this.emit('caption', caption, true);
+  }
+
+  /** A caption of a participant on another node: told to the people here. */
+  relayCaption(caption: Caption) {
+    this.broadcast('caption', caption);
+    this.emit('caption', caption, false);
+  }
+
+  /** A peer here speaks another language now: captions of it and translations for it follow. */
+  setLanguage(peer: Peer, language: string) {
+    peer.setLanguage(language);
+    this.broadcast('peerUpdated', peer.info(), peer);
+    this.emit('peerUpdated', peer);
   }
 
   /** A snapshot of a participant here was taken: everyone here is told, and the span tells the other nodes. */
@@ -243,9 +305,12 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Describes a participant hosted elsewhere (new, or its latest info). Its producers come through offer. */
   setRemote(info: PeerInfo) {
-    const known = this.remote.has(info.id);
+    const before = this.remote.get(info.id);
     this.remote.set(info.id, info);
-    if (known) return;
+    if (before) {
+      if (before.language !== info.language) this.broadcast('peerUpdated', info);
+      return;
+    }
     this.broadcast('peerJoined', info);
     this.emit('remoteJoined', info);
   }

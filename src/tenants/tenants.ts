@@ -13,7 +13,15 @@ export interface Tenant {
   autoRecord: boolean;
   /** Its participants' media only through TURN. */
   forceRelay: boolean;
+  /** The language of its participants whose token names none. */
+  language: string;
+  /** Captions: none, rooms created with captions on, or every room. */
+  captions: 'off' | 'request' | 'all';
+  /** Its speech engines beyond the offline ones. */
+  speech: { openai?: Required<NonNullable<NonNullable<TenantEntry['speech']>['openai']>>; prefer: 'offline' | 'openai' };
 }
+
+type TenantEntry = Config['tenants'][number];
 
 const sameSecret = (a: string, b: string) => {
   const x = Buffer.from(a);
@@ -38,6 +46,14 @@ export class Tenants {
         webhook: entry.webhook,
         autoRecord: entry.recording?.auto ?? false,
         forceRelay: entry.forceRelay ?? false,
+        language: entry.language ?? 'en',
+        captions: entry.captions ?? 'request',
+        speech: {
+          prefer: entry.speech?.prefer ?? 'offline',
+          ...(entry.speech?.openai ? {
+            openai: { transcriptionModel: 'whisper-1', chatModel: 'gpt-4o-mini', speechModel: 'tts-1', voice: 'alloy', ...entry.speech.openai },
+          } : {}),
+        },
         limits: {
           rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,
           participantsPerRoom: Math.min(entry.limits?.participantsPerRoom ?? config.limits.peersPerRoom, config.limits.peersPerRoom),

@@ -14,8 +14,8 @@ describe('the benchmark, smoke-sized', () => {
   it('runs every scenario for the node and the baseline and writes their numbers', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')), 'smoke.json');
     // docs/benchmarks.md's command, with a file of its own for the results.
-    const { stdout } = await promisify(execFile)('npm', ['run', 'bench', '--', '--smoke', '--out', out], { timeout: 240_000, maxBuffer: 16 << 20 });
-    for (const title of ['signaling: closed-loop', 'fan-out, plain RTP', 'fan-out, SRTP', 'pipe:', 'cluster: joins', 'cluster: Redis commands', 'call quality at the buyer']) expect(stdout).toContain(title);
+    const { stdout } = await promisify(execFile)('npm', ['run', 'bench', '--', '--smoke', '--out', out], { timeout: 300_000, maxBuffer: 16 << 20 });
+    for (const title of ['signaling: closed-loop', 'fan-out, plain RTP', 'fan-out, SRTP', 'pipe:', 'cluster: joins', 'cluster: Redis commands', 'call quality at the buyer', 'recording:', 'speech: from the end']) expect(stdout).toContain(title);
     const r = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(r.machine.cpus).toBeGreaterThan(0);
 
@@ -52,5 +52,21 @@ describe('the benchmark, smoke-sized', () => {
       expect(call.frozenPercent).toBeGreaterThanOrEqual(0);
       expect(call.concealedPercent).toBeGreaterThanOrEqual(0);
     }
-  }, 300_000);
+
+    // Recorded tracks ran in processes, the silent ones in none.
+    expect(r.recording.node.processes).toBe(r.recording.node.sendingTracks);
+    expect(r.recording.alone.processes).toBe(r.recording.alone.sendingTracks);
+
+    // The clip was captioned by the engine alone and through the node, its latency and words judged.
+    for (const side of [r.speech.alone, r.speech.node.find((l: { speakers: number }) => l.speakers === 1)]) {
+      expect(side.captioned).toBe(1);
+      expect(side.results[0].hypothesis).not.toBe('');
+      expect(side.latencyMs.p50).toBeGreaterThan(0);
+      expect(side.wordErrorRate).toBeGreaterThanOrEqual(0);
+    }
+    const one = r.speech.node.find((l: { speakers: number }) => l.speakers === 1);
+    expect(one.cpu.processes).toEqual({ ffmpeg: 1, recognisers: 1 });
+    expect(one.joins.joins).toBeGreaterThan(0);
+    expect(one.fanout.lossPercent).toBeLessThan(100);
+  }, 360_000);
 });

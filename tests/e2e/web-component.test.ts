@@ -8,6 +8,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { freePort } from '../helpers/redis-server.js';
 import { StaticServer } from '../helpers/static-server.js';
 import { WeriftPeer } from '../helpers/werift-peer.js';
+import { clipOpusFrames, GOFORWARD_TEXT } from '../helpers/speech-clips.js';
 
 /**
  * examples/web-component: <sfu-call> dropped into a shop's page on its own origin, joining a
@@ -88,5 +89,24 @@ describe('the <sfu-call> web component', () => {
     await shown(p, '.error').filter({ hasText: 'cannot be reached' }).waitFor({ timeout: 20_000 });
     expect(await shown(p, '.connection').textContent()).toBe('idle');
     expect(await shown(p, 'button.join').isEnabled()).toBe(true);
+  });
+
+  it('in a room with captions it says so, and shows the seller\'s words with the buyer\'s language under them', async () => {
+    const created = await fetch(`${t.http}/v1/rooms`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'shop-captions', captions: true }),
+    });
+    expect(created.status).toBe(201);
+    const speaker = await WeriftPeer.connect(t.ws, t.token({ room: 'shop-captions', identity: 'seller-en', name: 'Seller', role: 'seller', language: 'en' }));
+    try {
+      await speaker.publish({ video: false, data: false, audioFrames: clipOpusFrames() });
+      const p = await page(t.http, t.token({ room: 'shop-captions', identity: 'buyer-es', role: 'buyer', language: 'es' }));
+      await shown(p, '.notice').waitFor({ timeout: 20_000 });
+      const line = shown(p, '.captions li.final').filter({ hasText: `Seller: ${GOFORWARD_TEXT}` });
+      await line.waitFor({ timeout: 40_000 });
+      expect(await line.locator('.translated').textContent()).toBe('Va de frente diez metros');
+    } finally {
+      await speaker.close();
+    }
   });
 });

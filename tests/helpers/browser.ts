@@ -57,9 +57,12 @@ export async function waitForStats(page: Page, what: string, check: (s: RemoteSt
   throw new Error(`timed out waiting for ${what}; last stats: ${JSON.stringify(last)}`);
 }
 
-/** Opens the demo, fills the join form and waits for the call to be connected. */
-export async function joinDemo(page: Page, base: string, { room, name, role }: { room: string; name: string; role: 'buyer' | 'seller' }) {
-  await page.goto(`${base}/demo/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}&role=${role}`);
+/** Opens the demo, fills the join form and waits for the call to be connected (captions off unless asked). */
+export async function joinDemo(page: Page, base: string, { room, name, role, language = 'en', captions = false }: {
+  room: string; name: string; role: 'buyer' | 'seller'; language?: string; captions?: boolean;
+}) {
+  const q = new URLSearchParams({ room, name, role, language, captions: captions ? 'on' : 'off' });
+  await page.goto(`${base}/demo/?${q}`);
   await page.click('#join-form button[type=submit]');
   await page.waitForFunction(() => (window as any).demo?.call?.state === 'connected', undefined, { timeout: 20_000 });
   return page.evaluate(() => (window as any).demo.call.self.peerId as string);

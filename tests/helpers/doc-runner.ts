@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './redis-server.js';
 
 /**
  * Runs a document's code blocks the way a reader would: in order, in one terminal session
@@ -198,3 +199,35 @@ const portAnswers = (port: number) => new Promise<boolean>((resolve) => {
   });
   socket.once('error', () => resolve(false));
 });
+
+/**
+ * A document that starts a node with `npm start` in the SFU checkout and works against it from
+ * a reader's backend directory: this machine's part is the node's port (the reader's 8080),
+ * loopback media, and a temp store and recording folder. `close()` stops what the document
+ * left running and removes the folders.
+ */
+export async function nodeDocument(file: string, { ports = {}, timeoutMs = 180_000 }: { ports?: Record<number, number>; timeoutMs?: number } = {}) {
+  const backend = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-backend-'));
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'doc-data-'));
+  const nodePort = await freePort();
+  const doc = new DocRunner(file, {
+    ports: { 8080: nodePort, ...ports },
+    dirs: { sfu: process.cwd(), backend },
+    env: {
+      PORT: String(nodePort), HOST: '127.0.0.1', STORE_PATH: path.join(data, 'sfu.sqlite'), RECORDING_DIR: path.join(data, 'recordings'),
+      MEDIA_NUM_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', LOG_LEVEL: 'warn',
+    },
+    timeoutMs,
+  });
+  return {
+    doc, backend, nodePort,
+    base: `http://127.0.0.1:${nodePort}`,
+    ws: `ws://127.0.0.1:${nodePort}/v1/rtc`,
+    async close() {
+      await doc.close();
+      fs.rmSync(backend, { recursive: true, force: true });
+      fs.rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+

@@ -102,4 +102,15 @@ export class WebhookReceiver {
   ofRoom(room: string) {
     return this.unique().filter((e) => e.data.room === room);
   }
+
+  /** Waits (bounded) for a distinct event of `type` that `match` accepts. */
+  async waitFor(type: string, match: (e: Received) => boolean = () => true, timeoutMs = 10_000): Promise<Received> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.unique().find((e) => e.type === type && match(e));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${type} webhook within ${timeoutMs} ms; got ${this.unique().map((e) => e.type).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

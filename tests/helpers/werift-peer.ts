@@ -77,7 +77,8 @@ export class WeriftPeer {
   }
 
   /** Creates the send transport and produces the requested tracks and data channel. */
-  async publish({ audio = true, video = true, data = true, simulcast = false } = {}) {
+  /** `audioFrames`: Opus packets of 20 ms to send in a loop (real speech), instead of silence. */
+  async publish({ audio = true, video = true, data = true, simulcast = false, audioFrames }: { audio?: boolean; video?: boolean; data?: boolean; simulcast?: boolean; audioFrames?: Buffer[] } = {}) {
     const transport = await this.client.request('createTransport', { direction: 'send' });
     this.sendTransportId = transport.transportId;
     const pc = new RTCPeerConnection({ codecs: weriftCodecs(this.join.routerRtpCapabilities), ...(await loopbackOnly()) } as never);
@@ -124,11 +125,11 @@ export class WeriftPeer {
     }
     await waitFor(() => pc.connectionState === 'connected', 'send connection');
     if (this.sendChannel) await waitFor(() => this.sendChannel!.readyState === 'open', 'send data channel');
-    this.startSending(tracks);
+    this.startSending(tracks, audioFrames);
   }
 
   /** Synthetic media: an Opus frame every 20 ms, a real VP8 key frame every 33 ms. Stops after `maxSeconds`. */
-  private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, maxSeconds = 120) {
+  private startSending(tracks: Partial<Record<'audio' | 'video', MediaStreamTrack>>, audioFrames?: Buffer[], maxSeconds = 120) {
     // n counts this stream's packets: it is the sequence number and paces the timestamp.
     const every = (ms: number, fn: (n: number) => void) => {
       let n = 0;
@@ -138,7 +139,8 @@ export class WeriftPeer {
     };
     // Loud audio (-10 dBov, voice activity bit set), so the active-speaker observer hears it.
     const level = { id: AUDIO_LEVEL_EXT.id, payload: Buffer.from([0x80 | 10]) };
-    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), OPUS_SILENCE)));
+    const frame = (n: number) => (audioFrames?.length ? audioFrames[n % audioFrames.length] : OPUS_SILENCE);
+    if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), frame(n))));
     if (tracks.video) {
       const payloads = vp8Packets(vp8TestFrame());
       let seq = 0;

@@ -3,6 +3,7 @@ import { requests, notifications } from '../../src/contracts/protocol.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
 import { receiveCapabilities, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
+import { clipOpusFrames } from '../helpers/speech-clips.js';
 
 /**
  * Walks every request of protocol v1 and waits for every notification, in one room:
@@ -256,6 +257,25 @@ describe('protocol v1, request by request', () => {
     expect(await seller.client.notification('disconnected')).toMatchObject({ code: 'DUPLICATE_IDENTITY' });
     seen(again);
     again.close();
+  });
+
+  it('in a room with captions: caption, captionStatus, setLanguage, peerUpdated', async () => {
+    const created = await fetch(`${t.http}/v1/rooms`, {
+      method: 'POST', headers: { authorization: `Bearer ${t.config.auth.apiKeys[0]}`, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'captioned', captions: true }),
+    });
+    expect(created.status).toBe(201);
+    const speaker = await WeriftPeer.connect(t.ws, t.token({ room: 'captioned', identity: 'speaker', role: 'buyer', language: 'en' }));
+    const reader = await WeriftPeer.connect(t.ws, t.token({ room: 'captioned', identity: 'reader', role: 'seller', language: 'es' }));
+    for (const p of [speaker, reader]) track(p.client);
+    await speaker.publish({ video: false, data: false, audioFrames: clipOpusFrames() });
+    expect(await reader.client.notification('captionStatus', (s) => s.peerId === 'speaker')).toMatchObject({ state: 'on' });
+    expect((await reader.client.notification('caption', (c) => c.final, 40_000)).translations?.es).toBeTruthy();
+    expect(await code(reader.client.request('setLanguage', { language: 'pt-BR' }))).toBe('ok');
+    expect(await speaker.client.notification('peerUpdated')).toMatchObject({ id: 'reader', language: 'pt-BR' });
+    for (const p of [speaker, reader]) {
+      seen(p.client);
+      await p.close();
+    }
   });
 
   it('every request and notification of the protocol was exercised', () => {

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DocRunner } from '../helpers/doc-runner.js';
+import { nodeDocument } from '../helpers/doc-runner.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 import { sleep } from '../helpers/time.js';
@@ -14,35 +13,22 @@ import { sleep } from '../helpers/time.js';
  * document's recording, snapshot, forwarding (ffmpeg and GStreamer), bot and triage commands.
  */
 describe('docs/recording-and-ai.md, every command in order', () => {
-  const backend = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-backend-'));
-  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'ai-data-'));
-  let doc: DocRunner;
+  let document: Awaited<ReturnType<typeof nodeDocument>>;
   const peers: WeriftPeer[] = [];
   afterAll(async () => {
     for (const p of peers) await p.close();
-    await doc?.close();
-    fs.rmSync(backend, { recursive: true, force: true });
-    fs.rmSync(data, { recursive: true, force: true });
+    await document?.close();
   });
 
   it('records, captures, forwards to ffmpeg and GStreamer, takes bot audio in, and runs the triage bot', async () => {
-    const nodePort = await freePort();
     let rtpPort = await freePort();
     rtpPort -= rtpPort % 2;
-    doc = new DocRunner('docs/recording-and-ai.md', {
-      ports: { 8080: nodePort, 5004: rtpPort },
-      dirs: { sfu: process.cwd(), backend },
-      env: {
-        PORT: String(nodePort), HOST: '127.0.0.1', STORE_PATH: path.join(data, 'sfu.sqlite'), RECORDING_DIR: path.join(data, 'recordings'),
-        MEDIA_NUM_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', LOG_LEVEL: 'warn',
-      },
-      timeoutMs: 180_000,
-    });
+    document = await nodeDocument('docs/recording-and-ai.md', { ports: { 5004: rtpPort } });
+    const { doc, backend, base, ws } = document;
     await doc.runUntil('env');
-    const base = `http://127.0.0.1:${nodePort}`;
     const token = async (identity: string, role: string, autoSubscribe = true) => {
       const res = await fetch(`${base}/v1/tokens`, { method: 'POST', headers: { authorization: 'Bearer dev-only-api-key-change-me', 'content-type': 'application/json' }, body: JSON.stringify({ room: 'ticket-42', identity, role }) });
-      return WeriftPeer.connect(`ws://127.0.0.1:${nodePort}/v1/rtc`, (await res.json()).token, autoSubscribe);
+      return WeriftPeer.connect(ws, (await res.json()).token, autoSubscribe);
     };
     // The call the document works on.
     const seller = await token('seller-3', 'seller');

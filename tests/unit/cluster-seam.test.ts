@@ -126,7 +126,7 @@ describe('Catalogue', () => {
 });
 
 describe('LocalDirectory (a node alone)', () => {
-  const tenant: Tenant = { id: 'shop', apiKeys: [], limits: { rooms: 2, participantsPerRoom: 10 }, autoRecord: false, forceRelay: false };
+  const tenant: Tenant = { id: 'shop', apiKeys: [], limits: { rooms: 2, participantsPerRoom: 10 }, autoRecord: false, forceRelay: false, language: 'en', captions: 'request', speech: { prefer: 'offline' } };
 
   it('admits a tenant\'s rooms up to its limit even when the requests arrive together, and frees a place on release', async () => {
     const directory = new LocalDirectory({ id: 'n1', region: 'local', url: 'http://n1' });

@@ -8,7 +8,7 @@ import type { UsageRow } from '../../src/platform/store.js';
 
 const call = (callId: string): CallRecord => ({
   callId, tenant: 't', room: 'r', metadata: {}, startedAt: new Date(1_000).toISOString(), endedAt: new Date(2_000).toISOString(),
-  durationSeconds: 1, regions: [], nodes: [], timeline: [], participants: [], recordings: [], snapshots: [], notes: [],
+  durationSeconds: 1, regions: [], nodes: [], timeline: [], participants: [], recordings: [], snapshots: [], notes: [], transcript: [],
 });
 const usage = (tenant: string): UsageRow => ({ tenant, room: 'r', callId: 'c', kind: 'participant', role: 'buyer', startAt: 1_000, endAt: 61_000, bytesIn: 1, bytesOut: 2 });
 
@@ -27,7 +27,7 @@ describe('SqliteStore group commit', () => {
     void store.addUsage([usage('t')]);
     // Not awaited: the read flushes what waits before it.
     expect((await store.getCall('t', 'call-49'))?.callId).toBe('call-49');
-    expect(await store.usage('t', 0, 100_000)).toEqual([usage('t')]);
+    expect(await store.usage('t', 0, 100_000)).toEqual([{ ...usage('t'), units: 0 }]);
     await Promise.all(saved);
     expect((await store.listCalls('t', { limit: 100 })).calls).toHaveLength(50);
   });

@@ -15,7 +15,7 @@ function iceFor(turn: Config['turn'], identity: string, relay: boolean) {
   return { iceServers, iceTransportPolicy: relay && iceServers.some((s) => s.credential) ? 'relay' as const : 'all' as const };
 }
 
-export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer' | 'leave'> = {
+export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'setLanguage' | 'kickPeer' | 'leave'> = {
   join: {
     async run(ctx, { token, autoSubscribe, resume, transports }) {
       const started = performance.now();
@@ -67,6 +67,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
           routerRtpCapabilities: room.media.rtpCapabilities,
           peers: room.participants(peer),
           metadata: room.settings.metadata,
+          captions: { enabled: room.settings.captions === true, language: peer.language },
           ...iceFor(ctx.deps.config.turn, claims.identity, claims.relay || tenant.forceRelay),
           ...(resumed ? { resumed: resumed.inventory() } : {}),
           ...(opened.length ? { transports: opened } : {}),
@@ -79,6 +80,13 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'kickPeer'
   setRtpCapabilities: {
     async run(ctx, { rtpCapabilities }) {
       ctx.peer.setRtpCapabilities(rtpCapabilities);
+      return {};
+    },
+  },
+
+  setLanguage: {
+    async run(ctx, { language }) {
+      ctx.room.setLanguage(ctx.peer, language);
       return {};
     },
   },
