@@ -20,11 +20,19 @@ COPY tsconfig.json ./
 COPY config ./config
 COPY demo ./demo
 COPY src ./src
+# The streaming recogniser the captions run (src/speech/engines/pocketsphinx-stream.c).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpocketsphinx-dev libsphinxbase-dev gcc pkg-config \
+ && mkdir -p build \
+ && gcc -O2 -o build/pocketsphinx-stream src/speech/engines/pocketsphinx-stream.c $(pkg-config --cflags --libs pocketsphinx sphinxbase) \
+ && rm -rf /var/lib/apt/lists/*
 
 FROM node:24-bookworm-slim AS runtime
-# The shared libraries the worker links, and ffmpeg for recordings and snapshots.
+# The shared libraries the worker links, ffmpeg for recordings, snapshots and captions, and the
+# offline speech engines (recognition, translation, voices) with the pocketsphinx helper's library.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 ffmpeg \
+      libpocketsphinx3 pocketsphinx-en-us apertium apertium-eng-spa espeak-ng flite \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app

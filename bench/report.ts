@@ -5,6 +5,7 @@ import type { pipeBench } from './pipe.js';
 import type { recordingBench } from './recording.js';
 import type { signalingBench } from './signaling.js';
 import type { speechBench } from './speech.js';
+import type { assistantBench } from './assistant.js';
 
 const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits));
 
@@ -103,4 +104,15 @@ export function printSpeech(r: Awaited<ReturnType<typeof speechBench>>) {
   }
   const fan = r.node[0].fanout;
   console.log(`most captioned participants held (p95 ≤ ${r.p95TargetMs} ms, every clip captioned, fan-out of ${fan.receivers} × ${fan.packetsPerSecondIn} pkt/s under 1% loss, joins as fast): ${r.mostCaptionedHeld}`);
+}
+
+export function printAssistant(r: Awaited<ReturnType<typeof assistantBench>>) {
+  table('assistant: from the end of the buyer\'s utterance to the first packet of the answer at the buyer, ms (offline engines, espeak-ng)', ['', 'calls at once', 'replies', 'p50', 'p95', 'max'],
+    [
+      ['engine alone (recogniser in real time, rules, espeak-ng, libopus)', 1, `${r.alone.runs}`, fmt(r.alone.p50, 0), fmt(r.alone.p95, 0), '–'],
+      ...r.node.map((l) => [`node + worker, ${l.calls} at once`, l.calls, `${l.replies}/${l.expected}`, fmt(l.replyMs.p50, 0), fmt(l.replyMs.p95, 0), fmt(l.replyMs.max, 0)]),
+    ]);
+  console.log(`barge-in: the assistant's last packet ${fmt(r.bargeInStopMs, 0)} ms after the buyer's first word`);
+  console.log(`most assistant calls held (every reply, p95 ≤ ${r.p95TargetMs} ms): ${r.mostCallsHeld}`);
+  for (const l of r.node) if (l.errors.length) console.log(`errors at ${l.calls}: ${l.errors.join('; ')}`);
 }

@@ -15,7 +15,8 @@ import { callqBench } from './callq.js';
 import { clusterBench } from './cluster.js';
 import { pipeBench } from './pipe.js';
 import { recordingBench } from './recording.js';
-import { printCallq, printCluster, printFanout, printPipe, printRecording, printSignaling, printSpeech } from './report.js';
+import { printAssistant, printCallq, printCluster, printFanout, printPipe, printRecording, printSignaling, printSpeech } from './report.js';
+import { assistantBench } from './assistant.js';
 import { speechBench } from './speech.js';
 import { signalingBench } from './signaling.js';
 
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, (o: Options) => Promise<unknown>> = {
   callq: async (o) => printed(await callqBench(o), printCallq),
   recording: async (o) => printed(await recordingBench(o), printRecording),
   speech: async (o) => printed(await speechBench(o), printSpeech),
+  assistant: async (o) => printed(await assistantBench(o), printAssistant),
 };
 function printed<T>(result: T, print: (r: T) => void) {
   print(result);

@@ -141,6 +141,7 @@ async function join(accessToken) {
   // Messages the platform sends into the call ("refund approved"), marked as such.
   call.on('systemMessage', (m) => addChat(m.from, m.text, false, true, m));
   call.on('caption', showCaption);
+  call.on('captionsChanged', () => showCaptionsOn());
   call.on('captionStatus', ({ participantId, state, code, message }) => {
     if (state === 'unavailable' || state === 'restarting') addChat('system', `captions of ${names.get(participantId) ?? participantId}: ${state}${code ? ` (${code}: ${message})` : ''}`, false, true);
   });
@@ -169,12 +170,7 @@ async function join(accessToken) {
   // Tiles made while joining did not know the grants yet.
   for (const el of tiles.values()) el.querySelector('.capture').hidden = !me.grants.snapshot;
   showMetadata(call.metadata);
-  // Consent: everyone is told when what they say is transcribed.
-  const captions = call.captions;
-  $('#captions-notice').hidden = !captions?.enabled;
-  $('#toggle-captions').hidden = !captions?.enabled;
-  $('#language-field').hidden = !captions?.enabled;
-  $('#language').value = captions?.language.split('-')[0] ?? form.language.value;
+  showCaptionsOn();
   const local = tile(me.peerId, { name: form.name.value, role: me.role, local: true });
   try {
     const video = await call.publishCamera();
@@ -184,6 +180,15 @@ async function join(accessToken) {
     addChat('system', `${err.code}: ${err.message}`);
   }
   setInterval(renderQuality, 2000);
+}
+
+/** Consent: everyone is told when what they say is transcribed (from the join, or when captions start mid-call). */
+function showCaptionsOn() {
+  const captions = call.captions;
+  $('#captions-notice').hidden = !captions?.enabled;
+  $('#toggle-captions').hidden = !captions?.enabled;
+  $('#language-field').hidden = !captions?.enabled;
+  $('#language').value = captions?.language.split('-')[0] ?? form.language.value;
 }
 
 /** A caption on the speaker's tile: the original, and below it the viewer's language. */

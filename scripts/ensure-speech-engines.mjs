@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The offline speech and language engines, from Debian's packages: pocketsphinx with its US
 // English model (speech to text, through a small streaming helper built here against
-// libpocketsphinx), Apertium with the English-Spanish pair (translation), and espeak-ng (text to
+// libpocketsphinx), Apertium with the English-Spanish pair (translation), and espeak-ng and flite (text to
 // speech). `npm start` and `npm test` run this: as root it installs what is missing; otherwise
 // it says how, and the node starts anyway (captions then use the OpenAI-compatible engines a
 // tenant configures, or say that no engine covers the language). With --required (npm test),
@@ -18,7 +18,7 @@ const binary = path.join(root, 'build/pocketsphinx-stream');
 const log = (msg) => process.stderr.write(`[speech-engines] ${msg}\n`);
 
 try {
-  ensureDebianPackages(['pocketsphinx', 'pocketsphinx-en-us', 'libpocketsphinx-dev', 'libsphinxbase-dev', 'gcc', 'pkg-config', 'apertium', 'apertium-eng-spa', 'espeak-ng'], log);
+  ensureDebianPackages(['pocketsphinx', 'pocketsphinx-en-us', 'libpocketsphinx-dev', 'libsphinxbase-dev', 'gcc', 'pkg-config', 'apertium', 'apertium-eng-spa', 'espeak-ng', 'flite'], log);
   const fresh = fs.existsSync(binary) && fs.statSync(binary).mtimeMs >= fs.statSync(source).mtimeMs;
   if (!fresh) {
     fs.mkdirSync(path.dirname(binary), { recursive: true });

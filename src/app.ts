@@ -16,8 +16,16 @@ import { createEgress } from './egress/egress.js';
 import { Ffmpeg } from './egress/ffmpeg.js';
 import { MediaProcesses } from './egress/media-processes.js';
 import { Captions } from './captions/captions.js';
+import { AgentWorkers } from './agents/agent-workers.js';
+import { AssistantSessions } from './agents/assistant-sessions.js';
+import { AgentDispatcher } from './agents/dispatcher.js';
+import type { AgentQueue } from './agents/jobs.js';
+import { LocalAgentQueue } from './agents/local-queue.js';
+import { RedisAgentQueue } from './agents/redis-queue.js';
+import type { Redis } from 'ioredis';
 import { SpeechEngines } from './speech/speech-engines.js';
 import { createCaptionMetrics } from './metrics/caption-metrics.js';
+import { createAgentMetrics } from './metrics/agent-metrics.js';
 import { EvidenceService } from './egress/evidence-service.js';
 import { finishRecordingFile } from './egress/track-writer.js';
 import { adminPlugin } from './http/admin-plugin.js';
@@ -111,6 +119,7 @@ export async function createNode(config: Config, log: Logger) {
   let link: NodeLink;
   let allocator: RoomAllocator;
   let stores: Stores;
+  let clusterRedis: Redis | undefined;
   if (sqlite) {
     directory = new LocalDirectory(self);
     link = new LoneNode();
@@ -134,6 +143,7 @@ export async function createNode(config: Config, log: Logger) {
     link = cluster.bus;
     allocator = cluster.allocator;
     stores = redisStores(config, cluster.redis, self.id, nodeLog);
+    clusterRedis = cluster.redis;
   }
   const tenants = new Tenants(config);
   const registry = new Registry();
@@ -174,9 +184,31 @@ export async function createNode(config: Config, log: Logger) {
     tenantRoomLimit: (tenant) => tenants.get(tenant)!.limits.rooms,
     observe: (room) => {
       egress.observe(room);
-      platform.observe(room, egress.settled);
+      platform.observe(room, { evidenceSettled: egress.settled, assistantRecord: (r) => assistants.record(r) });
       captions.observe(room);
+      dispatcher.observe(room);
     },
+  });
+  const metrics = createMetrics(registry, pool, rooms, directory);
+  const hosts = new RoomHosts(directory, link);
+  const service = new RoomService({ rooms, hosts, allocator, tenants, config, directory, ledger });
+  const evidence = new EvidenceService({ rooms, hosts, ...egress, store: platform.store, config, directory });
+  const assistants = new AssistantSessions({
+    tenants, evidence, store: platform.store,
+    endCall: (room) => service.end(tenants.get(room.settings.tenant)!, room.settings.name),
+    emit: (event) => platform.deliverer.emit(event),
+    hooked: (tenant) => platform.deliverer.delivers(tenant),
+    log: nodeLog,
+  });
+  const agentWorkers = config.agents.workers > 0 ? new AgentWorkers({ count: config.agents.workers, config, log: nodeLog.child({ component: 'agents' }) }) : undefined;
+  const agentQueue: AgentQueue = clusterRedis ? new RedisAgentQueue(clusterRedis, config.agents.leaseMs, agentWorkers) : new LocalAgentQueue(agentWorkers);
+  if (!clusterRedis && !agentWorkers && tenants.all().some((t) => t.assistant.join !== 'off')) {
+    nodeLog.warn('agents.workers (AGENT_WORKERS) is 0 and this node runs alone: assistant jobs will wait for a worker that never comes');
+  }
+  const agentMetrics = createAgentMetrics(registry, () => agentQueue.counts(), () => agentWorkers?.pids().length ?? 0);
+  const dispatcher = new AgentDispatcher({
+    config, tenants, queue: agentQueue, sessions: assistants, rooms, directory, hosts,
+    usage: (row) => platform.usage.add(row), dispatched: agentMetrics.dispatched, log: nodeLog,
   });
   // A lone node closes the calls its last stop left open (or takes up the rooms created ahead) before it serves.
   if (stores.journal) {
@@ -191,10 +223,6 @@ export async function createNode(config: Config, log: Logger) {
       log: nodeLog,
     });
   }
-  const metrics = createMetrics(registry, pool, rooms, directory);
-  const hosts = new RoomHosts(directory, link);
-  const service = new RoomService({ rooms, hosts, allocator, tenants, config, directory, ledger });
-  const evidence = new EvidenceService({ rooms, hosts, ...egress, store: platform.store, config, directory });
 
   const app = Fastify({
     loggerInstance: nodeLog as unknown as FastifyBaseLogger,
@@ -210,7 +238,7 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(openApiPlugin);
   const metricsNeedKey = config.metrics.requireKey === 'on' || (config.metrics.requireKey === 'auto' && config.env === 'production');
   await app.register(healthPlugin, { pool, rooms, metrics, processes, ...(metricsNeedKey ? { metricsKey: tenants } : {}) });
-  await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage } });
+  await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage, agents: dispatcher } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });
   await app.register(preflightPlugin, {
@@ -226,6 +254,7 @@ export async function createNode(config: Config, log: Logger) {
       rejects: new LogLimiter(nodeLog),
       evidence,
       quality: ledger,
+      assistants,
     },
   });
 
@@ -236,6 +265,7 @@ export async function createNode(config: Config, log: Logger) {
       rooms.acceptingRooms = false;
       rooms.closeAll('NODE_SHUTDOWN', 'this media node is shutting down; join again');
       await app.close();
+      await agentQueue.stop();
       // Recordings finish their files before the records that list them are written.
       await egress.stop();
       speech.close();
@@ -271,6 +301,7 @@ export async function createNode(config: Config, log: Logger) {
         : `server.host (HOST): cannot listen on ${config.server.host}:${port}: ${err.message}`));
       await directory.start();
       platform.start();
+      agentQueue.start();
       return port;
     },
     drain,

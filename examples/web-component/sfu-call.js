@@ -85,9 +85,13 @@ class SfuCall extends HTMLElement {
       this.#call.on('trackAdded', (t) => this.#show(t));
       this.#call.on('trackRemoved', ({ consumerId }) => this.shadowRoot.getElementById(consumerId)?.remove());
       this.#call.on('caption', (c) => this.#caption(c));
-      const captions = this.#call.captions;
-      $('.notice').hidden = !captions?.enabled;
-      $('.captions').hidden = !captions?.enabled;
+      const showCaptions = () => {
+        const captions = this.#call.captions;
+        $('.notice').hidden = !captions?.enabled;
+        $('.captions').hidden = !captions?.enabled;
+      };
+      this.#call.on('captionsChanged', showCaptions);
+      showCaptions();
       this.#set({ connection: this.#call.state });
       $('.leave').hidden = false;
       await this.#publish();
@@ -144,6 +148,7 @@ class SfuCall extends HTMLElement {
 
   // One line per speaker: its latest segment, interim until final, then with this participant's language.
   #caption(c) {
+    if (!c.text) return; // speech began; its words follow
     const list = this.shadowRoot.querySelector('.captions');
     let li = [...list.children].find((el) => el.dataset.participant === c.participantId);
     if (!li) {

@@ -11,6 +11,8 @@ export const Grants = Type.Object({
   snapshot: Type.Boolean(),
   /** Send media over plain RTP (createPlainTransport), for bots. */
   ingest: Type.Boolean(),
+  /** Act as the call's assistant: keep its conversation, hand over, record evidence clips, end the call (the node's own assistant has it). */
+  assist: Type.Boolean(),
 }, { title: 'Grants' });
 export type Grants = Static<typeof Grants>;
 export type Grant = keyof Grants;
@@ -27,13 +29,13 @@ export const Role = literals(['buyer', 'seller', 'agent', 'bot', 'observer'], {
 });
 export type Role = Static<typeof Role>;
 
-const all = { publishAudio: true, publishVideo: true, publishData: true, subscribe: true, admin: false, snapshot: false, ingest: false };
+const all = { publishAudio: true, publishVideo: true, publishData: true, subscribe: true, admin: false, snapshot: false, ingest: false, assist: false };
 
 /** What a role may do when its token names no grants of its own. */
 export const DEFAULT_GRANTS: Record<Role, Grants> = {
   buyer: all,
   seller: { ...all, snapshot: true },
   agent: { ...all, snapshot: true },
-  bot: { publishAudio: true, publishVideo: false, publishData: true, subscribe: true, admin: false, snapshot: true, ingest: true },
-  observer: { publishAudio: false, publishVideo: false, publishData: false, subscribe: true, admin: false, snapshot: false, ingest: false },
+  bot: { publishAudio: true, publishVideo: false, publishData: true, subscribe: true, admin: false, snapshot: true, ingest: true, assist: false },
+  observer: { publishAudio: false, publishVideo: false, publishData: false, subscribe: true, admin: false, snapshot: false, ingest: false, assist: false },
 };

@@ -169,6 +169,8 @@ export class CaptionStream {
     if (e.type === 'start') {
       this.segmentId = newSegmentId();
       this.segmentStart = this.clock.at(e.ms);
+      // An interim caption with no text yet: speech began (an assistant that is speaking stops for it).
+      this.on.segment({ segmentId: this.segmentId, text: '', final: false, startMs: this.segmentStart, endMs: this.segmentStart });
       return;
     }
     const segmentId = this.segmentId ?? newSegmentId();

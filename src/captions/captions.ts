@@ -50,11 +50,15 @@ export class Captions {
   }
 
   observe(room: Room) {
-    if (!room.settings.captions) return;
-    room.on('trackPublished', (peer, producer) => {
-      if (producer.kind !== 'audio' || !HUMAN.has(peer.claims.role)) return;
+    const track = (peer: Peer, producer: types.Producer) => {
+      if (!room.settings.captions || producer.kind !== 'audio' || !HUMAN.has(peer.claims.role)) return;
       this.tracks.set(producer.id, { room, peer, producer });
       this.consider(producer.id);
+    };
+    room.on('trackPublished', track);
+    // Turned on mid-call: the audio already sending here is captioned from now on.
+    room.on('captionsEnabled', () => {
+      for (const peer of room.peers.values()) for (const producer of peer.producers.values()) track(peer, producer);
     });
     room.on('trackUnpublished', (_peer, producerId) => this.forget(producerId));
     room.on('peerLeft', (peer) => {

@@ -406,6 +406,11 @@ export class Call extends Emitter<CallEvents> {
         segmentId: d.segmentId, participantId: d.peerId, language: d.language, text: d.text, final: d.final,
         startMs: d.startMs, endMs: d.endMs, translations: d.translations ?? {}, untranslated: d.untranslated ?? {},
       }),
+      captionsChanged: (d) => {
+        const joined = this.connection?.joined;
+        if (joined) joined.captions = { enabled: d.enabled, language: joined.captions?.language ?? this.language ?? 'en' };
+        this.emit('captionsChanged', { enabled: d.enabled });
+      },
       captionStatus: (d) => this.emit('captionStatus', { participantId: d.peerId, state: d.state, ...(d.code ? { code: d.code } : {}), ...(d.message ? { message: d.message } : {}) }),
       snapshotTaken: (d) => this.emit('snapshotTaken', { snapshotId: d.snapshotId, participantId: d.peerId, takenBy: d.takenBy, at: d.at }),
       disconnected: (d) => {

@@ -110,6 +110,8 @@ export interface CallEvents {
   systemMessage: { text: string; from: string; at: number } & Translations;
   /** Someone's speech as text (rooms with captions). */
   caption: Caption;
+  /** Captions were turned on mid-call (the voice assistant hears through them): tell the user, as for call.captions. */
+  captionsChanged: { enabled: boolean };
   /** Captions of a participant started, stopped, or are unavailable (and why). */
   captionStatus: CaptionStatus;
   /** Someone captured a still of a participant's video (this one's, perhaps): tell the user. */

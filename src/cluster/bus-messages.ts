@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { types } from 'mediasoup';
-import { ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../contracts/records.js';
+import { AgentView, ForwardView, ParticipantRecord, ParticipantView, Snapshot } from '../contracts/records.js';
 import { RoomKeySchema } from '../rooms/room-key.js';
 import { Language } from '../common/languages.js';
 import { RecordingSpec, RoomSettings } from '../rooms/room-settings.js';
@@ -31,6 +31,8 @@ export const roomMessages = {
   snapshot: Type.Object({ snapshotId: Id, peerId: PeerId, takenBy: Type.String({ maxLength: 128 }), at: Type.Integer() }),
   /** A caption of one of the sender's peers: the other nodes tell their peers (and the owner keeps it for the transcript). */
   caption: shapes.Caption,
+  /** Captions were turned on mid-call by the sender: the other nodes caption their peers too. */
+  captions: Type.Object({ enabled: Type.Literal(true) }),
 };
 
 /** Requests to one node, each with its answer. */
@@ -60,6 +62,11 @@ export const nodeRequests = {
     response: Type.Object({ tracks: Type.Array(Id) }),
   },
   'api.message': { request: Type.Object({ roomId: RoomId, text: Type.String({ maxLength: 2000 }), from: Type.String({ maxLength: 64 }), language: Type.Optional(Language) }), response: Type.Object({ delivered: Type.Integer() }) },
+  /** To the room's owner: its assistant (dispatched now if `start` and none is), or stopped. */
+  'api.agent': {
+    request: Type.Object({ roomId: RoomId, action: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('get')]) }),
+    response: Type.Object({ agent: Type.Union([AgentView, Type.Null()]), created: Type.Boolean() }),
+  },
   /** `admit`: to the room's owner, which decides within limits.recordingsPerRoom; the others follow it. */
   'api.startRecording': { request: Type.Object({ roomId: RoomId, spec: RecordingSpec, admit: Type.Boolean() }), response: Type.Object({ started: Type.Boolean() }) },
   'api.stopRecording': { request: Type.Object({ roomId: RoomId, recordingId: Id }), response: Type.Object({ stopped: Type.Boolean() }) },

@@ -94,6 +94,9 @@ export class RoomSpan implements HostedRoom {
     room.on('caption', (caption, local) => {
       if (local) span.send({ type: 'caption', data: caption }, async () => undefined);
     });
+    room.on('captionsEnabled', (local) => {
+      if (local) span.send({ type: 'captions', data: { enabled: true } }, async () => (span.owner ? deps.store.putSettings(room.id, room.settings) : undefined));
+    });
     room.on('peerLeft', (peer, reason) => {
       const record = deps.recordOf(peer, reason, Date.now());
       span.send({ type: 'peerLeft', data: { peerId: peer.id, record } }, () => deps.store.deletePeer(room.id, peer.id));
@@ -140,6 +143,9 @@ export class RoomSpan implements HostedRoom {
       if (this.remote.get(message.data.peerId)?.nodeId === from) this.room.relaySnapshot(message.data);
     } else if (message.type === 'caption') {
       if (this.remote.get(message.data.peerId)?.nodeId === from) this.room.relayCaption(message.data);
+    } else if (message.type === 'captions') {
+      this.room.enableCaptions(false);
+      if (this.isOwner) void this.deps.store.putSettings(this.roomId, this.room.settings).catch(() => undefined);
     }
     // Only the node the peer is on may say it left (it may have moved to another node since).
     else if (this.remote.get(message.data.peerId)?.nodeId === from) this.forget(message.data.peerId, message.data.record);

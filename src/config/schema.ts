@@ -46,6 +46,18 @@ const Tenant = Type.Object({
     }, { description: 'Engines for every language the offline ones do not cover (speech to text, translation, text to speech).' })),
     prefer: Type.Optional(literals(['offline', 'openai'], { description: 'Which engine goes first where both cover a language (default offline).' })),
   })),
+  assistant: Type.Optional(Type.Object({
+    join: literals(['off', 'buyer-joined', 'seller-wait', 'request'], {
+      description: 'When the voice assistant joins a room: when a buyer joins; when a buyer has waited waitSeconds with no seller; only on POST /v1/rooms/:room/agents; or never (off, the default).',
+    }),
+    waitSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600, description: 'seller-wait: how long a buyer waits alone before the assistant joins (default 20).' })),
+    sellerWaitSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86400, description: 'After a hand-over, how long the assistant waits for a seller before it records the evidence clip (default 90).' })),
+    evidenceSeconds: Type.Optional(Type.Integer({ minimum: 3, maximum: 300, description: 'How long the evidence clip is (default 20).' })),
+    engine: Type.Optional(Type.String({ pattern: '^(rules|openai|module:.+)$', description: 'The dialogue engine: rules (offline, the default); openai (chat completions with tools, on speech.openai\'s service and chatModel); module:<path> (a module of yours exporting createEngine, see examples/custom-engine).' })),
+    voice: Type.Optional(literals(['espeak-ng', 'flite', 'openai'], { description: 'How it speaks: espeak-ng (offline, about a hundred languages, the default), flite (offline, English only, clearer), openai (speech.openai\'s /audio/speech). A language the voice lacks falls back to another engine that has it.' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Its name in the call (default: After-sales assistant).' })),
+    afterHandover: Type.Optional(literals(['leave', 'stay'], { description: 'Once it has told the seller the summary: leave the call (default), or stay, silent.' })),
+  }, { description: 'The voice assistant: it talks to the buyer first, around the clock, in the buyer\'s language; see docs/assistant.md. Its rooms have captions (it hears through them).' })),
 }, { title: 'Tenant' });
 
 export const ConfigSchema = Type.Object({
@@ -203,12 +215,20 @@ export const ConfigSchema = Type.Object({
     pocketsphinxModel: env('SPEECH_POCKETSPHINX_MODEL', Type.String({ description: 'pocketsphinx\'s English model folder (Debian\'s pocketsphinx-en-us).' })),
     apertiumModes: env('SPEECH_APERTIUM_MODES', Type.String({ description: 'Where Apertium\'s pairs are (Debian\'s apertium-eng-spa and the other apertium-* packages).' })),
     espeakPath: env('SPEECH_ESPEAK_PATH', Type.String({ description: 'espeak-ng, the offline voice.' })),
+    flitePath: env('SPEECH_FLITE_PATH', Type.String({ description: 'Flite, the offline English voice the assistant may use instead (assistant.voice: flite).' })),
     requestTimeoutMs: env('SPEECH_REQUEST_TIMEOUT_MS', Type.Integer({ minimum: 100, description: 'One request to an OpenAI-compatible engine may take this long.' })),
   }),
   captions: Type.Object({
     maxParticipantsPerNode: env('CAPTIONS_MAX_PARTICIPANTS_PER_NODE', Type.Integer({
       minimum: 0, description: 'Participants whose speech this node captions at once (offline, each takes a decoder and a recogniser: about a quarter of a core). One more is told CAPTIONS_FULL (captionStatus) and counted; the call goes on. 0: two per CPU core, what a node was measured to hold while media and joins go on as without captions (docs/benchmarks.md).',
     })),
+  }),
+  agents: Type.Object({
+    workers: env('AGENT_WORKERS', Type.Integer({
+      minimum: 0, maximum: 64, description: 'Agent worker processes this node starts and supervises (one that dies is restarted). Alone, they take this node\'s assistant jobs; in a cluster, jobs from Redis, as workers started apart with npm run agent do. 0: none (a cluster\'s jobs then wait for workers elsewhere).',
+    })),
+    callsPerWorker: env('AGENT_CALLS_PER_WORKER', Type.Integer({ minimum: 1, maximum: 64, description: 'Assistant calls one worker process holds at once.' })),
+    leaseMs: env('AGENT_LEASE_MS', Type.Integer({ minimum: 1000, description: 'In a cluster, a job whose worker has not renewed it for this long is dispatched again (its worker died).' })),
   }),
   metrics: Type.Object({
     requireKey: env('METRICS_REQUIRE_KEY', literals(['auto', 'on', 'off'], {

@@ -10,7 +10,7 @@ import type { types } from 'mediasoup';
 import { Grants, Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
 import { Language, languageTag } from '../common/languages.js';
-import { Metadata, QualityReport, Snapshot } from './records.js';
+import { EvidenceClip, Metadata, QualityReport, Snapshot, TriageOutcome } from './records.js';
 import { codesOn } from '../common/errors.js';
 
 export { PROTOCOL_VERSION, SIGNALING_PATH } from './url.js';
@@ -132,6 +132,12 @@ const PeerInfo = Type.Object({
 }, { title: 'PeerInfo' });
 const Layers = Type.Object({ spatialLayer: Type.Integer({ minimum: 0 }), temporalLayer: Type.Optional(Type.Integer({ minimum: 0 })) }, { title: 'Layers' });
 const Empty = Type.Object({}, { additionalProperties: false });
+const AssistantTurnData = Type.Object({
+  from: literals(['buyer', 'assistant']),
+  text: Type.String({ maxLength: 4000 }),
+  language: Language,
+  at: Type.Integer({ description: 'Epoch milliseconds.' }),
+}, { additionalProperties: false, title: 'AssistantTurn' });
 const ProducerRef = Type.Object({ producerId: Id }, { additionalProperties: false });
 const ConsumerRef = Type.Object({ consumerId: Id }, { additionalProperties: false });
 const ConsumerParams = Type.Object({
@@ -209,6 +215,13 @@ export const requests = {
       }), { description: 'STUN and TURN servers for this participant\'s transports (RTCIceServer), with TURN credentials valid for turn.ttlSeconds. Give them to createSendTransport and createRecvTransport.' }),
       iceTransportPolicy: literals(['all', 'relay'], { description: 'relay: use only TURN (the token\'s relay claim, or the tenant\'s forceRelay).' }),
       transports: Type.Optional(Type.Array(TransportOptions, { description: 'The transports asked for with `transports`, as createTransport answers them.' })),
+      assistant: Type.Optional(Type.Object({
+        turns: Type.Array(AssistantTurnData),
+        state: Type.Unknown({ description: 'What its engine kept (assistantSave).' }),
+        outcome: Type.Union([TriageOutcome, Type.Null()]),
+        handedOverAt: Type.Union([Type.Integer(), Type.Null()], { description: 'Epoch ms of its hand-over, if it handed over.' }),
+        dispatches: Type.Integer({ description: 'Counts this dispatch: more than 1, another worker had the call before and this one goes on from the conversation so far.' }),
+      }, { description: 'For the call\'s assistant (the assist grant): its conversation so far.' })),
       resumed: Type.Optional(Type.Object({
         transports: Type.Array(Type.Object({ transportId: Id, direction: Direction })),
         producerIds: Type.Array(Id),
@@ -341,6 +354,31 @@ export const requests = {
     Empty,
     Empty,
   ),
+  assistantSave: req(
+    'Keep the assistant\'s conversation with the call, so that a worker that takes the call over goes on from it: turns to add (at most 500 in all), its engine\'s state (at most 32 KB of JSON, replacing the last), its outcome. It goes in the call record. Needs assist.',
+    Type.Object({
+      turns: Type.Optional(Type.Array(AssistantTurnData, { maxItems: 20 })),
+      state: Type.Optional(Type.Unknown()),
+      outcome: Type.Optional(TriageOutcome),
+    }, { additionalProperties: false }),
+    Empty,
+  ),
+  handOver: req(
+    'The assistant hands the buyer over to a person: the node sends the agent.handover webhook with the triage so far, the buyer\'s language and the conversation. Needs assist.',
+    Type.Object({ outcome: TriageOutcome }, { additionalProperties: false }),
+    Empty,
+  ),
+  startEvidence: req(
+    'Start recording an evidence clip of a participant (its tracks, as a recording of it would). Needs assist.',
+    Type.Object({ peerId: PeerId }, { additionalProperties: false }),
+    Type.Object({ evidenceId: Id }),
+  ),
+  finishEvidence: req(
+    'Finish the clip: its files, the call\'s snapshots, what the participant said during it (with translations) and the triage summary go in the call record, and evidence.ready is sent. Needs assist.',
+    Type.Object({ evidenceId: Id }, { additionalProperties: false }),
+    Type.Object({ evidence: EvidenceClip }),
+  ),
+  endCall: req('End the call for everyone: each participant gets disconnected with ROOM_ENDED. Needs assist.', Empty, Empty),
   kickPeer: req(
     'Remove another peer from the room. Needs the admin grant.',
     Type.Object({ peerId: PeerId }, { additionalProperties: false }),
@@ -379,7 +417,8 @@ export const notifications = {
     text: Type.String(), from: Type.String({ description: 'Who the platform says it is from; "system" by default.' }), at: Type.Integer({ description: 'Epoch milliseconds.' }),
     ...Translated.properties,
   })),
-  caption: note('A participant\'s speech as text (rooms with captions). An interim caption is updated (same segmentId) until the final one; finals carry the text in every language of the room (translations, by primary language subtag), and, for a language no engine translates into, the reason (untranslated). The original text is always there.', Caption),
+  caption: note('A participant\'s speech as text (rooms with captions). The first interim caption of a segment has no text: speech began. An interim caption is updated (same segmentId) until the final one; finals carry the text in every language of the room (translations, by primary language subtag), and, for a language no engine translates into, the reason (untranslated). The original text is always there.', Caption),
+  captionsChanged: note('Captions were turned on mid-call (for the voice assistant, which hears through them): from now on what everyone says is transcribed, as the join answer\'s captions would have said. Tell the user.', Type.Object({ enabled: Type.Boolean() })),
   captionStatus: note('Whether a participant\'s speech is being captioned: on; unavailable (the node holds as many captioned participants as it may, CAPTIONS_FULL, or no engine recognises its language, NO_ENGINE; see message); restarting (its engine died and is restarted); off (its audio ended).', Type.Object({
     peerId: PeerId, state: literals(['on', 'unavailable', 'restarting', 'off']), code: Type.Optional(Type.String()), message: Type.Optional(Type.String()),
   })),

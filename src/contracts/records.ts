@@ -149,6 +149,62 @@ export const TranscriptSegment = Type.Object({
 }, { title: 'TranscriptSegment' });
 export type TranscriptSegment = Static<typeof TranscriptSegment>;
 
+/** One turn of the voice assistant's conversation, as it heard or said it. */
+export const AssistantTurn = Type.Object({
+  from: literals(['buyer', 'assistant']),
+  text: Type.String({ maxLength: 4000 }),
+  language: Type.String({ maxLength: 35 }),
+  at: Iso,
+}, { title: 'AssistantTurn' });
+export type AssistantTurn = Static<typeof AssistantTurn>;
+
+/** The categories an after-sales problem falls into, and the standard remedies (src/agents/policy.ts maps one to the other). */
+export const CATEGORY_NAMES = ['damaged_in_transit', 'defective', 'wrong_item_or_size', 'how_to_use', 'changed_mind'] as const;
+export const REMEDY_NAMES = ['replacement_part', 'partial_refund', 'usage_guide', 'return'] as const;
+
+/** What the assistant's triage decided. */
+export const TriageOutcome = Type.Object({
+  category: Type.Union([literals([...CATEGORY_NAMES]), Type.Null()]),
+  remedy: Type.Union([literals([...REMEDY_NAMES]), Type.Null()]),
+  accepted: Type.Boolean({ description: 'The buyer accepted the remedy.' }),
+  handover: Type.Boolean({ description: 'A person takes over.' }),
+  orderId: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+  summary: Type.String({ maxLength: 4000, description: 'One paragraph for the ticket, in English.' }),
+}, { title: 'TriageOutcome' });
+export type TriageOutcome = Static<typeof TriageOutcome>;
+
+/** A clip the assistant recorded of the buyer when no seller came: evidence for the seller, hours later. */
+export const EvidenceClip = Type.Object({
+  evidenceId: Type.String(),
+  identity: Type.String({ description: 'Whom it shows.' }),
+  startedAt: Iso,
+  endedAt: Iso,
+  files: Type.Array(RecordingFile, { description: 'The clip, a file per track (GET /v1/files/:fileId).' }),
+  snapshots: Type.Array(Type.String(), { description: 'The snapshot ids of the call so far.' }),
+  transcript: Type.Array(TranscriptSegment, { description: 'What the buyer said during the clip, with its translations.' }),
+  summary: Type.Union([Type.String(), Type.Null()], { description: 'The triage summary, if there was one.' }),
+}, { title: 'EvidenceClip' });
+export type EvidenceClip = Static<typeof EvidenceClip>;
+
+/** The voice assistant in a call: its conversation, what it decided, and the evidence it kept. */
+export const AssistantRecord = Type.Object({
+  dispatches: Type.Integer({ description: 'How many times it was dispatched to the call (more than one: a worker died and another went on).' }),
+  turns: Type.Array(AssistantTurn, { description: 'The conversation, oldest first (at most 500 turns).' }),
+  outcome: Type.Union([TriageOutcome, Type.Null()]),
+  handedOverAt: Type.Union([Iso, Type.Null()]),
+  evidence: Type.Array(EvidenceClip),
+}, { title: 'AssistantRecord' });
+export type AssistantRecord = Static<typeof AssistantRecord>;
+
+/** A room's assistant now (GET, POST and DELETE /v1/rooms/:room/agents). */
+export const AgentView = Type.Object({
+  jobId: Type.String(),
+  state: literals(['waiting', 'in-call', 'ended'], { description: 'waiting: for a worker to take the job; in-call: the assistant is in the call; ended: it left, or was stopped.' }),
+  reason: literals(['buyer-joined', 'seller-wait', 'request'], { description: 'What dispatched it.' }),
+  dispatchedAt: Iso,
+}, { title: 'AgentView' });
+export type AgentView = Static<typeof AgentView>;
+
 /** One call: one life of a room, from its creation to its end. */
 export const CallRecord = Type.Object({
   callId: Type.String(),
@@ -166,6 +222,7 @@ export const CallRecord = Type.Object({
   snapshots: Type.Array(Snapshot),
   notes: Type.Array(Note),
   transcript: Type.Array(TranscriptSegment, { description: 'The final captions, in order (rooms with captions; at most 2,000 segments). Kept as long as the record, as the recordings are.' }),
+  assistant: Type.Optional(AssistantRecord),
 }, { title: 'CallRecord' });
 export type CallRecord = Static<typeof CallRecord>;
 

@@ -5,7 +5,7 @@
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 import { Role } from '../auth/grants.js';
 import { literals } from '../common/literals.js';
-import { CallRecord, Iso, Metadata, QualityReport, QualitySummary, RecordingFile, TranscriptSegment } from './records.js';
+import { AssistantTurn, CallRecord, EvidenceClip, Iso, Metadata, QualityReport, QualitySummary, RecordingFile, TranscriptSegment, TriageOutcome } from './records.js';
 
 /** Every event's data names its room and call. */
 const event = <P extends TProperties>(description: string, data: TObject<P>) => ({
@@ -37,6 +37,14 @@ export const webhookEvents = {
     languages: Type.Array(Type.String(), { description: 'The languages spoken (primary subtags).' }),
     transcript: Type.Array(TranscriptSegment),
   })),
+  'agent.handover': event('The voice assistant hands the buyer over to a person: page a seller. It carries the triage so far, the buyer\'s language, and the conversation.', Type.Object({
+    buyer: Type.Union([Type.String(), Type.Null()], { description: 'The buyer\'s identity.' }),
+    language: Type.String({ description: 'The buyer\'s language.' }),
+    outcome: TriageOutcome,
+    snapshots: Type.Array(Type.String(), { description: 'Snapshot ids of the call so far.' }),
+    transcript: Type.Array(AssistantTurn),
+  })),
+  'evidence.ready': event('No seller came: the assistant recorded a clip of the problem; it is in the call record.', Type.Object({ evidence: EvidenceClip })),
   'quality.degraded': event('A participant\'s own reports have shown poor quality for more than 10 s (sent again only after it recovered).', Type.Object({
     identity: Type.String(), quality: Type.Union([QualityReport, Type.Null()]), summary: QualitySummary,
   })),

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenClaims } from '../auth/tokens.js';
+import type { AgentDispatcher } from '../agents/dispatcher.js';
 import type { Config } from '../config/schema.js';
 import type { EvidenceService } from '../egress/evidence-service.js';
 import type { RoomService } from '../platform/room-service.js';
@@ -17,6 +18,7 @@ export interface ApiDeps {
   store: PlatformStore;
   outbox: Outbox;
   usage: UsageMeter;
+  agents: Pick<AgentDispatcher, 'agent'>;
 }
 
 export const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) }, { title: 'Error' });

@@ -1,4 +1,4 @@
-import type { ParticipantRecord, CallRecord, TimelineEntry, TranscriptSegment } from '../contracts/records.js';
+import type { AssistantRecord, ParticipantRecord, CallRecord, TimelineEntry, TranscriptSegment } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
 import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
@@ -28,6 +28,8 @@ export interface TrackerDeps {
   isOwner(room: Room): boolean;
   /** Resolves once the room's recordings, on every node, have finished their files (bounded). */
   evidenceSettled(room: Room): Promise<void>;
+  /** The assistant's part of the record (its conversation, outcome and evidence), if the call had one. */
+  assistantRecord(room: Room): AssistantRecord | undefined;
   /** Work that must finish before the node stops (writing the record). */
   finishing(work: Promise<void>): void;
   /** Where a lone node writes the call down as it goes (absent in a cluster). */
@@ -160,6 +162,8 @@ export function trackCall(room: Room, deps: TrackerDeps) {
       notes,
       transcript: [...transcript].sort((a, b) => a.startedAt.localeCompare(b.startedAt)),
     };
+    const assistant = deps.assistantRecord(room);
+    if (assistant) record.assistant = assistant;
     send('room.finished', { startedAt: record.startedAt, endedAt: record.endedAt, durationSeconds: record.durationSeconds });
     send('call.record', record);
     if (room.settings.captions) send('transcript.ready', { languages: [...new Set(record.transcript.map((t) => t.language.split('-')[0]))], transcript: record.transcript });

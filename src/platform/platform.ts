@@ -5,7 +5,7 @@ import { createPlatformMetrics } from '../metrics/platform-metrics.js';
 import type { RoomDirectory } from '../rooms/directory.js';
 import type { Room } from '../rooms/room.js';
 import type { Tenants } from '../tenants/tenants.js';
-import { trackCall } from './call-tracker.js';
+import { trackCall, type TrackerDeps } from './call-tracker.js';
 import type { JournaledCall } from './call-journal.js';
 import type { ParticipantLedger } from './participant-ledger.js';
 import type { Stores } from './stores.js';
@@ -47,8 +47,11 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
     deliverer,
     usage,
     ledger,
-    /** Every new room gets its ledger entries and call tracker; its record waits until `evidenceSettled(room)`. */
-    observe(room: Room, evidenceSettled: (room: Room) => Promise<void>) {
+    /**
+     * Every new room gets its ledger entries and call tracker; its record waits until
+     * `evidenceSettled(room)`, and has what `assistantRecord(room)` gives (its assistant's part).
+     */
+    observe(room: Room, { evidenceSettled, assistantRecord }: Pick<TrackerDeps, 'evidenceSettled' | 'assistantRecord'>) {
       ledger.observe(room);
       // Characters sent to translation engines, counted as they are sent.
       room.on('translated', (characters) => {
@@ -64,6 +67,7 @@ export function createPlatform({ config, tenants, stores, ledger, directory, reg
         where: { node: directory.self.id, region: directory.self.region },
         isOwner: (r) => directory.owns(r),
         evidenceSettled,
+        assistantRecord,
         finishing: (work) => {
           finishing.add(work);
           void work.finally(() => finishing.delete(work));

@@ -55,6 +55,8 @@ export interface RoomEvents {
   caption: [caption: Caption, local: boolean];
   /** What others see of a peer changed besides its media (its language). */
   peerUpdated: [peer: Peer];
+  /** Captions were turned on mid-call (the assistant hears through them); `local`: here, so the span tells the other nodes. */
+  captionsEnabled: [local: boolean];
   /** A text translated here for the room (captions, chat, system messages): characters sent to engines, for usage. */
   translated: [characters: number];
   closed: [];
@@ -111,6 +113,19 @@ export class Room extends EventEmitter<RoomEvents> {
   /** What the room is for and how it lives; only the room changes them (setRecordings). */
   get settings(): Readonly<RoomSettings> {
     return this.current;
+  }
+
+  /**
+   * Turns captions on for the rest of the call (the assistant hears through them): everyone is
+   * told (captionsChanged), as they would have been when joining. `local`: decided here, so
+   * the span tells the other nodes; false when another node decided it.
+   */
+  enableCaptions(local = true) {
+    if (this.current.captions) return false;
+    this.current = { ...this.current, captions: true };
+    this.broadcast('captionsChanged', { enabled: true });
+    this.emit('captionsEnabled', local);
+    return true;
   }
 
   /** The recordings running now, as the recordings on this node decided (the directory publishes them). */

@@ -9,6 +9,7 @@ import type { Peer, PeerSession } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import type { EvidenceService } from '../egress/evidence-service.js';
+import type { AssistantSessions } from '../agents/assistant-sessions.js';
 import type { Tenants } from '../tenants/tenants.js';
 import type { RequestData, RequestMethod, ResponseData } from '../contracts/protocol.js';
 import type { QualityReport } from '../contracts/records.js';
@@ -29,6 +30,8 @@ export interface SignalingDeps {
   rejects: LogLimiter;
   /** Evidence the protocol can ask for (takeSnapshot), wherever in the cluster its subject is. */
   evidence: Pick<EvidenceService, 'snapshot'>;
+  /** What the call's assistant asks of the node (its conversation, hand-over, evidence, the end of the call). */
+  assistants: Pick<AssistantSessions, 'save' | 'handOver' | 'startEvidence' | 'finishEvidence' | 'endCall' | 'joinAnswer'>;
   /** Where the clients' quality reports go (the platform's ledger of each participant's stay). */
   quality: { report(room: Room, peer: Peer, report: QualityReport): void };
 }

@@ -5,6 +5,7 @@ import { primary, sameLanguage } from '../common/languages.js';
 import type { Tenant } from '../tenants/tenants.js';
 import { Apertium } from './engines/apertium.js';
 import { Espeak } from './engines/espeak.js';
+import { Flite } from './engines/flite.js';
 import { OpenAiSpeechToText, OpenAiTextToSpeech, OpenAiTranslator, type OpenAiService } from './engines/openai.js';
 import { Pocketsphinx } from './engines/pocketsphinx.js';
 import type { SpeechToText, TextToSpeech, Translator } from './types.js';
@@ -35,12 +36,14 @@ export class SpeechEngines {
   readonly pocketsphinx: Pocketsphinx;
   readonly apertium: Apertium;
   readonly espeak: Espeak;
+  readonly flite: Flite;
   private readonly remote = new Map<string, TenantEngines>();
 
   constructor(private readonly config: Config['speech']) {
     this.pocketsphinx = new Pocketsphinx({ binary: path.resolve(PROJECT_ROOT, config.pocketsphinxBinary), modelDir: config.pocketsphinxModel });
     this.apertium = new Apertium(config.apertiumModes);
     this.espeak = new Espeak(config.espeakPath);
+    this.flite = new Flite(config.flitePath);
   }
 
   private remoteFor(tenant: Tenant): TenantEngines {
@@ -76,8 +79,12 @@ export class SpeechEngines {
     return { reason: `no engine translates ${primary(from)} to ${primary(to)} (offline: ${this.apertium.pairs.join(', ') || 'none'}${tenant.speech.openai ? '' : '; the tenant has no OpenAI-compatible service'})` };
   }
 
-  textToSpeech(tenant: Tenant, language: string): Choice<TextToSpeech> {
-    for (const engine of this.ordered<TextToSpeech>(tenant, this.espeak, this.remoteFor(tenant).tts)) if (engine.supports(language)) return { engine };
+  /** A voice for `language`: the one named first (`voice`: espeak-ng, flite or openai) if it speaks it, else any that does. */
+  textToSpeech(tenant: Tenant, language: string, voice?: string): Choice<TextToSpeech> {
+    const all = this.ordered<TextToSpeech>(tenant, this.espeak, this.remoteFor(tenant).tts);
+    all.splice(1, 0, this.flite);
+    const named = all.find((e) => e.id === voice || (voice === 'openai' && e.id === 'openai-speech'));
+    for (const engine of named ? [named, ...all.filter((e) => e !== named)] : all) if (engine.supports(language)) return { engine };
     return { reason: `no voice speaks ${language}` };
   }
 

@@ -19,6 +19,8 @@ export interface Tenant {
   captions: 'off' | 'request' | 'all';
   /** Its speech engines beyond the offline ones. */
   speech: { openai?: Required<NonNullable<NonNullable<TenantEntry['speech']>['openai']>>; prefer: 'offline' | 'openai' };
+  /** Its voice assistant (join: off when it has none). */
+  assistant: Required<NonNullable<TenantEntry['assistant']>>;
 }
 
 type TenantEntry = Config['tenants'][number];
@@ -53,6 +55,10 @@ export class Tenants {
           ...(entry.speech?.openai ? {
             openai: { transcriptionModel: 'whisper-1', chatModel: 'gpt-4o-mini', speechModel: 'tts-1', voice: 'alloy', ...entry.speech.openai },
           } : {}),
+        },
+        assistant: {
+          join: 'off', waitSeconds: 20, sellerWaitSeconds: 90, evidenceSeconds: 20, engine: 'rules', voice: 'espeak-ng', name: 'After-sales assistant', afterHandover: 'leave',
+          ...entry.assistant,
         },
         limits: {
           rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,

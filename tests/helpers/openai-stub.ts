@@ -48,6 +48,8 @@ export class OpenAiStub {
   transcribe: (language: string, seconds: number) => string = () => 'hello';
   /** What /chat/completions answers for `text` asked from `from` to `to` (from the system message). */
   translate: (text: string, system: string) => string = (text) => `[translated] ${text}`;
+  /** The whole message /chat/completions answers with (tool calls, for a dialogue engine), instead of `translate`'s text. */
+  reply?: (body: any) => { content: string | null; tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }> };
   /** Status to answer every request with instead (a failing service). */
   failWith?: number;
 
@@ -118,11 +120,15 @@ export class OpenAiStub {
     const messages = json.messages;
     if (!Array.isArray(messages) || !messages.every((m: any) => ['system', 'user', 'assistant'].includes(m?.role) && typeof m.content === 'string')) throw new Error('messages are not [{ role, content }]');
     const user = [...messages].reverse().find((m: any) => m.role === 'user');
-    if (!user) throw new Error('no user message');
+    if (!user && !this.reply) throw new Error('no user message to translate');
     const system = messages.find((m: any) => m.role === 'system')?.content ?? '';
+    if (json.tools !== undefined && (!Array.isArray(json.tools) || !json.tools.every((t: any) => t?.type === 'function' && typeof t.function?.name === 'string' && typeof t.function?.parameters === 'object'))) {
+      throw new Error('tools are not [{ type: "function", function: { name, parameters } }]');
+    }
+    const message = this.reply ? { role: 'assistant', ...this.reply(json) } : { role: 'assistant', content: this.translate(user!.content, system) };
     return {
       id: `chatcmpl-${this.requests.length}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: json.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: this.translate(user.content, system) }, finish_reason: 'stop' }],
+      choices: [{ index: 0, message, finish_reason: message.tool_calls?.length ? 'tool_calls' : 'stop' }],
     };
   }
 

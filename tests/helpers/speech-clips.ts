@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toWav } from '../../src/speech/wav.js';
+import { fromWav, toWav } from '../../src/speech/wav.js';
 
 /** Debian's pocketsphinx-testdata: a clip with a known transcript (16 kHz s16le mono). */
 export const GOFORWARD_RAW = '/usr/share/pocketsphinx/test/data/goforward.raw';
@@ -29,9 +29,24 @@ export function clipWav(beforeMs = 2000, afterMs = 3000): string {
  * of its Ogg file: what a WebRTC peer would put in its RTP.
  */
 export function clipOpusFrames(beforeMs = 1000, afterMs = 2000): Buffer[] {
+  return opusFrames(padded(fs.readFileSync(GOFORWARD_RAW), beforeMs, afterMs));
+}
+
+/** `text` said by Flite's "rms" voice (which pocketsphinx recognises almost word for word), as 16 kHz PCM. */
+export function spoken(text: string): Buffer {
+  const file = path.join(dir(), 'said.wav');
+  execFileSync('flite', ['-voice', 'rms', '-t', text, '-o', file]);
+  return fromWav(fs.readFileSync(file)).pcm;
+}
+
+/** `text` said by a buyer: Flite's voice with a little silence around it, as the Opus frames of its RTP. */
+export const spokenFrames = (text: string, beforeMs = 300, afterMs = 900) => opusFrames(padded(spoken(text), beforeMs, afterMs));
+
+/** 16 kHz s16le mono PCM encoded by libopus, one packet per 20 ms frame. */
+export function opusFrames(pcm: Buffer): Buffer[] {
   const out = dir();
   const raw = path.join(out, 'clip.raw');
-  fs.writeFileSync(raw, padded(fs.readFileSync(GOFORWARD_RAW), beforeMs, afterMs));
+  fs.writeFileSync(raw, pcm);
   const ogg = path.join(out, 'clip.opus');
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 's16le', '-ar', '16000', '-ac', '1', '-i', raw,
     '-ar', '48000', '-c:a', 'libopus', '-b:a', '32k', '-frame_duration', '20', '-application', 'voip', '-f', 'ogg', ogg]);
@@ -59,4 +74,22 @@ export function oggPackets(ogg: Buffer): Buffer[] {
     at = body;
   }
   return packets;
+}
+
+/** What pocketsphinx (the node's helper, the general English model) hears in 16 kHz PCM: its finals, joined. */
+export function recognise(pcm: Buffer): string {
+  const model = '/usr/share/pocketsphinx/model/en-us';
+  const out = execFileSync('build/pocketsphinx-stream', [path.join(model, 'en-us'), path.join(model, 'en-us.lm.bin'), path.join(model, 'cmudict-en-us.dict')], { input: pcm, encoding: 'utf8', maxBuffer: 16 << 20 });
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((m) => m.t === 'final').map((m) => m.text).join(' ').trim();
+}
+
+/** Opus packets (48 kHz) decoded to 16 kHz PCM, as a receiver would play them. */
+export async function decodeOpus(packets: Buffer[]): Promise<Buffer> {
+  const { default: OpusScript } = await import('opusscript');
+  const decoder = new OpusScript(48_000, 1);
+  const frames = packets.map((p) => decoder.decode(p));
+  decoder.delete();
+  const pcm48 = Buffer.concat(frames);
+  const { resample } = await import('../../src/speech/resample.js');
+  return resample(pcm48, 48_000, 16_000);
 }

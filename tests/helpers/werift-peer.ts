@@ -139,7 +139,7 @@ export class WeriftPeer {
     };
     // Loud audio (-10 dBov, voice activity bit set), so the active-speaker observer hears it.
     const level = { id: AUDIO_LEVEL_EXT.id, payload: Buffer.from([0x80 | 10]) };
-    const frame = (n: number) => (audioFrames?.length ? audioFrames[n % audioFrames.length] : OPUS_SILENCE);
+    const frame = (n: number) => (audioFrames?.length ? audioFrames[n % audioFrames.length] : this.speech.shift() ?? OPUS_SILENCE);
     if (tracks.audio) every(20, (n) => tracks.audio!.writeRtp(new RtpPacket(new RtpHeader({ sequenceNumber: n & 0xffff, timestamp: n * 960, extension: true, extensions: [level] }), frame(n))));
     if (tracks.video) {
       const payloads = vp8Packets(vp8TestFrame());
@@ -148,6 +148,19 @@ export class WeriftPeer {
         new RtpHeader({ sequenceNumber: ++seq & 0xffff, timestamp: n * 3000, marker: i === payloads.length - 1 }), payload,
       ))));
     }
+  }
+
+  /** Frames queued by say(), sent in place of silence (without audioFrames). */
+  private readonly speech: Buffer[] = [];
+
+  /** Says something: these Opus frames go out next on the audio track, then silence again. */
+  say(frames: Buffer[]) {
+    this.speech.push(...frames);
+  }
+
+  /** Frames of say() not sent yet. */
+  get saying() {
+    return this.speech.length;
   }
 
   sendMessage(text: string) {

@@ -154,8 +154,8 @@ describe('HTTP: health, readiness, metrics and token minting', () => {
       // No per-room or per-peer labels.
       expect(text).not.toMatch(/metrics-room-secret-name|alice-private|bob-private/);
       const labelNames = new Set([...text.matchAll(/^sfu_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)="/g)].map((l) => l[1])));
-      // tenant: from config, so bounded too.
-      const bounded = ['kind', 'worker', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'tenant', 'direction', 'role', 'outcome', 'reason'];
+      // tenant: from config, so bounded too; state: an assistant job's, waiting or running.
+      const bounded = ['kind', 'worker', 'method', 'code', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'tenant', 'direction', 'role', 'outcome', 'reason', 'state'];
       expect([...labelNames].filter((l) => !bounded.includes(l))).toEqual([]);
     } finally {
       await a.close();

@@ -4,6 +4,7 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { RequestFailed, SignalingClient } from '../helpers/signaling-client.js';
 import { receiveCapabilities, waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 import { clipOpusFrames } from '../helpers/speech-clips.js';
+import { roomKey } from '../../src/rooms/room-key.js';
 
 /**
  * Walks every request of protocol v1 and waits for every notification, in one room:
@@ -276,6 +277,38 @@ describe('protocol v1, request by request', () => {
       seen(p.client);
       await p.close();
     }
+  });
+
+  it('an assistant (the assist grant): assistantSave, handOver, startEvidence, finishEvidence, endCall, captionsChanged', async () => {
+    const room2 = 'assisted';
+    const speaker = await WeriftPeer.connect(t.ws, t.token({ room: room2, identity: 'buyer-9', role: 'buyer', language: 'en' }));
+    track(speaker.client);
+    await speaker.publish({ video: true, data: false });
+    const bot = track(await SignalingClient.connect(t.ws));
+    const joined = await bot.request('join', { token: t.token({ room: room2, identity: 'helper', role: 'bot', grants: { assist: true } }) });
+    expect(joined.assistant).toEqual({ turns: [], state: null, outcome: null, handedOverAt: null, dispatches: 1 });
+    // Without the grant, none of it.
+    expect(await code(speaker.client.request('endCall', {}))).toBe('PERMISSION_DENIED');
+    const outcome = { category: 'defective' as const, remedy: 'replacement_part' as const, accepted: false, handover: true, orderId: 'A-1', summary: 'It does not turn on.' };
+    expect(await code(bot.request('assistantSave', { turns: [{ from: 'buyer', text: 'it does not work', language: 'en', at: Date.now() }], state: { step: 'evidence' } }))).toBe('ok');
+    expect(await code(bot.request('assistantSave', { state: { big: 'x'.repeat(40_000) } }))).toBe('BAD_REQUEST');
+    expect(await code(bot.request('handOver', { outcome }))).toBe('ok');
+    const { evidenceId } = await bot.request('startEvidence', { peerId: 'buyer-9' });
+    expect(await code(bot.request('startEvidence', { peerId: 'nobody' }))).toBe('NOT_FOUND');
+    await new Promise((r) => setTimeout(r, 1500));
+    const { evidence } = await bot.request('finishEvidence', { evidenceId });
+    expect(evidence).toMatchObject({ evidenceId, identity: 'buyer-9', summary: 'It does not turn on.' });
+    expect(evidence.files.length).toBeGreaterThan(0);
+    expect(await code(bot.request('finishEvidence', { evidenceId }))).toBe('NOT_FOUND');
+    // A room without captions gets them when a node dispatches its assistant: here, the platform turns them on.
+    t.node.rooms.get(roomKey('default', room2))!.enableCaptions();
+    await speaker.client.notification('captionsChanged');
+    expect(await code(bot.request('endCall', {}))).toBe('ok');
+    expect((await speaker.client.notification('disconnected')).code).toBe('ROOM_ENDED');
+    seen(speaker.client);
+    seen(bot);
+    bot.close();
+    await speaker.close();
   });
 
   it('every request and notification of the protocol was exercised', () => {

@@ -9,7 +9,8 @@ import { LocalDirectory } from '../../src/rooms/local-directory.js';
 import type { PeerInfo } from '../../src/rooms/peer.js';
 import { roomKey } from '../../src/rooms/room-key.js';
 import { newRoomSettings } from '../../src/rooms/room-settings.js';
-import type { Tenant } from '../../src/tenants/tenants.js';
+import { Tenants, type Tenant } from '../../src/tenants/tenants.js';
+import { loadConfig } from '../../src/config/load.js';
 import { FakeNodeList, fakeNode, FakePlacementStore } from '../helpers/fakes.js';
 
 const regions = new Regions({
@@ -126,7 +127,7 @@ describe('Catalogue', () => {
 });
 
 describe('LocalDirectory (a node alone)', () => {
-  const tenant: Tenant = { id: 'shop', apiKeys: [], limits: { rooms: 2, participantsPerRoom: 10 }, autoRecord: false, forceRelay: false, language: 'en', captions: 'request', speech: { prefer: 'offline' } };
+  const tenant: Tenant = new Tenants({ ...loadConfig({}), tenants: [{ id: 'shop', limits: { rooms: 2, participantsPerRoom: 10 } }] }).get('shop')!;
 
   it('admits a tenant\'s rooms up to its limit even when the requests arrive together, and frees a place on release', async () => {
     const directory = new LocalDirectory({ id: 'n1', region: 'local', url: 'http://n1' });

@@ -89,6 +89,18 @@ describe('Kubernetes manifests', () => {
     expect(names.filter((n) => !knownEnv.has(n) && n !== 'NODE_NAME')).toEqual([]);
   });
 
+  it('runs agent workers as a Deployment of their own, on the nodes\' configuration, with only variables the worker reads', () => {
+    const [worker] = yamlDocs('deploy/kubernetes/base/agent-worker.yaml');
+    const c = worker.spec.template.spec.containers[0];
+    expect(worker.spec.selector.matchLabels).toEqual(worker.spec.template.metadata.labels);
+    expect(c.command).toEqual(['node', '--import', 'tsx', 'src/agents/worker/main.ts']);
+    expect(c.envFrom.map((e: any) => e.configMapRef?.name ?? e.secretRef?.name)).toEqual(['sfu-node', 'sfu-secrets']);
+    expect(c.env.map((e: any) => e.name).filter((n: string) => !knownEnv.has(n))).toEqual([]);
+    expect(worker.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    const kustomization = parse(fs.readFileSync('deploy/kubernetes/base/kustomization.yaml', 'utf8'));
+    expect(kustomization.resources).toContain('agent-worker.yaml');
+  });
+
   it('runs coturn on the host network with TURN on 3478 and TLS on 443, its secret the nodes\' TURN_SECRET', () => {
     const [map, turn] = yamlDocs('deploy/kubernetes/coturn/coturn.yaml');
     const conf = map.data['turnserver.conf'] as string;

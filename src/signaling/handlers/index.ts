@@ -1,4 +1,5 @@
 import type { HandlerMap } from '../handler.js';
+import { assistantHandlers } from './assistant.js';
 import { chatHandlers } from './chat.js';
 import { consumerHandlers } from './consumers.js';
 import { evidenceHandlers } from './evidence.js';
@@ -16,4 +17,5 @@ export const handlers: HandlerMap = {
   ...statsHandlers,
   ...evidenceHandlers,
   ...chatHandlers,
+  ...assistantHandlers,
 };

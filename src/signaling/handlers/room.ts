@@ -69,6 +69,7 @@ export const roomHandlers: HandlerMap<'join' | 'setRtpCapabilities' | 'setLangua
           metadata: room.settings.metadata,
           captions: { enabled: room.settings.captions === true, language: peer.language },
           ...iceFor(ctx.deps.config.turn, claims.identity, claims.relay || tenant.forceRelay),
+          ...(claims.grants.assist ? { assistant: ctx.deps.assistants.joinAnswer(room, Boolean(resumed)) } : {}),
           ...(resumed ? { resumed: resumed.inventory() } : {}),
           ...(opened.length ? { transports: opened } : {}),
         };
