@@ -45,6 +45,9 @@ import { RoomHosts } from './platform/room-hosts.js';
 import { recoverCalls } from './platform/restart-recovery.js';
 import { RoomService } from './platform/room-service.js';
 import { redisStores, sqliteStores, type Stores } from './platform/stores.js';
+import { recordingUsage } from './platform/store.js';
+import { ConsoleSessions } from './http/console-sessions.js';
+import { consolePlugin } from './http/console-plugin.js';
 import type { RoomDirectory } from './rooms/directory.js';
 import { LocalDirectory } from './rooms/local-directory.js';
 import { roomKey } from './rooms/room-key.js';
@@ -161,7 +164,11 @@ export async function createNode(config: Config, log: Logger) {
     }),
     log: nodeLog.child({ component: 'captions' }),
   });
-  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory, linkKey: stores.linkKey, ffmpeg,
+  const egress = createEgress({ config, store: platform.store, emit: (event) => platform.deliverer.emit(event), directory,
+    recorded: (file) => {
+      const row = recordingUsage(file);
+      if (row) platform.usage.add(row);
+    }, linkKey: stores.linkKey, ffmpeg,
     listeningPorts: async () => [port, ...(await pool.listeningPorts())], registry, log: nodeLog,
   });
   const rooms = new RoomRegistry({
@@ -238,7 +245,8 @@ export async function createNode(config: Config, log: Logger) {
   await app.register(openApiPlugin);
   const metricsNeedKey = config.metrics.requireKey === 'on' || (config.metrics.requireKey === 'auto' && config.env === 'production');
   await app.register(healthPlugin, { pool, rooms, metrics, processes, ...(metricsNeedKey ? { metricsKey: tenants } : {}) });
-  await app.register(apiPlugin, { tenants, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage, agents: dispatcher } });
+  const sessions = config.console.enabled ? new ConsoleSessions(tenants, config.console.sessionMinutes * 60_000, config.console.maxSessions) : undefined;
+  await app.register(apiPlugin, { tenants, sessions, deps: { config, service, evidence, store: platform.store, outbox: platform.outbox, usage: platform.usage, agents: dispatcher } });
   await app.register(adminPlugin, { tenants, drain: () => startDrain() });
   await app.register(sdkPlugin, { allowedOrigins: config.server.allowedOrigins });
   await app.register(preflightPlugin, {
@@ -246,6 +254,7 @@ export async function createNode(config: Config, log: Logger) {
     stun: config.turn.urls.filter((u) => u.startsWith('stun:')),
     allowedOrigins: config.server.allowedOrigins,
   });
+  if (sessions) await app.register(consolePlugin, { tenants, sessions, signInsPerIpPerMinute: config.console.signInsPerIpPerMinute });
   if (config.demo.enabled) await app.register(demoPlugin, { config, service, tenants });
   await app.register(signalingPlugin, {
     deps: {

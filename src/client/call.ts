@@ -164,7 +164,7 @@ export class Call extends Emitter<CallEvents> {
     const connection = this.connection;
     if (!connection?.open || this.state !== 'connected') return;
     try {
-      const { report, streams, rttMs } = await this.reporter.sample(connection.recvTransport, (trackId) => this.subscriber.isPaused(trackId));
+      const { report, streams, rttMs } = await this.reporter.sample(connection.recvTransport, (trackId) => this.subscriber.isPaused(trackId), connection.sendTransport);
       this.warnAbout(streams);
       if (rttMs !== undefined) this.subscriber.setLinkRtt(rttMs);
       if (!report) return;

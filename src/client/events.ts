@@ -119,7 +119,7 @@ export interface CallEvents {
   /** The platform muted or unmuted one of this participant's sources. */
   mutedByPlatform: { source: Source; muted: boolean };
   /** What this participant receives, as reported to the node (every reportIntervalMs). */
-  quality: { rttMs?: number; lossRate?: number; bitrateBps?: number; frozenRatio?: number; concealedRatio?: number };
+  quality: { rttMs?: number; lossRate?: number; bitrateBps?: number; sendBitrateBps?: number; frozenRatio?: number; concealedRatio?: number };
   error: SfuError;
 }
 

@@ -34,13 +34,32 @@ export class QualityReporter {
   private last?: number;
   /** Each inbound stream's totals at the last sample, by stats id, and whether its track was paused then. */
   private lastByStream = new Map<string, { totals: Totals; paused: boolean }>();
+  /** Bytes the send transport had sent at the last sample, and when. */
+  private lastSent?: { at: number; bytes: number };
 
-  async sample(transport: types.Transport | undefined, paused: (trackId: string) => boolean = () => false): Promise<{ report?: Report; streams: StreamQuality[]; rttMs?: number }> {
+  async sample(transport: types.Transport | undefined, paused: (trackId: string) => boolean = () => false, sendTransport?: types.Transport): Promise<{ report?: Report; streams: StreamQuality[]; rttMs?: number }> {
     if (!transport || transport.closed) return { streams: [] };
-    const report = await transport.getStats();
+    const [report, sent] = await Promise.all([transport.getStats(), this.sentBitrate(sendTransport)]);
     const rttMs = roundTripMs(report);
     const { report: q, streams } = this.measure(inbound(report), rttMs, paused);
+    if (q && sent !== undefined) q.sendBitrateBps = sent;
     return { report: q, streams, rttMs };
+  }
+
+  /** What the send transport sent since the last sample (its outbound-rtp bytes), bits per second. */
+  private async sentBitrate(transport: types.Transport | undefined): Promise<number | undefined> {
+    if (!transport || transport.closed) return undefined;
+    const stats = await transport.getStats().catch(() => undefined);
+    if (!stats) return undefined;
+    let bytes = 0;
+    stats.forEach((s: any) => {
+      if (s.type === 'outbound-rtp') bytes += s.bytesSent ?? 0;
+    });
+    const at = performance.now();
+    const last = this.lastSent;
+    this.lastSent = { at, bytes };
+    if (!last || at - last.at < 100 || bytes < last.bytes) return undefined;
+    return Math.round(((bytes - last.bytes) * 8 * 1000) / (at - last.at));
   }
 
   private measure(streams: any[], rttMs: number | undefined, paused: (trackId: string) => boolean) {
@@ -83,6 +102,7 @@ export class QualityReporter {
 
   reset() {
     this.last = undefined;
+    this.lastSent = undefined;
     this.lastByStream.clear();
   }
 }

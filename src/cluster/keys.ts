@@ -49,4 +49,6 @@ export const keys = {
   webhookAttempts: 'sfu:webhooks:attempts',
   /** LIST: a tenant's deliveries that failed for good (newest first, capped). */
   webhookFailures: (tenant: string) => `sfu:tenant:${tenant}:webhook-failures`,
+  /** LIST (newest first, capped): the tenant's recent deliveries that succeeded. */
+  webhookDeliveries: (tenant: string) => `sfu:tenant:${tenant}:webhook-deliveries`,
 };

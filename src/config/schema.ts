@@ -58,6 +58,15 @@ const Tenant = Type.Object({
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Its name in the call (default: After-sales assistant).' })),
     afterHandover: Type.Optional(literals(['leave', 'stay'], { description: 'Once it has told the seller the summary: leave the call (default), or stay, silent.' })),
   }, { description: 'The voice assistant: it talks to the buyer first, around the clock, in the buyer\'s language; see docs/assistant.md. Its rooms have captions (it hears through them).' })),
+  rates: Type.Optional(Type.Object({
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code the prices are in (USD, EUR, CNY, ...).' }),
+    participantMinute: Type.Optional(Type.Number({ minimum: 0, description: 'Per participant minute, every role (default 0).' })),
+    recordingMinute: Type.Optional(Type.Number({ minimum: 0, description: 'Per minute of recorded track (default 0).' })),
+    egressGigabyte: Type.Optional(Type.Number({ minimum: 0, description: 'Per gigabyte (10^9 bytes) the node sent to participants (default 0).' })),
+    speechMinute: Type.Optional(Type.Number({ minimum: 0, description: 'Per minute of audio captioned (default 0).' })),
+    agentMinute: Type.Optional(Type.Number({ minimum: 0, description: 'Per minute of the voice assistant in a call (default 0).' })),
+    translationThousandCharacters: Type.Optional(Type.Number({ minimum: 0, description: 'Per thousand characters translated (default 0).' })),
+  }, { description: 'The tenant\'s rate card: GET /v1/usage, the statement and the console price its usage with it.' })),
 }, { title: 'Tenant' });
 
 export const ConfigSchema = Type.Object({
@@ -241,6 +250,12 @@ export const ConfigSchema = Type.Object({
     devTokens: env('DEMO_DEV_TOKENS', literals(['auto', 'on', 'off'], {
       description: 'POST /demo/token hands out tokens to anyone, for the demo. auto: only when env is development.',
     })),
+  }),
+  console: Type.Object({
+    enabled: env('CONSOLE_ENABLED', Type.Boolean({ description: 'Serve the console at /console/: tenants sign in with an API key, the operator with auth.apiKeys (docs/console.md).' })),
+    sessionMinutes: env('CONSOLE_SESSION_MINUTES', Type.Integer({ minimum: 1, maximum: 1440, description: 'How long a console sign-in lasts; then the key is asked for again.' })),
+    maxSessions: env('CONSOLE_MAX_SESSIONS', Type.Integer({ minimum: 1, description: 'Console sessions this node keeps at once; past it the oldest ends.' })),
+    signInsPerIpPerMinute: env('CONSOLE_SIGN_INS_PER_IP_PER_MINUTE', Type.Integer({ minimum: 1, description: 'Sign-in attempts one address may make per minute (RATE_LIMITED beyond), against guessing keys.' })),
   }),
   auth: Type.Object({
     hs256Secret: env('AUTH_HS256_SECRET', Type.String({ description: 'Shared secret for HS256 tokens; empty disables HS256. Also signs tokens minted by this node.' })),

@@ -28,6 +28,20 @@ export const QualitySummary = Type.Object({
 }, { title: 'QualitySummary' });
 export type QualitySummary = Static<typeof QualitySummary>;
 
+/** One point of a participant's quality over time (the call inspector's charts): averages over `seconds` of its client's reports from `at`. */
+export const QualityPoint = Type.Object({
+  at: Iso,
+  seconds: Type.Number({ description: 'How much of reports the point covers (5 s a point; a stay longer than an hour has wider points).' }),
+  sendBitrateBps: Type.Union([Type.Number(), Type.Null()], { description: 'What it sent, as its client measured.' }),
+  recvBitrateBps: Type.Union([Type.Number(), Type.Null()], { description: 'What it received.' }),
+  lossRate: Type.Union([Ratio, Type.Null()]),
+  rttMs: Type.Union([Type.Number(), Type.Null()]),
+  videoLayer: Type.Union([Type.Number(), Type.Null()], { description: 'The spatial layer the node forwarded to it (its highest across the video it received; 0 is the lowest), averaged over the point; null: no simulcast video.' }),
+  frozenRatio: Type.Union([Ratio, Type.Null()]),
+  concealedRatio: Type.Union([Ratio, Type.Null()]),
+}, { title: 'QualityPoint' });
+export type QualityPoint = Static<typeof QualityPoint>;
+
 export const TrackRecord = Type.Object({
   id: Type.String(),
   kind: literals(['audio', 'video']),
@@ -54,6 +68,7 @@ export const ParticipantRecord = Type.Object({
   leaveReason: Type.Union([Type.String(), Type.Null()], { description: 'left, disconnected (the grace period ran out), replaced, KICKED, REMOVED, ROOM_ENDED, MEDIA_WORKER_DIED, NODE_SHUTDOWN, node_restart (the node stopped under the call: its leftAt is when it was last known alive), ...' }),
   tracks: Type.Array(TrackRecord),
   quality: QualitySummary,
+  series: Type.Array(QualityPoint, { description: 'Its quality over time, oldest first: at most 720 points.' }),
 }, { title: 'ParticipantRecord' });
 export type ParticipantRecord = Static<typeof ParticipantRecord>;
 
@@ -231,7 +246,8 @@ export const QualityReport = Type.Object({
   intervalMs: Type.Integer({ minimum: 100, maximum: 60_000, description: 'How long this report covers.' }),
   rttMs: Type.Optional(Type.Number({ minimum: 0, maximum: 60_000 })),
   lossRate: Type.Optional(Ratio),
-  bitrateBps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e10 })),
+  bitrateBps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e10, description: 'What it received over the interval.' })),
+  sendBitrateBps: Type.Optional(Type.Number({ minimum: 0, maximum: 1e10, description: 'What it sent over the interval.' })),
   frozenRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the interval the video it received was frozen.' })),
   concealedRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of the audio it received that was concealed in the interval.' })),
 }, { additionalProperties: false, title: 'QualityReport' });
@@ -246,8 +262,23 @@ export const Usage = Type.Object({
   speechSeconds: Type.Number({ description: 'Audio sent to speech-to-text for captions, seconds.' }),
   translatedCharacters: Type.Number({ description: 'Characters translated (captions, chat and system messages), counted once per target language.' }),
   agentSeconds: Type.Number({ description: 'Time the voice assistant spent in calls, seconds.' }),
+  recordingSeconds: Type.Number({ description: 'Recorded track time (each file as long as it plays), seconds.' }),
 }, { title: 'Usage' });
 export type Usage = Static<typeof Usage>;
+
+/** Usage priced with the tenant's rate card (tenants[].rates). */
+export const Cost = Type.Object({
+  currency: Type.String({ description: 'ISO 4217, as the rate card says.' }),
+  lines: Type.Array(Type.Object({
+    item: literals(['participantMinutes', 'recordingMinutes', 'egressGigabytes', 'speechMinutes', 'agentMinutes', 'translationThousandCharacters']),
+    unit: Type.String(),
+    quantity: Type.Number(),
+    unitPrice: Type.Number(),
+    amount: Type.Number({ description: 'quantity × unitPrice, to a millionth of the currency unit.' }),
+  })),
+  total: Type.Number(),
+}, { title: 'Cost' });
+export type Cost = Static<typeof Cost>;
 
 /** A participant as the API shows it now. */
 export const ParticipantView = Type.Object({

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { createEgressMetrics } from '../metrics/egress-metrics.js';
-import type { PlatformStore } from '../platform/store.js';
+import type { PlatformStore, StoredFile } from '../platform/store.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
 import type { RoomDirectory } from '../rooms/directory.js';
 import type { Room } from '../rooms/room.js';
@@ -17,8 +17,10 @@ import { Snapshotter } from './snapshots.js';
  * Media out of the node: recordings, snapshots and RTP forwards, with the files they leave and
  * their metrics. Every room part gets observed; a room's record waits on `settled`.
  */
-export function createEgress({ config, store, emit, directory, linkKey, ffmpeg, listeningPorts, registry, log }: {
+export function createEgress({ config, store, emit, recorded, directory, linkKey, ffmpeg, listeningPorts, registry, log }: {
   config: Config; store: PlatformStore; emit(event: WebhookEvent): void; directory: RoomDirectory;
+  /** A recording file finished (its usage). */
+  recorded(file: StoredFile & { kind: 'recording' }): void;
   /** Where media processes start, within the node's budget (shared with captions). */
   ffmpeg: Ffmpeg;
   /** The ports this node listens on now, besides its plain/pipe range (HTTP, the WebRtcServers): no forward may aim at them. */
@@ -35,7 +37,10 @@ export function createEgress({ config, store, emit, directory, linkKey, ffmpeg, 
   let running = 0;
   const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }), () => ffmpeg.processes.usage());
   const recordings = new Recordings({
-    tracks: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => metrics.fileDone(f.info.status) },
+    tracks: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => {
+      metrics.fileDone(f.info.status);
+      recorded(f);
+    } },
     store, emit, maxPerRoom: config.limits.recordingsPerRoom,
     publish: (room) => directory.publishSettings(room),
     failed: metrics.failed,

@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
-import type { FastifyInstance, FastifyPluginAsync, RouteHandlerMethod } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { ConsoleSessions } from './console-sessions.js';
 import fp from 'fastify-plugin';
 import type { Tenants } from '../tenants/tenants.js';
 import { requireTenant } from './api-key.js';
@@ -60,7 +61,8 @@ function registerApiRoutes(app: FastifyInstance, deps: ApiDeps) {
 }
 
 /** The server API (/v1, API key → tenant). */
-export const apiPlugin: FastifyPluginAsync<{ deps: ApiDeps; tenants: Tenants }> = async (app, { deps, tenants }) => {
-  app.addHook('onRequest', requireTenant(tenants, (req) => deps.evidence.linkTenant((req.params as { fileId?: string }).fileId ?? '', req.query as Record<string, unknown>)));
+export const apiPlugin: FastifyPluginAsync<{ deps: ApiDeps; tenants: Tenants; sessions?: ConsoleSessions }> = async (app, { deps, tenants, sessions }) => {
+  const linkTenant = (req: FastifyRequest) => deps.evidence.linkTenant((req.params as { fileId?: string }).fileId ?? '', req.query as Record<string, unknown>);
+  app.addHook('onRequest', requireTenant(tenants, linkTenant, sessions));
   registerApiRoutes(app, deps);
 };

@@ -6,8 +6,10 @@
 import { agentRoutes } from './agent-routes.js';
 import { evidenceRoutes } from './evidence-routes.js';
 import { roomRoutes } from './room-routes.js';
+import { usageRoutes } from './usage-routes.js';
+import { webhookRoutes } from './webhook-routes.js';
 import type { Route } from './route.js';
 
 export { COMMON_ERRORS, ErrorBody, type ApiDeps, type Route } from './route.js';
 
-export const apiRoutes: Route[] = [...roomRoutes, ...evidenceRoutes, ...agentRoutes];
+export const apiRoutes: Route[] = [...roomRoutes, ...usageRoutes, ...webhookRoutes, ...evidenceRoutes, ...agentRoutes];

@@ -1,14 +1,13 @@
-/** The server API's rooms, participants, tokens, call records, usage and webhook failures. */
+/** The server API's rooms, participants, tokens and call records. */
 import { Type } from '@sinclair/typebox';
 import { GrantChanges, Role } from '../auth/grants.js';
 import { languageTag } from '../common/languages.js';
 import { MintRequest, mintToken, TokenClaims } from '../auth/tokens.js';
 import type { NodeRef } from '../cluster/allocator.js';
 import type { Config } from '../config/schema.js';
-import { CallRecord, Metadata, RoomView, Usage } from '../contracts/records.js';
-import { sumUsage } from '../platform/store.js';
+import { CallRecord, Metadata, RoomView } from '../contracts/records.js';
 import { signalingUrl } from '../contracts/url.js';
-import { Cursor, Identity, Limit, ParticipantParams, ROOM_ERRORS, RoomName, RoomParams, route, Time, type Route } from './route.js';
+import { Cursor, Identity, Limit, parseTime, ParticipantParams, ROOM_ERRORS, RoomName, RoomParams, route, type Route } from './route.js';
 import { CodedError } from '../common/errors.js';
 
 const Token = Type.Object({ identity: Type.String(), token: Type.String(), expiresAt: Type.Integer({ description: 'Epoch seconds.' }) }, { title: 'MintedToken' });
@@ -37,12 +36,6 @@ const CreatedRoom = Type.Object({
   tokens: Type.Array(Token),
 }, { title: 'CreatedRoom' });
 
-const parseTime = (value: string | undefined, name: string): number | undefined => {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new CodedError('BAD_REQUEST', `${name} is not an ISO 8601 time`);
-  return ms;
-};
 /** Checked before anything is done, so a refused request changes nothing. */
 const canMint = (config: Config) => {
   if (!config.auth.hs256Secret) throw new CodedError('MINTING_DISABLED', 'this node has no auth.hs256Secret to sign tokens with');
@@ -151,11 +144,12 @@ export const roomRoutes: Route[] = [
     querystring: Type.Object({
       from: Type.Optional(Type.String({ format: 'date-time', description: 'Calls that started at or after this time.' })),
       to: Type.Optional(Type.String({ format: 'date-time', description: 'Calls that started before this time.' })),
+      identity: Type.Optional(Type.String({ maxLength: 128, description: 'Calls this participant was in.' })),
       limit: Limit, cursor: Cursor,
     }, { additionalProperties: Type.String({ maxLength: 1024 }), description: 'Also metadata.<key>=<value>, any number of them.' }),
     responses: { 200: Type.Object({ calls: Type.Array(CallRecord), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
     async handler({ store }, req) {
-      const { from, to, limit, cursor, ...rest } = req.query as Record<string, string | number | undefined>;
+      const { from, to, limit, cursor, identity, ...rest } = req.query as Record<string, string | number | undefined>;
       const metadata: Record<string, string> = {};
       for (const [k, v] of Object.entries(rest)) {
         if (!k.startsWith('metadata.')) throw new CodedError('BAD_REQUEST', `unknown query parameter ${k}`);
@@ -163,6 +157,7 @@ export const roomRoutes: Route[] = [
       }
       return store.listCalls(req.tenant.id, {
         from: parseTime(from as string | undefined, 'from'), to: parseTime(to as string | undefined, 'to'), metadata,
+        ...(identity !== undefined ? { identity: String(identity) } : {}),
         limit: Number(limit ?? 20), cursor: cursor as string | undefined,
       });
     },
@@ -176,36 +171,6 @@ export const roomRoutes: Route[] = [
       const record = await store.getCall(req.tenant.id, req.params.callId);
       if (!record) throw new CodedError('NOT_FOUND', `no call ${req.params.callId}`);
       return record;
-    },
-  }),
-  route({
-    method: 'GET', url: '/v1/usage', summary: 'Your usage over a time range, in total and per room: participant time by role, track time by kind, bytes in and out.',
-    querystring: Type.Object({ from: Time, to: Type.Optional(Time) }),
-    responses: { 200: Type.Object({ from: Time, to: Time, total: Usage, rooms: Type.Array(Type.Object({ room: Type.String(), usage: Usage })) }) },
-    async handler({ store, usage }, req) {
-      const from = parseTime(req.query.from, 'from')!;
-      const to = parseTime(req.query.to, 'to') ?? Date.now();
-      if (to <= from) throw new CodedError('BAD_REQUEST', 'to must be after from');
-      // Stays that ended (those ending now included), and the ones going on here now.
-      await usage.settled();
-      const rows = [...(await store.usage(req.tenant.id, from, to)), ...(await usage.liveRows(req.tenant.id))];
-      const rooms = [...new Set(rows.map((r) => r.room))].sort().map((room) => ({ room, usage: sumUsage(rows.filter((r) => r.room === room), from, to) }));
-      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), total: sumUsage(rows, from, to), rooms };
-    },
-  }),
-  route({
-    method: 'GET', url: '/v1/webhooks/backlog', summary: 'Your webhook events not delivered yet (at most webhooks.maxPendingPerTenant; past it, new events are listed as failed).',
-    responses: { 200: Type.Object({ pending: Type.Integer() }) },
-    async handler({ outbox }, req) {
-      return { pending: (await outbox.pending())[req.tenant.id] ?? 0 };
-    },
-  }),
-  route({
-    method: 'GET', url: '/v1/webhooks/failures', summary: 'Webhook deliveries that failed for good (after every retry), newest first.',
-    querystring: Type.Object({ limit: Limit }),
-    responses: { 200: Type.Object({ failures: Type.Array(Type.Object({ event: Type.Record(Type.String(), Type.Unknown()), attempts: Type.Integer(), lastError: Type.String(), failedAt: Time })) }) },
-    async handler({ outbox }, req) {
-      return { failures: await outbox.failures(req.tenant.id, req.query.limit ?? 20) };
     },
   }),
 ];

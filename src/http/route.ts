@@ -8,7 +8,7 @@ import type { RoomService } from '../platform/room-service.js';
 import type { Outbox, PlatformStore } from '../platform/store.js';
 import type { UsageMeter } from '../platform/usage.js';
 import type { Tenant } from '../tenants/tenants.js';
-import { type ErrorCode } from '../common/errors.js';
+import { CodedError, type ErrorCode } from '../common/errors.js';
 
 /** What the server API's handlers work with. */
 export interface ApiDeps {
@@ -53,3 +53,11 @@ export const COMMON_ERRORS: ErrorCode[] = ['BAD_REQUEST', 'UNAUTHORIZED', 'INTER
 /** Operations on a room reach every node that hosts part of it. */
 export const ROOM_ERRORS: ErrorCode[] = ['NOT_FOUND', 'NODE_UNREACHABLE'];
 
+
+/** A query's ISO 8601 time as epoch ms (undefined when absent); BAD_REQUEST when it is not one. */
+export const parseTime = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new CodedError('BAD_REQUEST', `${name} is not an ISO 8601 time`);
+  return ms;
+};

@@ -3,6 +3,7 @@ import type { ParticipantRecord, QualityReport, TrackRecord } from '../contracts
 import { trackSource, type Peer } from '../rooms/peer.js';
 import type { Room } from '../rooms/room.js';
 import { QualityTracker } from './quality.js';
+import { QualitySeries } from './quality-series.js';
 
 /** Tracks remembered per stay for its record; a client that republishes forever cannot grow it past this. */
 const MAX_TRACK_HISTORY = 200;
@@ -20,7 +21,20 @@ interface Stay {
   /** Open tracks by producer id, for their unpublish time. */
   open: Map<string, TrackRecord>;
   quality: QualityTracker;
+  /** Its quality over time, for the call inspector. */
+  series: QualitySeries;
   lastReportAt: number;
+}
+
+/** The highest spatial layer the node forwards to the peer now, across its simulcast/SVC video; null without any. */
+function videoLayer(peer: Peer): number | null {
+  let layer: number | null = null;
+  for (const c of peer.all('consumer')) {
+    if (c.kind !== 'video' || c.type === 'simple' || c.paused || c.producerPaused) continue;
+    const spatial = c.currentLayers?.spatialLayer;
+    if (spatial !== undefined && (layer === null || spatial > layer)) layer = spatial;
+  }
+  return layer;
 }
 
 export interface LedgerEvents {
@@ -43,7 +57,7 @@ export class ParticipantLedger extends EventEmitter<LedgerEvents> {
   }
 
   observe(room: Room) {
-    room.on('peerJoined', (peer) => this.stays.set(peer, { tracks: [], open: new Map(), quality: new QualityTracker(), lastReportAt: peer.joinedAt }));
+    room.on('peerJoined', (peer) => this.stays.set(peer, { tracks: [], open: new Map(), quality: new QualityTracker(), series: new QualitySeries(peer.joinedAt), lastReportAt: peer.joinedAt }));
     room.on('trackPublished', (peer, producer) => {
       const stay = this.stays.get(peer);
       if (!stay) return;
@@ -76,6 +90,10 @@ export class ParticipantLedger extends EventEmitter<LedgerEvents> {
     const intervalMs = Math.max(0, Math.min(report.intervalMs, now - stay.lastReportAt));
     stay.lastReportAt = now;
     if (intervalMs === 0) return;
+    stay.series.add(now, intervalMs, {
+      sendBitrateBps: report.sendBitrateBps, recvBitrateBps: report.bitrateBps, lossRate: report.lossRate, rttMs: report.rttMs,
+      videoLayer: videoLayer(peer), frozenRatio: report.frozenRatio, concealedRatio: report.concealedRatio,
+    });
     if (stay.quality.add({ ...report, intervalMs }, now)) this.emit('degraded', room, peer);
   }
 
@@ -102,6 +120,7 @@ export class ParticipantLedger extends EventEmitter<LedgerEvents> {
       leaveReason: reason,
       tracks: this.tracks(peer),
       quality: quality.summary(),
+      series: this.stays.get(peer)?.series.points() ?? [],
     };
   }
 }

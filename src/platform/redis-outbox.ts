@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { keys } from '../cluster/keys.js';
 import type { Logger } from '../logging/logger.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
-import type { FailedDelivery, Outbox, OutboxEntry } from './store.js';
+import { MAX_DELIVERIES, type Delivery, type FailedDelivery, type Outbox, type OutboxEntry, type Resent } from './store.js';
 
 const GROUP = 'deliverers';
 const MAX_FAILURES = 1000;
@@ -131,9 +131,25 @@ export class RedisOutbox implements Outbox {
   }
 
   async delivered(entry: OutboxEntry) {
+    const { event } = entry;
+    const delivery: Delivery = { eventId: event.id, type: event.type, room: event.room, attempts: entry.attempts + 1, deliveredAt: new Date().toISOString() };
     await this.redis.multi().xack(keys.webhooks, GROUP, entry.ref).xdel(keys.webhooks, entry.ref).hdel(keys.webhookAttempts, entry.ref)
-      .hincrby(keys.webhooksPending, entry.event.tenant, -1).exec();
+      .hincrby(keys.webhooksPending, event.tenant, -1)
+      .lpush(keys.webhookDeliveries(event.tenant), JSON.stringify(delivery))
+      .ltrim(keys.webhookDeliveries(event.tenant), 0, MAX_DELIVERIES - 1)
+      .exec();
     this.settle(entry);
+  }
+
+  async deliveries(tenant: string, limit: number): Promise<Delivery[]> {
+    return (await this.redis.lrange(keys.webhookDeliveries(tenant), 0, limit - 1)).map((raw) => JSON.parse(raw));
+  }
+
+  async resend(tenant: string, eventId: string, maxPending: number): Promise<Resent> {
+    const raw = (await this.redis.lrange(keys.webhookFailures(tenant), 0, MAX_FAILURES - 1)).find((r) => (JSON.parse(r) as FailedDelivery).event.id === eventId);
+    // LREM removes it once: of two nodes resending it at once, one gets 0 and queues nothing.
+    if (!raw || (await this.redis.lrem(keys.webhookFailures(tenant), 1, raw)) !== 1) return 'missing';
+    return (await this.add((JSON.parse(raw) as FailedDelivery).event, maxPending)) ? 'queued' : 'full';
   }
 
   async retry(entry: OutboxEntry, nextAt: number, error: string) {

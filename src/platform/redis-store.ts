@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { keys } from '../cluster/keys.js';
 import type { CallRecord, Note } from '../contracts/records.js';
 import {
-  decodeCursor, encodeCursor, metadataMatches, type CallPage, type CallQuery, type PlatformStore, type StoredFile, type UsageRow,
+  decodeCursor, encodeCursor, callMatches, type CallPage, type CallQuery, type PlatformStore, type StoredFile, type UsageRow,
 } from './store.js';
 
 // Appends a note unless the call has ARGV[2] already: KEYS[1] notes list; ARGV[1] note; ARGV[3] ttl ms.
@@ -99,7 +99,7 @@ export class RedisPlatformStore implements PlatformStore {
         if (after && (Date.parse(r.startedAt) > after.at || (Date.parse(r.startedAt) === after.at && r.callId >= after.callId))) continue;
         if (q.to !== undefined && Date.parse(r.startedAt) >= q.to) continue;
         last = r;
-        if (!metadataMatches(r.metadata, q.metadata)) continue;
+        if (!callMatches(r, q)) continue;
         calls.push(r);
         if (calls.length === q.limit) break;
       }

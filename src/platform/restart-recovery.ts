@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RoomSettings } from '../rooms/room-settings.js';
 import type { CallJournal, JournaledCall } from './call-journal.js';
 import { QualityTracker } from './quality.js';
-import type { PlatformStore, StoredFile, UsageRow } from './store.js';
+import { recordingUsage, type PlatformStore, type StoredFile, type UsageRow } from './store.js';
 import { webhookEvent } from './webhooks.js';
 
 export interface RecoveryDeps {
@@ -53,7 +53,7 @@ async function recoverCall(call: JournaledCall, stoppedAt: number, deps: Recover
 
   // Who was there: they left when the node stopped.
   const left: ParticipantRecord[] = call.present.map((stay) => ({
-    ...stay, leftAt: at, leaveReason: 'node_restart', quality: noQuality,
+    ...stay, leftAt: at, leaveReason: 'node_restart', quality: noQuality, series: [],
     tracks: stay.tracks.map((t) => ({ ...t, unpublishedAt: t.unpublishedAt ?? at })),
   }));
   for (const r of left) {
@@ -71,6 +71,8 @@ async function recoverCall(call: JournaledCall, stoppedAt: number, deps: Recover
   const finished = await Promise.all(open.map(async (f) => {
     const done = await deps.finishFile(f, stoppedAt);
     await deps.store.putFile(done);
+    const used = recordingUsage(done);
+    if (used) await deps.store.addUsage([used]);
     return done.info;
   }));
   const byRecording = new Map<string, RecordingFile[]>();

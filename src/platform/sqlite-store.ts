@@ -6,7 +6,7 @@ import type { RoomSettings } from '../rooms/room-settings.js';
 import type { CallJournal, JournaledCall, JournaledStay } from './call-journal.js';
 import type { WebhookEvent } from '../contracts/webhook-events.js';
 import {
-  decodeCursor, encodeCursor, metadataMatches,
+  decodeCursor, encodeCursor, MAX_DELIVERIES, callMatches, type Delivery, type Resent,
   type CallPage, type CallQuery, type FailedDelivery, type Outbox, type OutboxEntry, type PlatformStore, type StoredFile, type UsageRow,
 } from './store.js';
 
@@ -30,6 +30,10 @@ create table if not exists webhook_failures (
   id text primary key, tenant text not null, body text not null, attempts integer not null,
   last_error text not null, failed_at integer not null);
 create index if not exists failures_by_tenant on webhook_failures (tenant, failed_at desc);
+create table if not exists webhook_deliveries (
+  seq integer primary key autoincrement, tenant text not null, id text not null, type text not null, room text not null,
+  attempts integer not null, delivered_at integer not null);
+create index if not exists deliveries_by_tenant on webhook_deliveries (tenant, seq);
 create table if not exists files (
   id text primary key, tenant text not null, call_id text not null, created_at integer not null, file text not null);
 create index if not exists files_by_call on files (tenant, call_id, created_at);
@@ -145,7 +149,7 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
     let last: CallRecord | undefined;
     for (const { record } of rows) {
       last = JSON.parse(record) as CallRecord;
-      if (!metadataMatches(last.metadata, q.metadata)) continue;
+      if (!callMatches(last, q)) continue;
       calls.push(last);
       if (calls.length === q.limit) break;
     }
@@ -229,6 +233,7 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
     this.sql('delete from calls where ended_at < ?').run(before);
     this.sql('delete from usage where end_at < ?').run(before);
     this.sql('delete from webhook_failures where failed_at < ?').run(before);
+    this.sql('delete from webhook_deliveries where delivered_at < ?').run(before);
   }
 
   // ---- the live calls' journal ------------------------------------------------------------------
@@ -338,8 +343,34 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
   }
 
   async delivered(entry: OutboxEntry) {
-    const r = this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
-    if (Number(r.changes) === 1) this.counted(entry.event.tenant, -1);
+    const { event } = entry;
+    this.db.exec('begin');
+    try {
+      const r = this.sql('delete from outbox where seq = ?').run(Number(entry.ref));
+      this.sql('insert into webhook_deliveries (tenant, id, type, room, attempts, delivered_at) values (?, ?, ?, ?, ?, ?)')
+        .run(event.tenant, event.id, event.type, event.room, entry.attempts + 1, Date.now());
+      this.sql(`delete from webhook_deliveries where tenant = ? and seq <= (
+        select seq from webhook_deliveries where tenant = ? order by seq desc limit 1 offset ?)`).run(event.tenant, event.tenant, MAX_DELIVERIES);
+      this.db.exec('commit');
+      if (Number(r.changes) === 1) this.counted(event.tenant, -1);
+    } catch (err) {
+      this.db.exec('rollback');
+      throw err;
+    }
+  }
+
+  async deliveries(tenant: string, limit: number): Promise<Delivery[]> {
+    const rows = this.sql('select id, type, room, attempts, delivered_at from webhook_deliveries where tenant = ? order by seq desc limit ?')
+      .all(tenant, limit) as Array<{ id: string; type: string; room: string; attempts: number; delivered_at: number }>;
+    return rows.map((r) => ({ eventId: r.id, type: r.type, room: r.room, attempts: r.attempts, deliveredAt: new Date(r.delivered_at).toISOString() }));
+  }
+
+  async resend(tenant: string, eventId: string, maxPending: number): Promise<Resent> {
+    const row = this.sql('select body from webhook_failures where tenant = ? and id = ?').get(tenant, eventId) as { body: string } | undefined;
+    if (!row) return 'missing';
+    // Synchronous from here to the add: two resends of one failure cannot both take it.
+    this.sql('delete from webhook_failures where tenant = ? and id = ?').run(tenant, eventId);
+    return (await this.add(JSON.parse(row.body), maxPending)) ? 'queued' : 'full';
   }
 
   async retry(entry: OutboxEntry, nextAt: number, error: string) {

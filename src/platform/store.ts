@@ -4,14 +4,15 @@ import type { WebhookEvent } from '../contracts/webhook-events.js';
 
 /**
  * One span of use: a participant's stay (kind participant, by role), a published track (by
- * kind), a participant's audio captioned (speech), an assistant in a call (agent); or a count
+ * kind), a participant's audio captioned (speech), an assistant in a call (agent), a track
+ * recorded (recording, as long as its file plays); or a count
  * at one time (translation: `units` characters, at startAt).
  */
 export interface UsageRow {
   tenant: string;
   room: string;
   callId: string;
-  kind: 'participant' | 'audio' | 'video' | 'speech' | 'agent' | 'translation';
+  kind: 'participant' | 'audio' | 'video' | 'speech' | 'agent' | 'translation' | 'recording';
   role: Role | null;
   startAt: number;
   endAt: number;
@@ -29,6 +30,8 @@ export interface CallQuery {
   to?: number;
   /** Every key must match the record's metadata (as strings). */
   metadata?: Record<string, string>;
+  /** Calls this participant was in. */
+  identity?: string;
   limit: number;
   /** From a previous answer's nextCursor. */
   cursor?: string;
@@ -93,6 +96,21 @@ export interface FailedDelivery {
   failedAt: string;
 }
 
+/** A delivery that succeeded, as the console lists it. */
+export interface Delivery {
+  eventId: string;
+  type: string;
+  room: string;
+  attempts: number;
+  deliveredAt: string;
+}
+
+/** Recent successful deliveries kept per tenant. */
+export const MAX_DELIVERIES = 200;
+
+/** What sending a failed event again did: queued it, found no such failure, or found the tenant's backlog full. */
+export type Resent = 'queued' | 'missing' | 'full';
+
 /**
  * Webhook events waiting to be delivered, durably: a restart loses none. Events of one room
  * come out in order, one at a time: the next is due only once the one before it is settled.
@@ -104,7 +122,11 @@ export interface Outbox {
   add(event: WebhookEvent, maxPending: number): Promise<boolean>;
   /** For each of `tenant`'s rooms with undelivered events, its oldest one if it is due by `now`, oldest first. */
   due(tenant: string, now: number, limit: number): Promise<OutboxEntry[]>;
+  /** The entry was delivered: it leaves the outbox and joins the tenant's recent deliveries (the last MAX_DELIVERIES). */
   delivered(entry: OutboxEntry): Promise<void>;
+  deliveries(tenant: string, limit: number): Promise<Delivery[]>;
+  /** Takes one of the tenant's failures out of the list and queues it again, with the same event id. Once: a second call finds it missing. */
+  resend(tenant: string, eventId: string, maxPending: number): Promise<Resent>;
   retry(entry: OutboxEntry, nextAt: number, error: string): Promise<void>;
   /** Gives up on an event: it is kept, listable, and the room's next event may go. */
   fail(entry: OutboxEntry, error: string): Promise<void>;
@@ -115,7 +137,7 @@ export interface Outbox {
 
 /** Sums rows over [from, to): time by overlap, and a stay's bytes in proportion to its overlap. */
 export function sumUsage(rows: readonly UsageRow[], from: number, to: number): Usage {
-  const usage: Usage = { participantSeconds: {}, mediaSeconds: { audio: 0, video: 0 }, bytesIn: 0, bytesOut: 0, speechSeconds: 0, translatedCharacters: 0, agentSeconds: 0 };
+  const usage: Usage = { participantSeconds: {}, mediaSeconds: { audio: 0, video: 0 }, bytesIn: 0, bytesOut: 0, speechSeconds: 0, translatedCharacters: 0, agentSeconds: 0, recordingSeconds: 0 };
   for (const r of rows) {
     if (r.kind === 'translation') {
       if (r.startAt >= from && r.startAt < to) usage.translatedCharacters += r.units ?? 0;
@@ -132,19 +154,33 @@ export function sumUsage(rows: readonly UsageRow[], from: number, to: number): U
       usage.bytesOut += Math.round(r.bytesOut * share);
     } else if (r.kind === 'speech') usage.speechSeconds += seconds;
     else if (r.kind === 'agent') usage.agentSeconds += seconds;
+    else if (r.kind === 'recording') usage.recordingSeconds += seconds;
     else usage.mediaSeconds[r.kind] += seconds;
   }
   usage.speechSeconds = Number(usage.speechSeconds.toFixed(3));
   usage.agentSeconds = Number(usage.agentSeconds.toFixed(3));
+  usage.recordingSeconds = Number(usage.recordingSeconds.toFixed(3));
   for (const role of Object.keys(usage.participantSeconds)) usage.participantSeconds[role] = Number(usage.participantSeconds[role].toFixed(3));
   usage.mediaSeconds.audio = Number(usage.mediaSeconds.audio.toFixed(3));
   usage.mediaSeconds.video = Number(usage.mediaSeconds.video.toFixed(3));
   return usage;
 }
 
+/** A finished recording file as usage: the time its file plays, from when it started (none for a file with no media). */
+export function recordingUsage(file: StoredFile & { kind: 'recording' }): UsageRow | undefined {
+  const seconds = file.info.durationSeconds;
+  if (!seconds) return undefined;
+  const startAt = Date.parse(file.info.startedAt);
+  return { tenant: file.tenant, room: file.room, callId: file.callId, kind: 'recording', role: null, startAt, endAt: startAt + Math.round(seconds * 1000), bytesIn: 0, bytesOut: 0 };
+}
+
 /** Whether every key of `want` is in `metadata` with the same value, compared as strings. */
 export const metadataMatches = (metadata: Record<string, unknown>, want: Record<string, string> = {}) =>
   Object.entries(want).every(([k, v]) => metadata[k] !== undefined && metadata[k] !== null && String(metadata[k]) === v);
+
+/** Whether a call record is one the query asks for (its metadata, its participants). */
+export const callMatches = (r: CallRecord, q: CallQuery) =>
+  metadataMatches(r.metadata, q.metadata) && (q.identity === undefined || r.participants.some((p) => p.identity === q.identity));
 
 /** Cursors page from the newest call to the oldest: "<startedAt>:<callId>". */
 export const encodeCursor = (r: CallRecord) => `${Date.parse(r.startedAt)}:${r.callId}`;

@@ -21,7 +21,11 @@ export interface Tenant {
   speech: { openai?: Required<NonNullable<NonNullable<TenantEntry['speech']>['openai']>>; prefer: 'offline' | 'openai' };
   /** Its voice assistant (join: off when it has none). */
   assistant: Required<NonNullable<TenantEntry['assistant']>>;
+  /** Its rate card, if it has one (usage is then priced). */
+  rates?: Rates;
 }
+
+export type Rates = Required<NonNullable<TenantEntry['rates']>>;
 
 type TenantEntry = Config['tenants'][number];
 
@@ -60,6 +64,9 @@ export class Tenants {
           join: 'off', waitSeconds: 20, sellerWaitSeconds: 90, evidenceSeconds: 20, engine: 'rules', voice: 'espeak-ng', name: 'After-sales assistant', afterHandover: 'leave',
           ...entry.assistant,
         },
+        ...(entry.rates ? {
+          rates: { participantMinute: 0, recordingMinute: 0, egressGigabyte: 0, speechMinute: 0, agentMinute: 0, translationThousandCharacters: 0, ...entry.rates },
+        } : {}),
         limits: {
           rooms: entry.limits?.rooms ?? config.limits.roomsPerTenant,
           participantsPerRoom: Math.min(entry.limits?.participantsPerRoom ?? config.limits.peersPerRoom, config.limits.peersPerRoom),
