@@ -2,7 +2,7 @@ import type { types } from 'mediasoup';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { allocatingPort } from '../media/media-errors.js';
-import { announcedAddress } from '../media/worker-pool.js';
+import { pipeAddress } from '../media/worker-pool.js';
 import { socketBuffers } from '../media/socket-buffers.js';
 import type { RoomKey } from '../rooms/room-key.js';
 import type { Room } from '../rooms/room.js';
@@ -118,7 +118,7 @@ export class NodePipes {
       listenInfo: {
         protocol: 'udp',
         ip: this.media.listenIp,
-        announcedAddress: this.media.pipeAnnouncedAddress || announcedAddress(this.media),
+        announcedAddress: pipeAddress(this.media),
         portRange: { min: this.media.rtcMinPort, max: this.media.rtcMaxPort },
         ...socketBuffers(this.media),
       },

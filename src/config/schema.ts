@@ -93,7 +93,7 @@ export const ConfigSchema = Type.Object({
       description: 'Address given to clients in ICE candidates (public IP or DNS name behind NAT). Empty: the listen IP, or the first non-internal IPv4 when listening on 0.0.0.0.',
     })),
     pipeAnnouncedAddress: env('MEDIA_PIPE_ANNOUNCED_ADDRESS', Type.String({
-      description: 'IP other nodes use to reach this node\'s pipe transports (cluster mode), when it differs from the address clients use. Empty: the same as the announced address.',
+      description: 'IP other nodes use to reach this node\'s pipe transports (cluster mode), when it differs from the address clients use. Empty: the same as the announced address. auto: this machine\'s first external IPv4, as in a container whose address on the containers\' network is known only once it runs.',
     })),
     webRtcServerBasePort: env('MEDIA_WEBRTC_PORT_BASE', Type.Integer({
       minimum: 0, maximum: 65535,

@@ -12,6 +12,7 @@ import { ForwardTargets } from './forward-targets.js';
 import { Forwarder } from './forwards.js';
 import { Recordings } from './recordings.js';
 import { Snapshotter } from './snapshots.js';
+import { pipeAddress } from '../media/worker-pool.js';
 
 /**
  * Media out of the node: recordings, snapshots and RTP forwards, with the files they leave and
@@ -51,7 +52,7 @@ export function createEgress({ config, store, emit, recorded, directory, linkKey
   const targets = new ForwardTargets({
     allowed: forwarding.allowedTargets,
     loopback: forwarding.allowLoopback === 'on' || (forwarding.allowLoopback === 'auto' && config.env !== 'production'),
-    ownAddresses: [media.listenIp, media.announcedAddress, media.pipeAnnouncedAddress].filter(Boolean),
+    ownAddresses: [media.listenIp, media.announcedAddress, pipeAddress(media)].filter((a): a is string => Boolean(a)),
     ownPorts: async () => ({ ports: await listeningPorts(), range: [media.rtcMinPort, media.rtcMaxPort] }),
   });
   const forwarder = new Forwarder(targets, config.media.listenIp, config.limits.forwardsPerRoom, egressLog);

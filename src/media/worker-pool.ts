@@ -25,12 +25,39 @@ export interface WorkerPoolEvents {
 
 const RESPAWN_DELAYS_MS = [0, 250, 1000, 2000, 5000];
 
+const firstExternalIpv4 = () => Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+
 /** The address clients should dial: configured, else the listen IP, else the first external IPv4. */
 export function announcedAddress(media: Config['media']): string | undefined {
   if (media.announcedAddress) return media.announcedAddress;
   if (media.listenIp !== '0.0.0.0' && media.listenIp !== '::') return undefined;
-  const external = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
-  return external?.address ?? '127.0.0.1';
+  return firstExternalIpv4() ?? '127.0.0.1';
+}
+
+/**
+ * The address other nodes dial for this node's pipes: configured; "auto", this machine's first
+ * external IPv4 (in a container, its own address on the containers' network, which is known
+ * only once it runs); empty, the address clients dial.
+ */
+export function pipeAddress(media: Config['media']): string | undefined {
+  if (media.pipeAnnouncedAddress === 'auto') return firstExternalIpv4() ?? '127.0.0.1';
+  return media.pipeAnnouncedAddress || announcedAddress(media);
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Runs `create` and takes off the SIGINT/SIGTERM listeners it added. mediasoup's Worker closes
+ * its process on the first SIGINT or SIGTERM; the node's answer to those is a drain, during
+ * which the calls go on, on their workers. Found when `podman stop` ended every call at once.
+ */
+export async function withoutSignalHandlers<T>(create: () => Promise<T>): Promise<T> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  try {
+    return await create();
+  } finally {
+    for (const s of SIGNALS) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l as never);
+  }
 }
 
 /** Why worker `index` could not start, naming what to change. */
@@ -136,12 +163,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
 
   /** A worker and its WebRtcServer for slot `index` (the slot's ports, when configured). */
   private async spawn(index: number): Promise<Pick<WorkerSlot, 'worker' | 'webRtcServer'>> {
-    const worker = await mediasoup.createWorker({
+    const worker = await withoutSignalHandlers(() => mediasoup.createWorker({
       logLevel: this.media.workerLogLevel,
       rtcMinPort: this.media.rtcMinPort,
       rtcMaxPort: this.media.rtcMaxPort,
       appData: { index },
-    });
+    }));
     const port = this.media.webRtcServerBasePort ? this.media.webRtcServerBasePort + index : undefined;
     const listen = { ip: this.media.listenIp, announcedAddress: announcedAddress(this.media), port, ...socketBuffers(this.media) };
     let webRtcServer: types.WebRtcServer;

@@ -84,4 +84,31 @@ describe('the node process', () => {
       child.kill('SIGKILL');
     }
   });
+
+  it('on SIGTERM drains: a call going on keeps its media worker until it ends, then the node exits 0', async () => {
+    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    try {
+      const listening = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+        child.on('message', (m: { type?: string; port: number; url: string }) => m.type === 'listening' && resolve(m));
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+      });
+      const client = await SignalingClient.connect(signalingUrl(listening.url));
+      await client.request('join', { token: mintToken(loadConfig({}).auth, { room: 'drain-room', identity: 'still-here' }).token });
+      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      for (let i = 0; i < 100 && !out.includes('"draining"'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('"draining"');
+      // mediasoup's own SIGTERM listener would have closed the worker under the call (MEDIA_WORKER_DIED).
+      const transport = await client.request('createTransport', { direction: 'recv' });
+      expect(transport).toMatchObject({ transportId: expect.any(String) });
+      expect(out).not.toContain('MEDIA_WORKER_DIED');
+      await client.request('leave', {});
+      client.close();
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });
