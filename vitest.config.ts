@@ -11,8 +11,20 @@ export default defineConfig({
         test: {
           name: 'sfu',
           include: ['tests/**/*.test.ts'],
+          // Containers take minutes: npm run test:deploy.
+          exclude: ['tests/deploy/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The image, the compose file: built and started with podman (npm run test:deploy).
+        extends: true,
+        test: {
+          name: 'deploy',
+          include: ['tests/deploy/**/*.test.ts'],
+          testTimeout: 40 * 60_000,
+          hookTimeout: 5 * 60_000,
         },
       },
       {

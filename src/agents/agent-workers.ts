@@ -6,7 +6,9 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { FromWorker, ToWorker } from './jobs.js';
 
-const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker/main.ts');
+/** The worker's entry beside this file: TypeScript through tsx from a checkout, compiled JavaScript in the image (dist/). */
+const COMPILED = import.meta.url.endsWith('.js');
+const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), COMPILED ? 'worker/main.js' : 'worker/main.ts');
 /** A worker that dies again soon is started again later: 0.5 s, doubling, at most 30 s. */
 const FIRST_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
@@ -42,7 +44,7 @@ export class AgentWorkers extends EventEmitter<{ message: [AgentWorker, FromWork
   }
 
   private spawn(slot: number) {
-    const child = fork(ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, AGENT_WORKER_SLOT: String(slot) } });
+    const child = fork(ENTRY, [], { execArgv: COMPILED ? [] : ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, AGENT_WORKER_SLOT: String(slot) } });
     const worker: AgentWorker = { slot, child, capacity: 0, jobs: new Set() };
     this.workers.set(slot, worker);
     child.on('message', (m: FromWorker) => {

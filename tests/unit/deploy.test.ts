@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { configLeaves } from '../../src/config/load.js';
+import { codeBlocks } from '../helpers/doc-runner.js';
 
 /**
  * No Docker engine or Kubernetes cluster runs here, so the packaging is checked for what
@@ -35,7 +36,9 @@ describe('docker-compose.yml', () => {
       const base = Number(env.MEDIA_WEBRTC_PORT_BASE);
       const last = base + Number(env.MEDIA_NUM_WORKERS) - 1;
       for (const proto of ['udp', 'tcp']) expect(published).toContain(`${base}-${last}:${base}-${last}/${proto}`);
-      expect(env.MEDIA_PIPE_ANNOUNCED_ADDRESS).toBe(s.networks.sfu.ipv4_address);
+      // Each announces its own address on the compose network (no fixed addresses: podman-compose has none).
+      expect(env.MEDIA_PIPE_ANNOUNCED_ADDRESS).toBe('auto');
+      expect(s.networks).toEqual(['sfu']);
       expect(Number.parseInt(s.stop_grace_period, 10) * 1000).toBeGreaterThan(Number(env.DRAIN_TIMEOUT_MS));
     }
   });
@@ -93,7 +96,8 @@ describe('Kubernetes manifests', () => {
     const [worker] = yamlDocs('deploy/kubernetes/base/agent-worker.yaml');
     const c = worker.spec.template.spec.containers[0];
     expect(worker.spec.selector.matchLabels).toEqual(worker.spec.template.metadata.labels);
-    expect(c.command).toEqual(['node', '--import', 'tsx', 'src/agents/worker/main.ts']);
+    expect(c.command).toEqual(['node', 'dist/agents/worker/main.js']);
+    expect(fs.existsSync('src/agents/worker/main.ts')).toBe(true);
     expect(c.envFrom.map((e: any) => e.configMapRef?.name ?? e.secretRef?.name)).toEqual(['sfu-node', 'sfu-secrets']);
     expect(c.env.map((e: any) => e.name).filter((n: string) => !knownEnv.has(n))).toEqual([]);
     expect(worker.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
@@ -135,6 +139,42 @@ describe('Kubernetes manifests', () => {
   });
 });
 
+describe('the README\'s deploy section', () => {
+  it('gives commands docs/deploy.md has, which npm run test:deploy runs in order', () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Deploy'), readme.indexOf('\n## ', readme.indexOf('## Deploy') + 1));
+    const shown = codeBlocks(section).filter((b) => b.lang === 'sh').map((b) => b.code);
+    const run = codeBlocks(fs.readFileSync('docs/deploy.md', 'utf8')).filter((b) => b.lang === 'sh').map((b) => b.code);
+    expect(shown.length).toBeGreaterThanOrEqual(3);
+    for (const code of shown) expect(run).toContain(code);
+    expect(fs.readFileSync('.ci/run', 'utf8')).toMatch(/^npm test\n(#.*\n)?npm run test:deploy$/m);
+  });
+});
+
+describe('Kubernetes manifests against the Kubernetes schemas', () => {
+  const models: Record<string, Record<string, () => Promise<new (o: any) => { validate(): void }>>> = {
+    v1: { ConfigMap: async () => (await import('kubernetes-models/v1')).ConfigMap, Service: async () => (await import('kubernetes-models/v1')).Service },
+    'apps/v1': { Deployment: async () => (await import('kubernetes-models/apps/v1')).Deployment, DaemonSet: async () => (await import('kubernetes-models/apps/v1')).DaemonSet },
+    'policy/v1': { PodDisruptionBudget: async () => (await import('kubernetes-models/policy/v1')).PodDisruptionBudget },
+  };
+  const files = ['base/configmap.yaml', 'base/deployment.yaml', 'base/service.yaml', 'base/pdb.yaml', 'base/agent-worker.yaml', 'coturn/coturn.yaml'];
+  const docs = files.flatMap((f) => yamlDocs(`deploy/kubernetes/${f}`).map((doc) => ({ file: f, doc })));
+
+  it.each(docs.map((d) => [`${d.file} ${d.doc.kind}/${d.doc.metadata?.name}`, d.doc]))('%s validates', async (_name, doc) => {
+    const model = models[doc.apiVersion]?.[doc.kind];
+    expect(model, `${doc.apiVersion} ${doc.kind}`).toBeDefined();
+    const Model = await model!();
+    expect(() => new Model(doc).validate()).not.toThrow();
+  });
+
+  it('catches a manifest the API server would refuse', async () => {
+    const { Deployment } = await import('kubernetes-models/apps/v1');
+    const broken = structuredClone(docs.find((d) => d.doc.kind === 'Deployment')!.doc);
+    broken.spec.template.spec.containers[0].ports[0].containerPort = '8080';
+    expect(() => new Deployment(broken).validate()).toThrow(/containerPort must be integer/);
+  });
+});
+
 describe('Dockerfile', () => {
   const text = fs.readFileSync('Dockerfile', 'utf8');
   const stages = text.split(/^FROM /m).slice(1);
@@ -150,8 +190,13 @@ describe('Dockerfile', () => {
 
   it('builds and runs on the Node.js major package.json requires, with the worker\'s run-time libraries and ffmpeg', () => {
     const major = /^>=(\d+)/.exec(JSON.parse(fs.readFileSync('package.json', 'utf8')).engines.node)![1];
-    for (const stage of stages) expect(stage).toMatch(new RegExp(`^node:${major}-bookworm`));
-    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends libssl3 libuv1 libabsl20220623 ffmpeg \\/);
+    // The bases are build arguments (a local Debian with Node.js where no registry is reachable), the official images by default.
+    expect(text).toMatch(new RegExp(`^ARG BASE=node:${major}-bookworm$`, 'm'));
+    expect(text).toMatch(new RegExp(`^ARG RUNTIME_BASE=node:${major}-bookworm-slim$`, 'm'));
+    expect(stages.map((s) => s.split('\n')[0])).toEqual(['${BASE} AS build', '${RUNTIME_BASE} AS runtime']);
+    expect(stages.at(-1)).toMatch(/apt-get install -y --no-install-recommends ca-certificates libssl3 libuv1 libabsl20220623 ffmpeg \\/);
+    // Compiled JavaScript, the node as PID 1 (no npm, no shell in between).
+    expect(stages.at(-1)).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
     // The node writes its records, outbox, recordings and snapshots under /app/data, and only there.
     expect(stages.at(-1)).toMatch(/chown node:node \/app\/data/);
   });
