@@ -10,12 +10,12 @@ if (params.get('role')) form.role.value = params.get('role');
 if (params.get('language')) form.language.value = params.get('language');
 if (params.get('captions') === 'off') form.captions.checked = false;
 
-const config = await (await fetch('/demo/config.json')).json();
-
 // Before joining: how near each region is, whether UDP gets through, and the devices. The
-// nearest region goes into the token request, and the call connects to that region's node.
+// nearest region goes into the token request, and the call connects to that region's node,
+// when the check has finished by the time of joining. It never holds the join up: joining
+// before it ends goes to this page's node, and the cluster places the call from there.
 let nearest = { region: undefined, url: location.origin };
-const checked = Call.preflight(location.origin).then((report) => {
+Call.preflight(location.origin).then((report) => {
   window.demo.preflight = report;
   const best = report.regions[0];
   if (best?.rttMs != null) nearest = { region: best.region, url: best.url };
@@ -24,6 +24,8 @@ const checked = Call.preflight(location.origin).then((report) => {
   $('#preflight .summary').textContent = [best?.rttMs != null ? `Nearest region: ${best.name} (${best.rttMs} ms)` : 'No region answered', transport, ...problems].filter(Boolean).join(' · ');
   $('#preflight .regions').replaceChildren(...report.regions.map((r) => Object.assign(document.createElement('li'), { textContent: `${r.name}: ${r.rttMs == null ? 'unreachable' : `${r.rttMs} ms`}` })));
 }, (err) => ($('#preflight .summary').textContent = `Check failed: ${err.message}`));
+// Loaded while the check runs, not after it.
+const config = await (await fetch('/demo/config.json')).json();
 $('#token-field').hidden = config.devTokens;
 
 let call;
@@ -114,7 +116,6 @@ form.addEventListener('submit', async (ev) => {
 async function join(accessToken) {
   setState('connecting');
   // Listeners go on before start(): tracks of people already in the room arrive during it.
-  await checked;
   call = new Call(nearest.url, accessToken);
   call.on('connectionState', setState);
   call.on('participantJoined', (p) => { names.set(p.id, p.name); tile(p.id, p); });

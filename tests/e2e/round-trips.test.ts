@@ -16,7 +16,8 @@ const RTT = 2 * ONE_WAY_MS;
  * every packet between the browsers and the node, signaling and media, as it arrives: held on
  * the way out, a packet would still count against its sender's socket and throttle TCP to a few
  * packets per RTT, which no real network does). At that distance the round trips are what the
- * buyer waits for; the budgets below are what the SDK needs now.
+ * buyer waits for. They are counted from the signaling frames, never timed: a test that checks a
+ * budget in milliseconds fails on a busy machine (issue 23, item 8).
  */
 describe('round trips before media, at 200 ms RTT', () => {
   let ns: NetNs;
@@ -37,49 +38,86 @@ describe('round trips before media, at 200 ms RTT', () => {
     await ns?.close();
   });
 
-  /** Loads the SDK, then times connect() and what `then` does, in ms, from the page's own clock. */
-  const timed = async (page: Page, identity: string, role: 'seller' | 'buyer', then: string) => {
-    // Any page of the node will do: the steps timed start once the SDK is loaded.
+  /**
+   * Counts, in the page, the signaling round trips the client waits on: a request sent after
+   * the last answer arrived opens a new flight; requests sent together, before any answer, are
+   * one. Counted from the frames, not timed: a busy machine changes the times, not the count.
+   */
+  const COUNT_FLIGHTS = `(() => {
+    const Native = window.WebSocket;
+    const rt = window.__rt = { flights: 0, sockets: 0, methods: [] };
+    let answered = true;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        rt.sockets++;
+        this.addEventListener('message', (e) => { try { if (JSON.parse(e.data).type === 'response') answered = true; } catch {} });
+      }
+      send(data) {
+        try {
+          const m = JSON.parse(data);
+          // Quality reports go out on a timer, and nothing waits on them.
+          if (m.type === 'request' && m.method !== 'reportQuality') {
+            if (answered) { rt.flights++; answered = false; }
+            rt.methods.push(rt.flights + ':' + m.method);
+          }
+        } catch {}
+        return super.send(data);
+      }
+    };
+  })()`;
+
+  /** Loads the SDK, then runs connect() and `then`, noting the flights so far at each mark (and the page's clock, for the log). */
+  const counted = async (page: Page, identity: string, role: 'seller' | 'buyer', then: string) => {
+    await page.addInitScript(COUNT_FLIGHTS);
+    // Any page of the node will do: the steps counted start once the SDK is loaded.
     await page.goto(`${BASE}/healthz`);
     // A string, so that the test runner leaves the page's dynamic import alone.
-    return page.evaluate<Record<string, number>>(`(async () => {
+    return page.evaluate<{ flights: Record<string, number>; ms: Record<string, number>; sockets: number; methods: string[] }>(`(async () => {
       const { connect } = await import('/sdk/v1/sfu-client.js');
-      const t = { loaded: performance.now() };
+      const flights = {}, ms = {};
+      const mark = (name) => { flights[name] = window.__rt.flights; ms[name] = performance.now(); };
+      mark('loaded');
       const call = window.call = await connect(location.origin, ${JSON.stringify(token(identity, role))});
-      t.connected = performance.now();
+      mark('connected');
       ${then}
-      return t;
+      return { flights, ms, sockets: window.__rt.sockets, methods: window.__rt.methods };
     })()`);
   };
 
-  it('joins in 4 round trips, publishes in 1, and the buyer sees the seller within 3 s of opening the page', async () => {
+  it('joins in 2 signaling round trips after the socket opens (3 with the consumers it is pushed), publishes in 1, and the buyer\'s first frame needs at most 1 more', async () => {
     const seller = await (await browser.newContext()).newPage();
-    const s = await timed(seller, 'seller', 'seller', `
+    const s = await counted(seller, 'seller', 'seller', `
       await call.publishCamera({ simulcast: false });
-      t.camera = performance.now();
+      mark('camera');
       await call.publishMicrophone();
-      t.microphone = performance.now();`);
-    const connect = (s.connected - s.loaded) / RTT;
-    const camera = (s.camera - s.connected) / RTT;
-    const microphone = (s.microphone - s.camera) / RTT;
+      mark('microphone');`);
 
     const buyer = await (await browser.newContext()).newPage();
-    const b = await timed(buyer, 'buyer', 'buyer', `
+    const b = await counted(buyer, 'buyer', 'buyer', `
       for (let i = 0; i < 400; i++) {
         let frames = 0;
         (await call.connection.recvTransport.getStats()).forEach((x) => { if (x.type === 'inbound-rtp' && x.kind === 'video') frames += x.framesDecoded ?? 0; });
         if (frames > 0) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      t.firstFrame = performance.now();`);
-    console.log(`[round trips at ${RTT} ms] seller: connect ${connect.toFixed(1)}, camera ${camera.toFixed(1)}, microphone ${microphone.toFixed(1)}; `
-      + `buyer: page to SDK loaded ${(b.loaded / RTT).toFixed(1)}, connect ${((b.connected - b.loaded) / RTT).toFixed(1)}, connected to first frame ${((b.firstFrame - b.connected) / RTT).toFixed(1)}; first frame ${Math.round(b.firstFrame)} ms after the page opened`);
-    // WebSocket (TCP handshake, upgrade), join with its transports, then the capabilities and the chat channel together.
-    expect(connect).toBeLessThan(4.5);
-    expect((b.connected - b.loaded) / RTT).toBeLessThan(4.5);
-    // produce: its transport's connect goes out with it, not before it.
-    expect(camera).toBeLessThan(1.5);
-    expect(microphone).toBeLessThan(1.5);
-    expect(b.firstFrame).toBeLessThan(3000);
+      mark('firstFrame');`);
+    const step = (r: typeof s, from: string, to: string) => r.flights[to] - r.flights[from];
+    console.log(`[signaling round trips at ${RTT} ms] seller: connect ${step(s, 'loaded', 'connected')}, camera ${step(s, 'connected', 'camera')}, microphone ${step(s, 'camera', 'microphone')}; `
+      + `buyer: connect ${step(b, 'loaded', 'connected')}, connected to first frame ${step(b, 'connected', 'firstFrame')}; `
+      + `(by the clock: buyer's first frame ${Math.round(b.ms.firstFrame)} ms after the page opened); buyer's requests ${b.methods.join(' ')}`);
+    // One socket each; join with its transports, then the capabilities, the transports' connect and the chat channel together.
+    expect(s.sockets).toBe(1);
+    expect(b.sockets).toBe(1);
+    expect(step(s, 'loaded', 'connected')).toBe(2);
+    // The buyer also resumes the consumers it is pushed for the seller's tracks (one flight, or two when they come apart).
+    expect(step(b, 'loaded', 'connected')).toBeGreaterThanOrEqual(2);
+    expect(step(b, 'loaded', 'connected')).toBeLessThanOrEqual(3);
+    // produce: its transport's connect goes out with it, not a round trip before it.
+    expect(step(s, 'connected', 'camera')).toBe(1);
+    expect(step(s, 'camera', 'microphone')).toBe(1);
+    // Then nothing is waited on before the first frame but, at most, the second consumer's resume.
+    expect(step(b, 'connected', 'firstFrame')).toBeLessThanOrEqual(1);
+    expect(b.flights.firstFrame).toBeLessThanOrEqual(4);
   }, 60_000);
 });
