@@ -10,6 +10,21 @@ import { SignalingClient } from '../helpers/signaling-client.js';
 const main = ['--import', 'tsx', 'src/main.ts'];
 const env = (extra: Record<string, string>) => ({ ...process.env, LOG_LEVEL: 'info', MEDIA_LISTEN_IP: '127.0.0.1', HOST: '127.0.0.1', MEDIA_WEBRTC_PORT_BASE: '0', ...extra });
 
+/** The node in a process of its own, with one worker; resolves once it says where it listens (over IPC). */
+async function startNodeProcess() {
+  const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const listening = await new Promise<{ port: number; url: string }>((resolve, reject) => {
+    child.on('message', (m: { type?: string; port: number; url: string }) => m.type === 'listening' && resolve(m));
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  }).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return { child, listening, out: () => out };
+}
+
 describe('the node process', () => {
   it('refuses a bad configuration with a message naming the key', () => {
     const r = spawnSync(process.execPath, main, { env: env({ PORT: 'eighty' }), encoding: 'utf8', timeout: 30_000 });
@@ -54,15 +69,9 @@ describe('the node process', () => {
   }, 90_000);
 
   it('starts with embedded defaults, serves /readyz, and exits cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
+    // A parent with an IPC channel hears where the node listens.
+    const { child, listening, out } = await startNodeProcess();
     try {
-      // A parent with an IPC channel hears where the node listens.
-      const listening = await new Promise<{ port: number; url: string }>((resolve, reject) => {
-        child.on('message', (m: { type?: string; port: number; url: string }) => m.type === 'listening' && resolve(m));
-        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-      });
       expect(listening.url).toBe(`http://127.0.0.1:${listening.port}`);
       const ready = await fetch(`${listening.url}/readyz`);
       expect(ready.status).toBe(200);
@@ -72,8 +81,8 @@ describe('the node process', () => {
       await client.request('leave', {});
       client.close();
       const deadline2 = Date.now() + 5000;
-      while (!out.includes('"peer left"') && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
-      const lines = out.trim().split('\n').map((l) => JSON.parse(l));
+      while (!out().includes('"peer left"') && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 50));
+      const lines = out().trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.some((l) => l.msg === 'media worker ready' && l.worker === 0)).toBe(true);
       expect(lines.find((l) => l.msg === 'peer joined')).toMatchObject({ level: 30, roomId: 'default/log-room', peerId: 'log-peer', role: 'buyer' });
       expect(lines.find((l) => l.msg === 'peer left')).toMatchObject({ roomId: 'default/log-room', peerId: 'log-peer' });
@@ -86,24 +95,18 @@ describe('the node process', () => {
   });
 
   it('on SIGTERM drains: a call going on keeps its media worker until it ends, then the node exits 0', async () => {
-    const child = spawn(process.execPath, main, { env: env({ PORT: '0', MEDIA_NUM_WORKERS: '1' }), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
+    const { child, listening, out } = await startNodeProcess();
     try {
-      const listening = await new Promise<{ port: number; url: string }>((resolve, reject) => {
-        child.on('message', (m: { type?: string; port: number; url: string }) => m.type === 'listening' && resolve(m));
-        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-      });
       const client = await SignalingClient.connect(signalingUrl(listening.url));
       await client.request('join', { token: mintToken(loadConfig({}).auth, { room: 'drain-room', identity: 'still-here' }).token });
       const exited = new Promise<number | null>((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      for (let i = 0; i < 100 && !out.includes('"draining"'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(out).toContain('"draining"');
+      for (let i = 0; i < 100 && !out().includes('"draining"'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out()).toContain('"draining"');
       // mediasoup's own SIGTERM listener would have closed the worker under the call (MEDIA_WORKER_DIED).
       const transport = await client.request('createTransport', { direction: 'recv' });
       expect(transport).toMatchObject({ transportId: expect.any(String) });
-      expect(out).not.toContain('MEDIA_WORKER_DIED');
+      expect(out()).not.toContain('MEDIA_WORKER_DIED');
       await client.request('leave', {});
       client.close();
       expect(await exited).toBe(0);
