@@ -44,6 +44,17 @@ export function pipeAddress(media: Config['media']): string | undefined {
   return media.pipeAnnouncedAddress || announcedAddress(media);
 }
 
+/**
+ * Header extensions the node does not offer clients. With abs-capture-time negotiated on a
+ * simulcast producer (mediasoup-client 3.18 negotiates it, later versions do not), its
+ * consumers never switched down to layer 0 when asked: tests/e2e/protocol-layers.test.ts.
+ */
+const WITHHELD_EXTENSIONS = new Set(['http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time']);
+
+/** The routers' capabilities as clients get them (the join answer): without WITHHELD_EXTENSIONS. */
+export const offeredCapabilities = (caps: types.RtpCapabilities): types.RtpCapabilities =>
+  ({ ...caps, headerExtensions: (caps.headerExtensions ?? []).filter((h) => !WITHHELD_EXTENSIONS.has(h.uri)) });
+
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
@@ -142,7 +153,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
    * answers them, and in a benchmark of short calls that clone was 5% of the node's CPU).
    */
   routerCapabilities(router: types.Router): types.RtpCapabilities {
-    return (this.capabilities ??= router.rtpCapabilities);
+    return (this.capabilities ??= offeredCapabilities(router.rtpCapabilities));
   }
 
   get aliveCount(): number {
