@@ -5,9 +5,8 @@ import { Cost, Usage } from '../contracts/records.js';
 import { costOf, quantities } from '../platform/cost.js';
 import { sumUsage, type UsageRow } from '../platform/store.js';
 import type { Tenant } from '../tenants/tenants.js';
-import { parseTime, route, type ApiDeps, type Route } from './route.js';
+import { parseTime, route, Time, type ApiDeps, type Route } from './route.js';
 
-const Time = Type.String({ format: 'date-time' });
 const DAY_MS = 86_400_000;
 /** Days one GET /v1/usage/daily may cover: a quarter. */
 const MAX_DAYS = 93;

@@ -1,9 +1,8 @@
 /** The server API's view of a tenant's webhooks: the backlog, recent deliveries, failures, and sending a failure again. */
 import { Type } from '@sinclair/typebox';
 import { CodedError } from '../common/errors.js';
-import { Limit, route, type Route } from './route.js';
+import { Limit, route, Time, type Route } from './route.js';
 
-const Time = Type.String({ format: 'date-time' });
 
 export const webhookRoutes: Route[] = [
   route({
