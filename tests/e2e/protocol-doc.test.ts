@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { codeBlocks } from '../helpers/doc-runner.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { StaticServer } from '../helpers/static-server.js';
+import { bundleForBrowser, StaticServer } from '../helpers/static-server.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 
 /**
@@ -25,11 +24,7 @@ describe('docs/protocol.md: the mediasoup-client example', () => {
     t = await startTestNode();
     const example = codeBlocks(fs.readFileSync('docs/protocol.md', 'utf8')).find((b) => b.attrs.file === 'protocol-client.js')!;
     fs.writeFileSync(path.join(dir, 'protocol-client.js'), example.code);
-    await build({
-      // mediasoup-client is CommonJS: name its exports, as an app's bundler would resolve them.
-      stdin: { contents: "export { Device, detectDevice, version } from 'mediasoup-client';", resolveDir: process.cwd() },
-      bundle: true, format: 'esm', platform: 'browser', outfile: path.join(dir, 'vendor/mediasoup-client.js'), logLevel: 'silent',
-    });
+    await bundleForBrowser('mediasoup-client', ['Device', 'detectDevice', 'version'], path.join(dir, 'vendor/mediasoup-client.js'));
     fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html>
 <script type="importmap">{ "imports": { "mediasoup-client": "/vendor/mediasoup-client.js" } }</script>
 <script type="module">

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
-import { StaticServer } from '../helpers/static-server.js';
+import { bundleForBrowser, StaticServer } from '../helpers/static-server.js';
 
 /**
  * A client written from docs/protocol.md on plain mediasoup-client (no SDK) receives a
@@ -23,12 +22,7 @@ describe('a protocol client chooses the simulcast layer it receives', () => {
 
   beforeAll(async () => {
     t = await startTestNode({ demo: { devTokens: 'on' } });
-    for (const [name, pkg] of Object.entries(VERSIONS)) {
-      await build({
-        stdin: { contents: `export { Device, version } from '${pkg}';`, resolveDir: process.cwd() },
-        bundle: true, format: 'esm', platform: 'browser', outfile: path.join(dir, `mediasoup-client-${name}.js`), logLevel: 'silent',
-      });
-    }
+    for (const [name, pkg] of Object.entries(VERSIONS)) await bundleForBrowser(pkg, ['Device', 'version'], path.join(dir, `mediasoup-client-${name}.js`));
     // The documented flow, with the consumers kept so that the page can choose their layers.
     fs.writeFileSync(path.join(dir, 'index.html'), `<!doctype html>
 <script type="module">

@@ -28,3 +28,15 @@ export class StaticServer {
     return new Promise((r) => this.server.close(r));
   }
 }
+
+/**
+ * An npm package bundled as one ES module for a page, as an app's bundler would make it (the
+ * package may be CommonJS: `names` are the exports the page imports).
+ */
+export async function bundleForBrowser(pkg: string, names: string[], outfile: string) {
+  const { build } = await import('esbuild');
+  await build({
+    stdin: { contents: `export { ${names.join(', ')} } from '${pkg}';`, resolveDir: process.cwd() },
+    bundle: true, format: 'esm', platform: 'browser', outfile, logLevel: 'silent',
+  });
+}
