@@ -2,6 +2,7 @@ import type { types } from 'mediasoup-client';
 import { SfuError } from './errors.js';
 import type { Source, VideoCodec } from './events.js';
 import type { NodeConnection } from './node-connection.js';
+import { watchSendLayers } from './send-layers.js';
 
 export interface LocalTrack {
   source: Source;
@@ -169,5 +170,8 @@ export class Publisher {
       appData: { source: local.source, paused: local.muted },
     });
     if (local.muted) local.producer.pause();
+    if (local.layered && layers === CAMERA_ENCODINGS) {
+      watchSendLayers(local.producer, transport, layers.map((l) => l.maxBitrate!), (method, data) => connection.signaling.request(method, data));
+    }
   }
 }

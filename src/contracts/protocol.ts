@@ -303,6 +303,14 @@ export const requests = {
     Empty,
   ),
   requestKeyFrame: req('Ask the sender of a video consumer for a key frame.', ConsumerRef, Empty),
+  setMaxSpatialLayer: req(
+    'Before a sender turns off its higher simulcast or SVC layers (a weak uplink), it caps what its receivers get: every consumer of the producer on this node moves to `spatialLayer` or lower. The answer comes once they have switched (each on a key frame of its new layer) or after 1.5 s, so turning the layers off then leaves no receiver on a layer that stops. Without `spatialLayer` the cap is lifted and receivers get their own choice again. Receivers on other nodes are not moved.',
+    Type.Object({ producerId: Id, spatialLayer: Type.Optional(Type.Integer({ minimum: 0, maximum: 15 })) }, { additionalProperties: false }),
+    Type.Object({
+      receivers: Type.Integer({ description: 'Consumers of the producer on this node.' }),
+      switched: Type.Integer({ description: 'Of those, how many receive `spatialLayer` or lower (or nothing) at the answer.' }),
+    }),
+  ),
   getStats: req(
     'mediasoup statistics of one of your transports, producers, consumers, data producers or data consumers.',
     Type.Object({

@@ -5,13 +5,18 @@ import { CodedError } from '../common/errors.js';
 import type { NotificationData, NotificationMethod } from '../contracts/protocol.js';
 import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
+import { withClientParameters } from '../media/media-errors.js';
 import type { RoomMedia } from '../media/room-media.js';
 import { Catalogue, type Consumable } from './catalogue.js';
 import { ChatRelay } from './chat-relay.js';
+import { LayerChoice } from './layer-choice.js';
 import { Peer, type ConsumerParams, type PeerInfo, type PeerConfig, type PeerSession } from './peer.js';
 import type { RoomKey } from './room-key.js';
 import type { RecordingSpec, RoomSettings } from './room-settings.js';
 export type { RoomSettings } from './room-settings.js';
+
+/** How long a sender's cap waits for its receivers to switch down (a key frame's round trip on a slow link, with room to spare). */
+const LAYER_SWITCH_WAIT_MS = 1500;
 
 /** A snapshot, as the people in the call are told of it. */
 export type SnapshotNotice = NotificationData<'snapshotTaken'>;
@@ -84,6 +89,8 @@ export interface Kick {
  */
 export class Room extends EventEmitter<RoomEvents> {
   readonly peers = new Map<string, Peer>();
+  /** Which layer each video consumer here is asked for: its receiver's choice under its sender's cap. */
+  readonly layers = new LayerChoice();
   readonly createdAt = Date.now();
   closed = false;
   private readonly catalogue = new Catalogue();
@@ -392,6 +399,14 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const r of results) if (r.status === 'rejected') peer.log.warn({ err: (r.reason as Error).message }, 'subscribe failed');
   }
 
+  /** A sender's cap on the spatial layer its receivers on this node get (setMaxSpatialLayer). */
+  async limitLayers(sender: Peer, producerId: string, spatialLayer: number | undefined) {
+    const producer = sender.find('producer', producerId);
+    if (producer.type !== 'simulcast' && producer.type !== 'svc') throw new CodedError('INVALID_STATE', `a ${producer.type} producer has no layers to cap`);
+    const consumers = [...this.peers.values()].flatMap((p) => p.consumerOf(producerId) ?? []);
+    return this.layers.limit(producerId, spatialLayer, consumers, LAYER_SWITCH_WAIT_MS);
+  }
+
   /** The consume request: one producer of the room, here or hosted elsewhere. */
   async consumeById(peer: Peer, producerId: string): Promise<ConsumerParams> {
     const item = this.catalogue.get(producerId);
@@ -412,7 +427,10 @@ export class Room extends EventEmitter<RoomEvents> {
       if (item.kind === 'producer') {
         const { item: producer, entry } = await item.locate();
         await this.media.ensureOn('producer', item.id, entry, peer.routerEntry);
-        return await peer.consume(producer, item.peerId, item.info.appData);
+        const params = await peer.consume(producer, item.peerId, item.info.appData);
+        const consumer = peer.consumerOf(item.id);
+        if (consumer) await withClientParameters(this.layers.track(consumer));
+        return params;
       }
       const { item: dataProducer, entry } = await item.locate();
       await this.media.ensureOn('dataProducer', item.id, entry, peer.routerEntry);
@@ -442,6 +460,7 @@ export class Room extends EventEmitter<RoomEvents> {
       this.emit('trackPublished', peer, producer);
     });
     peer.on('producerRemoved', (id) => {
+      this.layers.forget(id);
       this.withdraw(id);
       this.emit('trackUnpublished', peer, id);
     });

@@ -76,6 +76,7 @@ export function sampleData(r: Rng, method: string, ids: { transportId?: string; 
     closeConsumer: { consumerId: ids.consumerId },
     setConsumerPreferredLayers: { consumerId: ids.consumerId, spatialLayer: 1 },
     requestKeyFrame: { consumerId: ids.consumerId },
+    setMaxSpatialLayer: { producerId: ids.producerId, spatialLayer: 0 },
     getStats: { target: 'transport', id: ids.transportId },
     kickPeer: { peerId: 'someone' },
     leave: {},

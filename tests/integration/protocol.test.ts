@@ -131,6 +131,17 @@ describe('protocol v1, request by request', () => {
     expect(stats.find((s) => s.type === 'outbound-rtp')).toMatchObject({ kind: 'video' });
   });
 
+  it('setMaxSpatialLayer caps the receivers of a layered producer of your own, and answers how many switched', async () => {
+    expect(await seller.client.request('setMaxSpatialLayer', { producerId: seller.producers.video, spatialLayer: 0 })).toEqual({ receivers: 1, switched: 1 });
+    // The buyer's own choice is kept under the cap, and comes back when it lifts.
+    const video = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'video')!;
+    expect(await code(buyer.client.request('setConsumerPreferredLayers', { consumerId: video.consumerId, spatialLayer: 1 }))).toBe('ok');
+    expect(await seller.client.request('setMaxSpatialLayer', { producerId: seller.producers.video })).toEqual({ receivers: 1, switched: 1 });
+    expect(await code(seller.client.request('setMaxSpatialLayer', { producerId: seller.producers.audio, spatialLayer: 0 }))).toBe('INVALID_STATE');
+    expect(await code(buyer.client.request('setMaxSpatialLayer', { producerId: seller.producers.video, spatialLayer: 0 }))).toBe('NOT_FOUND');
+    expect(await code(seller.client.request('setMaxSpatialLayer', { producerId: seller.producers.video, spatialLayer: -1 }))).toBe('BAD_REQUEST');
+  });
+
   it('pauseProducer / resumeProducer reach subscribers as consumerPaused / consumerResumed', async () => {
     const video = buyer.client.notificationsOf('newConsumer').find((c) => c.kind === 'video')!;
     await seller.client.request('pauseProducer', { producerId: seller.producers.video });

@@ -42,7 +42,7 @@ export const consumerHandlers: HandlerMap<
       if (consumer.type !== 'simulcast' && consumer.type !== 'svc') {
         throw new CodedError('INVALID_STATE', `a ${consumer.type} consumer has no layers to choose`);
       }
-      await withClientParameters(consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
+      await withClientParameters(ctx.room.layers.choose(consumer, { spatialLayer, temporalLayer }));
       return {};
     },
   },

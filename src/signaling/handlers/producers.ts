@@ -5,7 +5,7 @@ const kindGrant = (kind: 'audio' | 'video') => (kind === 'audio' ? 'publishAudio
 const KIND_GRANT_DOC = '`publishAudio` or `publishVideo`, by the kind';
 
 export const producerHandlers: HandlerMap<
-  'produce' | 'produceData' | 'pauseProducer' | 'resumeProducer' | 'closeProducer' | 'closeDataProducer'
+  'produce' | 'produceData' | 'pauseProducer' | 'resumeProducer' | 'closeProducer' | 'closeDataProducer' | 'setMaxSpatialLayer'
 > = {
   produce: {
     grant: ({ kind }) => kindGrant(kind),
@@ -30,6 +30,13 @@ export const producerHandlers: HandlerMap<
     async run(ctx, { producerId }) {
       await withClientParameters(ctx.peer.find('producer', producerId).pause());
       return {};
+    },
+  },
+
+  setMaxSpatialLayer: {
+    grant: 'publishVideo',
+    async run(ctx, { producerId, spatialLayer }) {
+      return ctx.room.limitLayers(ctx.peer, producerId, spatialLayer);
     },
   },
 

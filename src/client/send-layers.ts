@@ -1,0 +1,110 @@
+import type { types } from 'mediasoup-client';
+
+/**
+ * When this sender's uplink gets too weak to keep a simulcast layer, the browser's encoder
+ * turns that layer off by itself. A receiver still on it then freezes until the SFU notices the
+ * stream stopped and a key frame of a lower layer arrives: 1–3 s on a slow link. So the SDK
+ * watches its own uplink estimate and, just before the browser would, asks the node to move the
+ * receivers down (setMaxSpatialLayer), which it answers once they are on the lower layer. It
+ * lifts that cap only after the estimate has stayed well above the layer's need for a while,
+ * and waits longer each time a lift did not last: the hysteresis the browser's own choice lacks.
+ */
+
+/**
+ * What the estimate must reach to keep each layer, kbit/s: 85% of the layer's bitrate and the
+ * bitrates under it. Measured on a shared 1.5 Mbit/s link, Chromium turned its ½ layer off with
+ * estimates up to about 480 kbit/s, so the cap must come before that (550 for the SDK's layers).
+ */
+export function keepKbit(maxBitrates: number[]): number[] {
+  return maxBitrates.map((_, i) => Math.round((0.85 * maxBitrates.slice(0, i + 1).reduce((a, b) => a + b, 0)) / 1000));
+}
+
+export interface PolicyOptions {
+  /**
+   * The estimate must reach this many times a layer's need before its cap is lifted. Small: the
+   * browser probes little above what all its layers may send, so a large factor would never be
+   * met for the top layer; the hold gives the hysteresis.
+   */
+  liftFactor: number;
+  /** How long, in seconds, it must stay there the first time; doubled (up to `maxHoldS`) each time a cap comes back soon after a lift. */
+  holdS: number;
+  maxHoldS: number;
+  /** A cap within this many seconds of a lift counts as a lift that did not last. */
+  shortLivedS: number;
+}
+
+const DEFAULTS: PolicyOptions = { liftFactor: 1.1, holdS: 4, maxHoldS: 32, shortLivedS: 20 };
+
+/** The decision alone, over samples of the estimate: testable without a browser. */
+export class SendLayerPolicy {
+  /** The highest spatial layer receivers may get. */
+  ceiling: number;
+  private hold: number;
+  private aboveSince?: number;
+  private liftedAt = -Infinity;
+  private readonly top: number;
+
+  constructor(private readonly keep: number[], private readonly o: PolicyOptions = DEFAULTS) {
+    this.top = keep.length - 1;
+    this.ceiling = this.top;
+    this.hold = o.holdS;
+  }
+
+  /** One sample: the uplink estimate (kbit/s) at `nowS`. Answers the new ceiling, or undefined if it stays. */
+  sample(estimateKbit: number, nowS: number): number | undefined {
+    let fits = 0;
+    for (let i = 1; i <= this.top; i++) if (estimateKbit >= this.keep[i]) fits = i;
+    if (fits < this.ceiling) {
+      if (nowS - this.liftedAt < this.o.shortLivedS) this.hold = Math.min(this.hold * 2, this.o.maxHoldS);
+      this.aboveSince = undefined;
+      return (this.ceiling = fits);
+    }
+    if (this.ceiling === this.top) return undefined;
+    if (estimateKbit < this.o.liftFactor * this.keep[this.ceiling + 1]) {
+      this.aboveSince = undefined;
+      return undefined;
+    }
+    this.aboveSince ??= nowS;
+    if (nowS - this.aboveSince < this.hold) return undefined;
+    this.aboveSince = undefined;
+    this.liftedAt = nowS;
+    return ++this.ceiling;
+  }
+}
+
+type Request = (method: 'setMaxSpatialLayer', data: { producerId: string; spatialLayer?: number }) => Promise<unknown>;
+
+/** Half a second: the browser turns a layer off within about a second of its estimate falling. */
+const SAMPLE_MS = 500;
+
+/** Runs the policy for one simulcast producer, sent as encodings of `maxBitrates` (bit/s), until it closes. */
+export function watchSendLayers(producer: types.Producer, transport: types.Transport, maxBitrates: number[], request: Request) {
+  const policy = new SendLayerPolicy(keepKbit(maxBitrates));
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy || producer.paused) return;
+    busy = true;
+    try {
+      const estimate = await uplinkEstimate(transport);
+      if (estimate === undefined) return;
+      const next = policy.sample(estimate / 1000, performance.now() / 1000);
+      if (next === undefined) return;
+      await request('setMaxSpatialLayer', { producerId: producer.id, ...(next < maxBitrates.length - 1 ? { spatialLayer: next } : {}) });
+    } catch {
+      // The connection is going away; the next sample, or the next producer, starts over.
+    } finally {
+      busy = false;
+    }
+  }, SAMPLE_MS);
+  producer.observer.once('close', () => clearInterval(timer));
+}
+
+/** The browser's estimate of what its send transport may send, bit/s (the selected candidate pair's). */
+async function uplinkEstimate(transport: types.Transport): Promise<number | undefined> {
+  if (transport.closed) return undefined;
+  let estimate: number | undefined;
+  (await transport.getStats()).forEach((s) => {
+    if (s.type === 'candidate-pair' && s.nominated && typeof s.availableOutgoingBitrate === 'number') estimate = s.availableOutgoingBitrate;
+  });
+  return estimate;
+}
