@@ -22,7 +22,7 @@ const RTT = 2 * ONE_WAY_MS;
 describe('round trips before media, at 200 ms RTT', () => {
   let ns: NetNs;
   let browser: Browser;
-  const token = (identity: string, role: 'seller' | 'buyer') => mintToken(loadConfig({}).auth, { room: 'far', identity, role }).token;
+  const token = (identity: string, role: 'seller' | 'buyer', room = 'far') => mintToken(loadConfig({}).auth, { room, identity, role }).token;
 
   beforeAll(async () => {
     ns = NetNs.create('rtt');
@@ -68,7 +68,7 @@ describe('round trips before media, at 200 ms RTT', () => {
   })()`;
 
   /** Loads the SDK, then runs connect() and `then`, noting the flights so far at each mark (and the page's clock, for the log). */
-  const counted = async (page: Page, identity: string, role: 'seller' | 'buyer', then: string) => {
+  const counted = async (page: Page, identity: string, role: 'seller' | 'buyer', then: string, room = 'far') => {
     await page.addInitScript(COUNT_FLIGHTS);
     // Any page of the node will do: the steps counted start once the SDK is loaded.
     await page.goto(`${BASE}/healthz`);
@@ -78,7 +78,7 @@ describe('round trips before media, at 200 ms RTT', () => {
       const flights = {}, ms = {};
       const mark = (name) => { flights[name] = window.__rt.flights; ms[name] = performance.now(); };
       mark('loaded');
-      const call = window.call = await connect(location.origin, ${JSON.stringify(token(identity, role))});
+      const call = window.call = await connect(location.origin, ${JSON.stringify(token(identity, role, room))});
       mark('connected');
       ${then}
       return { flights, ms, sockets: window.__rt.sockets, methods: window.__rt.methods };
@@ -120,4 +120,75 @@ describe('round trips before media, at 200 ms RTT', () => {
     expect(step(b, 'connected', 'firstFrame')).toBeLessThanOrEqual(1);
     expect(b.flights.firstFrame).toBeLessThanOrEqual(4);
   }, 60_000);
+
+  /**
+   * The same count for everything a page waits on, seen from the browser's side (Playwright's
+   * network and WebSocket events): an HTTP request or a signaling request sent after the last
+   * answer arrived opens a new flight; the socket's opening is one. What nothing waits on is
+   * left out: the pre-call check's pings (they measure the round trip; joining does not wait for
+   * them), quality reports, and the buyer's own publishing (the demo's buyer sends its camera
+   * and microphone, and the chat channel opens, beside the first frame, not before it).
+   */
+  const offPath = new Set(['reportQuality', 'produce', 'produceData']);
+  const countPage = (page: Page) => {
+    const log = { flights: 0, seen: [] as string[] };
+    let answered = true;
+    const sent = (what: string) => {
+      if (answered) { log.flights++; answered = false; }
+      log.seen.push(`${log.flights}:${what}`);
+    };
+    const answer = () => { answered = true; };
+    const waitedOn = (url: string) => url.startsWith('http') && !/\/v1\/(ping|regions)\b/.test(url);
+    page.on('request', (r) => { if (waitedOn(r.url())) sent(new URL(r.url()).pathname); });
+    // The answer is its headers: a page asks for what it links to as its HTML arrives, not once it has all arrived.
+    page.on('response', (r) => { if (waitedOn(r.url())) answer(); });
+    page.on('requestfailed', (r) => { if (waitedOn(r.url())) answer(); });
+    page.on('websocket', (ws) => {
+      sent('websocket');
+      let open = false;
+      const parse = (payload: string | Buffer) => { try { return JSON.parse(String(payload)); } catch { return undefined; } };
+      ws.on('framesent', ({ payload }) => {
+        if (!open) { open = true; answer(); } // the client speaks first, once the socket is open
+        const m = parse(payload);
+        if (m?.type === 'request' && !offPath.has(m.method)) sent(m.method);
+      });
+      ws.on('framereceived', ({ payload }) => { if (parse(payload)?.type === 'response') answer(); });
+    });
+    return log;
+  };
+
+  it('the demo is ready to join 2 round trips after it is opened, and the buyer\'s first frame follows the join button in at most 6', async () => {
+    const seller = await (await browser.newContext()).newPage();
+    await counted(seller, 'seller', 'seller', 'await call.publishCamera({ simulcast: false });', 'far-demo');
+
+    const buyer = await (await browser.newContext()).newPage();
+    const log = countPage(buyer);
+    // The page says when it decodes its first frame, through the same channel as the network events: in order with them.
+    let atFirstFrame: number | undefined;
+    await buyer.exposeFunction('firstFrame', () => { atFirstFrame ??= log.flights; });
+    await buyer.goto(`${BASE}/demo/?${new URLSearchParams({ room: 'far-demo', name: 'Buyer', role: 'buyer', captions: 'off' })}`);
+    // window.demo is set once the page has its SDK and its config: the join button works from then.
+    await buyer.waitForFunction(() => (window as any).demo !== undefined, undefined, { timeout: 30_000 });
+    const ready = log.flights;
+    await buyer.click('#join-form button[type=submit]');
+    await buyer.evaluate(async () => {
+      for (let i = 0; i < 1500; i++) {
+        let frames = 0;
+        const transport = (window as any).demo.call?.connection?.recvTransport;
+        if (transport) (await transport.getStats()).forEach((x: any) => { if (x.type === 'inbound-rtp' && x.kind === 'video') frames += x.framesDecoded ?? 0; });
+        if (frames > 0) return (window as any).firstFrame();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    expect(atFirstFrame).toBeDefined();
+    const toFirstFrame = atFirstFrame! - ready;
+    console.log(`[round trips at ${RTT} ms, the demo] page open to ready ${ready}, join button to first frame ${toFirstFrame}: ${log.seen.join(' ')}`);
+    // The page, then its style, script, the SDK and the config together.
+    expect(ready).toBe(2);
+    // The token, the socket's opening, join, the capabilities with the send transport's connect;
+    // then the receive transport's connect and the consumers' resume, one flight or two (an answer
+    // to something else can arrive between them).
+    expect(toFirstFrame).toBeGreaterThanOrEqual(4);
+    expect(toFirstFrame).toBeLessThanOrEqual(6);
+  }, 90_000);
 });
