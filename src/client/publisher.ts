@@ -171,7 +171,7 @@ export class Publisher {
     });
     if (local.muted) local.producer.pause();
     if (local.layered && layers === CAMERA_ENCODINGS) {
-      watchSendLayers(local.producer, transport, layers.map((l) => l.maxBitrate!), (method, data) => connection.signaling.request(method, data));
+      watchSendLayers(local.producer, layers.map((l) => l.maxBitrate!), (method, data) => connection.signaling.request(method, data));
     }
   }
 }

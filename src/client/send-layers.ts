@@ -50,11 +50,16 @@ export class SendLayerPolicy {
     this.hold = o.holdS;
   }
 
-  /** One sample: the uplink estimate (kbit/s) at `nowS`. Answers the new ceiling, or undefined if it stays. */
-  sample(estimateKbit: number, nowS: number): number | undefined {
+  /**
+   * One sample: the uplink estimate (kbit/s) at `nowS`, and the highest layer the browser sends
+   * now. Answers the new ceiling, or undefined if it stays.
+   */
+  sample(estimateKbit: number, nowS: number, highestSent = this.top): number | undefined {
     let fits = 0;
     for (let i = 1; i <= this.top; i++) if (estimateKbit >= this.keep[i]) fits = i;
-    if (fits < this.ceiling) {
+    // Only a layer the browser sends can stop under a receiver: capping one it has not turned on
+    // yet (while its estimate climbs at the start of a call) would only slow the climb to it.
+    if (fits < this.ceiling && highestSent > fits) {
       if (nowS - this.liftedAt < this.o.shortLivedS) this.hold = Math.min(this.hold * 2, this.o.maxHoldS);
       this.aboveSince = undefined;
       return (this.ceiling = fits);
@@ -78,16 +83,24 @@ type Request = (method: 'setMaxSpatialLayer', data: { producerId: string; spatia
 const SAMPLE_MS = 500;
 
 /** Runs the policy for one simulcast producer, sent as encodings of `maxBitrates` (bit/s), until it closes. */
-export function watchSendLayers(producer: types.Producer, transport: types.Transport, maxBitrates: number[], request: Request) {
+export function watchSendLayers(producer: types.Producer, maxBitrates: number[], request: Request) {
   const policy = new SendLayerPolicy(keepKbit(maxBitrates));
+  const lastBytes = new Map<string, number>();
   let busy = false;
   const timer = setInterval(async () => {
     if (busy || producer.paused) return;
     busy = true;
     try {
-      const estimate = await uplinkEstimate(transport);
-      if (estimate === undefined) return;
-      const next = policy.sample(estimate / 1000, performance.now() / 1000);
+      const state = await uplink(producer);
+      if (!state) return;
+      // A layer is sent when its bytes grew since the last sample (mediasoup-client names them r0, r1…).
+      let highestSent = -1;
+      for (let i = 0; i < maxBitrates.length; i++) {
+        const bytes = state.bytesByRid.get(`r${i}`) ?? 0;
+        if (bytes > (lastBytes.get(`r${i}`) ?? 0)) highestSent = i;
+        lastBytes.set(`r${i}`, bytes);
+      }
+      const next = policy.sample(state.estimate / 1000, performance.now() / 1000, highestSent);
       if (next === undefined) return;
       await request('setMaxSpatialLayer', { producerId: producer.id, ...(next < maxBitrates.length - 1 ? { spatialLayer: next } : {}) });
     } catch {
@@ -99,12 +112,18 @@ export function watchSendLayers(producer: types.Producer, transport: types.Trans
   producer.observer.once('close', () => clearInterval(timer));
 }
 
-/** The browser's estimate of what its send transport may send, bit/s (the selected candidate pair's). */
-async function uplinkEstimate(transport: types.Transport): Promise<number | undefined> {
-  if (transport.closed) return undefined;
+/**
+ * The browser's estimate of what its send transport may send, bit/s (the selected candidate
+ * pair's), and the bytes sent on each of the producer's layers: the sender's own stats, which
+ * bring their transport's candidate pair with them.
+ */
+async function uplink(producer: types.Producer) {
+  if (producer.closed) return undefined;
   let estimate: number | undefined;
-  (await transport.getStats()).forEach((s) => {
+  const bytesByRid = new Map<string, number>();
+  (await producer.getStats()).forEach((s) => {
     if (s.type === 'candidate-pair' && s.nominated && typeof s.availableOutgoingBitrate === 'number') estimate = s.availableOutgoingBitrate;
+    if (s.type === 'outbound-rtp' && s.rid) bytesByRid.set(s.rid, s.bytesSent ?? 0);
   });
-  return estimate;
+  return estimate === undefined ? undefined : { estimate, bytesByRid };
 }

@@ -19,6 +19,15 @@ describe('the sender side: when to cap receivers below a layer, and when to lift
     expect(p.sample(200, 3)).toBeUndefined(); // layer 0 is never capped away
   });
 
+  it('leaves alone a layer the browser does not send yet: capping it would only slow the climb to it', () => {
+    const p = new SendLayerPolicy(keep);
+    expect(p.sample(1000, 0, 1)).toBeUndefined(); // the start of a call: the top layer is not on yet
+    expect(p.sample(1900, 1, 1)).toBeUndefined();
+    expect(p.sample(1000, 2, 2)).toBe(1); // now it is, and the estimate falls under it
+    expect(p.sample(300, 3, 0)).toBeUndefined(); // the browser turned the ½ layer off before we could
+    expect(p.ceiling).toBe(1);
+  });
+
   it('lifts only after the estimate stays a tenth above the next layer for the hold, one layer at a time', () => {
     const p = new SendLayerPolicy(keep);
     expect(p.sample(300, 0)).toBe(0);
