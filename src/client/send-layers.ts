@@ -21,9 +21,10 @@ export function keepKbit(maxBitrates: number[]): number[] {
 
 export interface PolicyOptions {
   /**
-   * The estimate must reach this many times a layer's need before its cap is lifted. Small: the
-   * browser probes little above what all its layers may send, so a large factor would never be
-   * met for the top layer; the hold gives the hysteresis.
+   * The estimate must reach this many times a layer's need before its cap is lifted. 1: the
+   * browser probes little above what all its layers may send, so a margin above the top
+   * layer's need is seldom met, and a 10% margin slowed the climb to it at 200 ms RTT; the hold
+   * gives the hysteresis.
    */
   liftFactor: number;
   /** How long, in seconds, it must stay there the first time; doubled (up to `maxHoldS`) each time a cap comes back soon after a lift. */
@@ -33,7 +34,7 @@ export interface PolicyOptions {
   shortLivedS: number;
 }
 
-const DEFAULTS: PolicyOptions = { liftFactor: 1.1, holdS: 4, maxHoldS: 32, shortLivedS: 20 };
+const DEFAULTS: PolicyOptions = { liftFactor: 1.0, holdS: 4, maxHoldS: 32, shortLivedS: 20 };
 
 /** The decision alone, over samples of the estimate: testable without a browser. */
 export class SendLayerPolicy {

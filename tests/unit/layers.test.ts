@@ -28,13 +28,13 @@ describe('the sender side: when to cap receivers below a layer, and when to lift
     expect(p.ceiling).toBe(1);
   });
 
-  it('lifts only after the estimate stays a tenth above the next layer for the hold, one layer at a time', () => {
+  it('lifts only after the estimate stays at the next layer\'s need for the hold, one layer at a time', () => {
     const p = new SendLayerPolicy(keep);
     expect(p.sample(300, 0)).toBe(0);
-    expect(p.sample(580, 1)).toBeUndefined(); // over 553 but not 1.1 × 553
+    expect(p.sample(540, 1)).toBeUndefined(); // under 553
     const lifts: Array<[number, number | undefined]> = [];
     for (let t = 2; t <= 8; t++) lifts.push([t, p.sample(650, t)]);
-    // Above 608 from t = 2; the 4 s hold ends at t = 6.
+    // At 553 or more from t = 2; the 4 s hold ends at t = 6.
     expect(lifts.filter(([, v]) => v !== undefined)).toEqual([[6, 1]]);
   });
 
@@ -43,7 +43,7 @@ describe('the sender side: when to cap receivers below a layer, and when to lift
     p.sample(300, 0);
     p.sample(650, 1);
     p.sample(650, 3);
-    expect(p.sample(580, 4)).toBeUndefined(); // under 608: the run above it is broken
+    expect(p.sample(540, 4)).toBeUndefined(); // under 553: the run above it is broken
     expect(p.sample(650, 5)).toBeUndefined();
     expect(p.sample(650, 8)).toBeUndefined();
     expect(p.sample(650, 9)).toBe(1);
