@@ -5,7 +5,6 @@ import { CodedError } from '../common/errors.js';
 import type { NotificationData, NotificationMethod } from '../contracts/protocol.js';
 import type { ParticipantRecord } from '../contracts/records.js';
 import type { Logger } from '../logging/logger.js';
-import { withClientParameters } from '../media/media-errors.js';
 import type { RoomMedia } from '../media/room-media.js';
 import { Catalogue, type Consumable } from './catalogue.js';
 import { ChatRelay } from './chat-relay.js';
@@ -429,7 +428,8 @@ export class Room extends EventEmitter<RoomEvents> {
         await this.media.ensureOn('producer', item.id, entry, peer.routerEntry);
         const params = await peer.consume(producer, item.peerId, item.info.appData);
         const consumer = peer.consumerOf(item.id);
-        if (consumer) await withClientParameters(this.layers.track(consumer));
+        // The consumer stands either way: a cap it could not take only leaves it on mediasoup's choice.
+        if (consumer) await this.layers.track(consumer).catch((err: Error) => peer.log.warn({ err: err.message }, 'layer cap not applied'));
         return params;
       }
       const { item: dataProducer, entry } = await item.locate();

@@ -127,9 +127,10 @@ describe('round trips before media, at 200 ms RTT', () => {
    * answer arrived opens a new flight; the socket's opening is one. What nothing waits on is
    * left out: the pre-call check's pings (they measure the round trip; joining does not wait for
    * them), quality reports, and the buyer's own publishing (the demo's buyer sends its camera
-   * and microphone, and the chat channel opens, beside the first frame, not before it).
+   * and microphone, caps its receivers' layers, and opens the chat channel beside the first
+   * frame, not before it).
    */
-  const offPath = new Set(['reportQuality', 'produce', 'produceData']);
+  const offPath = new Set(['reportQuality', 'produce', 'produceData', 'setMaxSpatialLayer']);
   const countPage = (page: Page) => {
     const log = { flights: 0, seen: [] as string[] };
     let answered = true;
