@@ -66,7 +66,6 @@ interface Run {
 /** One second of the call: what the seller's browser sends and estimates, and what the buyer's decodes. */
 interface Sample { t: number; estimateKbit: number; sent: Array<{ width: number; kbit: number; limit: string }>; width: number; frames: number; freeze: number }
 
-
 const token = (identity: string, role: 'seller' | 'buyer') => mintToken(loadConfig({}).auth, { room: 'callq', identity, role }).token;
 
 /** Opens the SDK on a page of the server and joins; `then` runs with `call` in scope. A string: the test runner leaves its import alone. */

@@ -6,14 +6,14 @@ import type { types } from 'mediasoup-client';
  * stream stopped and a key frame of a lower layer arrives: 1–3 s on a slow link. So the SDK
  * watches its own uplink estimate and, just before the browser would, asks the node to move the
  * receivers down (setMaxSpatialLayer), which it answers once they are on the lower layer. It
- * lifts that cap only after the estimate has stayed well above the layer's need for a while,
- * and waits longer each time a lift did not last: the hysteresis the browser's own choice lacks.
+ * lifts that cap only after the estimate has held at the layer's need for a while, and waits
+ * longer each time a lift did not last: the hysteresis the browser's own choice lacks.
  */
 
 /**
  * What the estimate must reach to keep each layer, kbit/s: 85% of the layer's bitrate and the
  * bitrates under it. Measured on a shared 1.5 Mbit/s link, Chromium turned its ½ layer off with
- * estimates up to about 480 kbit/s, so the cap must come before that (550 for the SDK's layers).
+ * estimates up to about 480 kbit/s, so the cap must come before that (553 for the SDK's ½ layer).
  */
 export function keepKbit(maxBitrates: number[]): number[] {
   return maxBitrates.map((_, i) => Math.round((0.85 * maxBitrates.slice(0, i + 1).reduce((a, b) => a + b, 0)) / 1000));
