@@ -1,8 +1,9 @@
 /**
  * What one recorded track costs: the node recording N audio tracks of a bot (each a plain-RTP
  * stream of 50 packets a second), of which only half send, against ffmpeg alone receiving the
- * same streams with the same arguments. Per track: processes, resident and private memory (what
- * a process costs beyond the libraries it shares with the others), and CPU.
+ * same streams with the same arguments, both as one process per stream and as one process for
+ * them all. Per track: processes, resident and private memory (what a process costs beyond the
+ * libraries it shares with the others), and CPU.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -77,27 +78,36 @@ async function throughNode(tracks: number, seconds: number) {
     const m = await measure(() => ffmpegChildren(server.pid), seconds);
     const nodeCpuPercent = ((cpuSeconds(server.pid) - nodeCpu0) / seconds) * 100;
     await flowing;
+    await fetch(`${server.url}/v1/rooms/rec/recordings/${(await res.json()).recordingId}`, { method: 'DELETE', headers: { authorization: `Bearer ${loadConfig({}).auth.apiKeys[0]}` } });
+    const listed = await (await fetch(`${server.url}/v1/rooms/rec/recordings`, { headers: { authorization: `Bearer ${loadConfig({}).auth.apiKeys[0]}` } })).json() as { recordings: Array<{ files: Array<{ status: string }> }> };
     bot.close();
-    return { ...m, sendingTracks: sending.length, silentTracks: tracks - sending.length, nodeCpuPercent };
+    const completeFiles = listed.recordings.flatMap((r) => r.files).filter((f) => f.status === 'complete').length;
+    return { ...m, sendingTracks: sending.length, silentTracks: tracks - sending.length, completeFiles, nodeCpuPercent };
   } finally {
     await server.stop();
   }
 }
 
-/** The same streams into ffmpegs started by hand, one per stream, with the node's recording arguments. */
-async function ffmpegAlone(tracks: number, seconds: number) {
+/**
+ * The same streams into ffmpegs started by hand with the node's recording arguments: one per
+ * stream (what the node ran before it grouped a participant's tracks), or one for them all.
+ */
+async function ffmpegAlone(tracks: number, seconds: number, grouped: boolean) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ffmpeg-'));
   const sending = Math.ceil(tracks / 2);
-  const children = Array.from({ length: sending }, (_, i) => {
-    const port = 26_000 + i * 2;
-    const sdp = `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP ${PAYLOAD_TYPE}\r\na=rtpmap:${PAYLOAD_TYPE} opus/48000/2\r\n`;
-    const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-loglevel', 'warning', '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-analyzeduration', '500000', '-f', 'sdp', '-i', 'pipe:0',
-      '-map', '0', '-c', 'copy', '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'webm', '-y', path.join(dir, `${i}.webm`)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const streams = Array.from({ length: sending }, (_, i) => ({ port: 26_000 + i * 2, ssrc: 7000 + i }));
+  const groups = grouped ? [streams] : streams.map((s) => [s]);
+  const children = groups.map((group, g) => {
+    const media = group.map(({ port }) => `m=audio ${port} RTP/AVP ${PAYLOAD_TYPE}\r\na=rtpmap:${PAYLOAD_TYPE} opus/48000/2\r\n`).join('');
+    const sdp = `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${media}`;
+    const outputs = group.flatMap((_, i) => ['-map', `0:${i}`, '-c', 'copy', '-flush_packets', '1', '-cluster_time_limit', '1000', '-f', 'webm', '-y', path.join(dir, `${g}-${i}.webm`)]);
+    const child = spawn('ffmpeg', ['-hide_banner', '-nostats', '-loglevel', 'warning', '-protocol_whitelist', 'pipe,udp,rtp', '-fflags', '+genpts', '-analyzeduration', '500000', '-f', 'sdp', '-i', 'pipe:0', ...outputs],
+      { stdio: ['pipe', 'ignore', 'ignore'] });
     child.stdin.end(sdp);
-    return { child, port, ssrc: 7000 + i };
+    return { child };
   });
   await sleep(500);
-  const flowing = Promise.all(children.map((c) => feed(c.port, [c.ssrc], seconds + 3)));
+  const flowing = Promise.all(streams.map((s) => feed(s.port, [s.ssrc], seconds + 3)));
   await sleep(2000);
   const m = await measure(() => children.map((c) => c.child.pid!).filter(Boolean), seconds);
   await flowing;
@@ -110,7 +120,8 @@ export async function recordingBench(o: RecordingOptions) {
   const tracks = o.smoke ? 2 : 8;
   const seconds = o.smoke ? 1 : 5;
   const node = await throughNode(tracks, seconds);
-  const alone = await ffmpegAlone(tracks, seconds);
-  const per = (m: Measured) => ({ rssMB: m.rssMB / Math.max(1, m.processes), privateMB: m.privateMB / Math.max(1, m.processes), cpuPercent: m.cpuPercent / Math.max(1, m.processes) });
-  return { tracks, node, alone, perTrack: { node: per(node), alone: per(alone) } };
+  const alone = await ffmpegAlone(tracks, seconds, false);
+  const aloneGrouped = await ffmpegAlone(tracks, seconds, true);
+  const per = (m: Measured & { sendingTracks: number }) => ({ rssMB: m.rssMB / m.sendingTracks, privateMB: m.privateMB / m.sendingTracks, cpuPercent: m.cpuPercent / m.sendingTracks });
+  return { tracks, node, alone, aloneGrouped, perTrack: { node: per(node), alone: per(alone), aloneGrouped: per(aloneGrouped) } };
 }

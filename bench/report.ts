@@ -85,10 +85,11 @@ export function printRecording(r: Awaited<ReturnType<typeof recordingBench>>) {
   table(`recording: ${r.tracks} audio tracks of a bot recorded, ${r.node.sendingTracks} of them sending (50 packet/s each); ffmpeg alone on the sending ones`,
     ['', 'ffmpeg processes', 'RSS MB/track', 'private MB/track', 'CPU %/track', 'node process CPU %'],
     [
-      ['node', r.node.processes, fmt(r.perTrack.node.rssMB, 1), fmt(r.perTrack.node.privateMB, 1), fmt(r.perTrack.node.cpuPercent, 2), fmt(r.node.nodeCpuPercent, 1)],
-      ['ffmpeg alone', r.alone.processes, fmt(r.perTrack.alone.rssMB, 1), fmt(r.perTrack.alone.privateMB, 1), fmt(r.perTrack.alone.cpuPercent, 2), '–'],
+      ['node (one participant)', r.node.processes, fmt(r.perTrack.node.rssMB, 1), fmt(r.perTrack.node.privateMB, 1), fmt(r.perTrack.node.cpuPercent, 2), fmt(r.node.nodeCpuPercent, 1)],
+      ['ffmpeg alone, a process per stream', r.alone.processes, fmt(r.perTrack.alone.rssMB, 1), fmt(r.perTrack.alone.privateMB, 1), fmt(r.perTrack.alone.cpuPercent, 2), '–'],
+      ['ffmpeg alone, one process', r.aloneGrouped.processes, fmt(r.perTrack.aloneGrouped.rssMB, 1), fmt(r.perTrack.aloneGrouped.privateMB, 1), fmt(r.perTrack.aloneGrouped.cpuPercent, 2), '–'],
     ]);
-  console.log(`silent tracks recorded: ${r.node.silentTracks}, processes for them: ${r.node.processes - r.node.sendingTracks}`);
+  console.log(`silent tracks recorded: ${r.node.silentTracks}; complete files: ${r.node.completeFiles} of ${r.node.sendingTracks} sending tracks`);
 }
 
 export function printSpeech(r: Awaited<ReturnType<typeof speechBench>>) {

@@ -27,7 +27,7 @@ import { SpeechEngines } from './speech/speech-engines.js';
 import { createCaptionMetrics } from './metrics/caption-metrics.js';
 import { createAgentMetrics } from './metrics/agent-metrics.js';
 import { EvidenceService } from './egress/evidence-service.js';
-import { finishRecordingFile } from './egress/track-writer.js';
+import { finishRecordingFile } from './egress/recording-file.js';
 import { adminPlugin } from './http/admin-plugin.js';
 import { apiPlugin, openApiPlugin } from './http/api-plugin.js';
 import { demoPlugin } from './http/demo-plugin.js';

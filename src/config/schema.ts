@@ -118,7 +118,7 @@ export const ConfigSchema = Type.Object({
     initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
     maxProcesses: env('MEDIA_MAX_PROCESSES', Type.Integer({
       minimum: 1, maximum: 10000,
-      description: 'Media processes (ffmpeg, one per recorded or captioned track that sends, or per snapshot) this node runs at once. Past it, a snapshot waits up to 5 s then fails with MEDIA_BUSY, a new recording is refused with MEDIA_BUSY, and the tracks of running recordings and captions wait in line. /readyz and placement show a node that is full.',
+      description: 'Media processes (ffmpeg: one per recorded participant for the tracks that start sending together, one per captioned track, one per snapshot) this node runs at once. Past it, a snapshot waits up to 5 s then fails with MEDIA_BUSY, a new recording is refused with MEDIA_BUSY, and the tracks of running recordings and captions wait in line. /readyz and placement show a node that is full.',
     })),
     maxProcessMegabytes: env('MEDIA_MAX_PROCESS_MB', Type.Integer({
       minimum: 16, description: 'The private memory those processes may use together (MB, what they cost beyond the libraries they share); past it, as past media.maxProcesses.',

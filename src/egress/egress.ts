@@ -38,7 +38,7 @@ export function createEgress({ config, store, emit, recorded, directory, linkKey
   let running = 0;
   const metrics = createEgressMetrics(registry, () => ({ recordings: running, forwards: forwarder.count }), () => ffmpeg.processes.usage());
   const recordings = new Recordings({
-    tracks: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => {
+    writers: { ffmpeg, files, node: self.id, maxRestarts: recording.maxRestarts, log: egressLog, fileDone: (f) => {
       metrics.fileDone(f.info.status);
       recorded(f);
     } },

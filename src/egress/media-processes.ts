@@ -23,12 +23,17 @@ const SNAPSHOT_WAIT_MS = 5000;
 /** Memory is read from /proc at most this often (a read costs a file per process). */
 const MEMORY_EVERY_MS = 500;
 
-/** A process's private memory (what it costs the machine beyond the libraries it shares), bytes. */
+/**
+ * A process's private memory (what it costs the machine beyond the libraries it shares), bytes:
+ * the pages it wrote, in RAM or swapped. Clean pages are left out: they are library code, and
+ * count as private only while no other process maps the same library, so the first ffmpeg
+ * would look four times the cost of the next.
+ */
 export function privateBytes(pid: number): number {
   try {
     const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     let kb = 0;
-    for (const m of rollup.matchAll(/^(Private_Clean|Private_Dirty|Swap):\s+(\d+) kB/gm)) kb += Number(m[2]);
+    for (const m of rollup.matchAll(/^(Private_Dirty|Swap):\s+(\d+) kB/gm)) kb += Number(m[2]);
     return kb * 1024;
   } catch {
     return 0;

@@ -4,14 +4,14 @@ import { webhookEvent } from '../platform/webhooks.js';
 import type { Room } from '../rooms/room.js';
 import type { RecordingSpec } from '../rooms/room-settings.js';
 import { RoomRecording, type RecordingResult } from './room-recording.js';
-import type { FailureReason, TrackWriterContext } from './track-writer.js';
+import type { FailureReason, WriterContext } from './participant-writer.js';
 import { CodedError } from '../common/errors.js';
 
 /** How long a call's record waits for recordings on other nodes to finish their files. */
 const REMOTE_SETTLE_MS = 10_000;
 
 export interface RecordingsDeps {
-  tracks: TrackWriterContext;
+  writers: WriterContext;
   store: PlatformStore;
   emit(event: WebhookEvent): void;
   maxPerRoom: number;
@@ -54,11 +54,11 @@ export class Recordings {
     const listed = room.settings.recordings.some((r) => r.id === spec.id);
     if (admit && !listed) {
       if (room.settings.recordings.length >= this.deps.maxPerRoom) throw new CodedError('LIMIT_REACHED', `room ${room.settings.name} has ${this.deps.maxPerRoom} recordings running (limits.recordingsPerRoom)`);
-      this.deps.tracks.ffmpeg.check();
-      if (this.deps.tracks.ffmpeg.processes.full) throw new CodedError('MEDIA_BUSY', 'this node runs as many media processes as media.maxProcesses and media.maxProcessMegabytes allow; try again later');
+      this.deps.writers.ffmpeg.check();
+      if (this.deps.writers.ffmpeg.processes.full) throw new CodedError('MEDIA_BUSY', 'this node runs as many media processes as media.maxProcesses and media.maxProcessMegabytes allow; try again later');
       room.setRecordings([...room.settings.recordings, spec]);
       try {
-        await this.deps.tracks.files.ensureSpace();
+        await this.deps.writers.files.ensureSpace();
       } catch (err) {
         room.setRecordings(room.settings.recordings.filter((r) => r.id !== spec.id));
         throw err;
@@ -106,7 +106,7 @@ export class Recordings {
 
   private run(room: Room, spec: RecordingSpec) {
     this.recorded.add(room);
-    const recording = new RoomRecording(spec, room, this.deps.tracks);
+    const recording = new RoomRecording(spec, room, this.deps.writers);
     this.rooms.get(room)!.set(spec.id, recording);
     this.deps.running(1);
     recording.start();
@@ -122,7 +122,7 @@ export class Recordings {
   private report(room: Room, r: RecordingResult) {
     const { tenant, name, callId } = room.settings;
     this.deps.emit(webhookEvent(tenant, name, 'recording.finished', {
-      room: name, callId, recordingId: r.spec.id, identity: r.spec.identity, node: this.deps.tracks.node,
+      room: name, callId, recordingId: r.spec.id, identity: r.spec.identity, node: this.deps.writers.node,
       status: r.status, error: r.failure?.message ?? null, files: r.files,
     }));
   }

@@ -53,9 +53,11 @@ describe('the benchmark, smoke-sized', () => {
       expect(call.concealedPercent).toBeGreaterThanOrEqual(0);
     }
 
-    // Recorded tracks ran in processes, the silent ones in none.
-    expect(r.recording.node.processes).toBe(r.recording.node.sendingTracks);
+    // The bot's sending tracks ran in one process and each left a file; the silent ones cost nothing.
+    expect(r.recording.node.processes).toBe(1);
+    expect(r.recording.node.completeFiles).toBe(r.recording.node.sendingTracks);
     expect(r.recording.alone.processes).toBe(r.recording.alone.sendingTracks);
+    expect(r.recording.aloneGrouped.processes).toBe(1);
 
     // The clip was captioned by the engine alone and through the node, its latency and words judged.
     for (const side of [r.speech.alone, r.speech.node.find((l: { speakers: number }) => l.speakers === 1)]) {

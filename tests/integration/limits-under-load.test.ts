@@ -138,10 +138,12 @@ describe('limits that hold when requests arrive together, and a bounded budget o
       await sleep(1500);
       expect(ffmpegChildren()).toBe(1);
       expect((await (await fetch(`${t.http}/readyz`)).json()).mediaProcesses).toMatchObject({ processes: 1, maxProcesses: 3, full: false });
-      // Another room's recording of two sending tracks fills the budget of 3.
-      const fill = await WeriftPeer.connect(t.ws, t.token({ room: 'fill', identity: 'filler', role: 'seller' }));
-      peers.push(fill);
-      await fill.publish({ data: false });
+      // Another room's recording of two participants, each with a camera and a microphone, fills the budget of 3: a process per participant.
+      for (const identity of ['filler', 'filler-2']) {
+        const fill = await WeriftPeer.connect(t.ws, t.token({ room: 'fill', identity, role: 'seller' }));
+        peers.push(fill);
+        await fill.publish({ data: false });
+      }
       expect((await ops('POST', '/v1/rooms/fill/recordings', {})).status).toBe(201);
       await waitFor(() => ffmpegChildren() === 3, 'the budget full');
       const ready = await (await fetch(`${t.http}/readyz`)).json();

@@ -119,26 +119,58 @@ describe('recording, snapshots and RTP forwards', () => {
     expect(recording.files.map((f: { status: string; error: string | null }) => `${f.status} ${f.error}`)).toEqual(Array(4).fill('complete null'));
   }, 60_000);
 
-  it('an ffmpeg that dies is restarted into a new file; dying again beyond recording.maxRestarts fails the recording, said in the webhook and /metrics', async () => {
+  it('one ffmpeg records a participant\'s camera and microphone; one that dies is restarted into new files; dying again beyond recording.maxRestarts fails the recording, said in the webhook and /metrics', async () => {
     await call('rec-crash');
     const { recordingId } = await (await api('POST', '/v1/rooms/rec-crash/recordings', { identity: 'seller' })).json();
-    await waitFor(() => recordersIn(dir).length === 2, 'two ffmpeg recorders');
+    await waitFor(() => recordersIn(dir).length === 1, 'the seller\'s recorder');
     const initial = recordersIn(dir);
+    // One process for both of the seller's tracks, not one per track.
+    await sleep(1000);
+    expect(recordersIn(dir)).toEqual(initial);
     process.kill(initial[0], 'SIGKILL');
     await waitFor(() => recordersIn(dir).some((pid) => !initial.includes(pid)), 'the recorder restarted');
-    // Kill the restarted one too: one restart a minute is allowed here, so this track fails.
-    process.kill(recordersIn(dir).find((pid) => !initial.includes(pid))!, 'SIGKILL');
+    expect(recordersIn(dir)).toHaveLength(1);
+    // Kill the restarted one too: one restart a minute is allowed here, so the seller's recording fails.
+    process.kill(recordersIn(dir)[0], 'SIGKILL');
     await sleep(1000);
+    expect(recordersIn(dir)).toEqual([]);
     await api('DELETE', `/v1/rooms/rec-crash/recordings/${recordingId}`);
     await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId), 'recording.finished');
     const finished = receiver.unique().find((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId)!.data;
     expect(finished.status).toBe('failed');
     expect(finished.error).toMatch(/ffmpeg exited 2 times within a minute/);
-    const failed = finished.files.filter((f: { status: string }) => f.status === 'failed');
-    expect(failed.length).toBe(2);
-    expect(failed[0].error).toMatch(/ffmpeg exited \(SIGKILL\)/);
+    // Two processes, each with an audio and a video file, each ended by the kill.
+    expect(finished.files.map((f: { kind: string; status: string }) => `${f.kind} ${f.status}`).sort()).toEqual(['audio failed', 'audio failed', 'video failed', 'video failed']);
+    for (const f of finished.files) expect(f.error).toMatch(/ffmpeg exited \(SIGKILL\)/);
     const metrics = await (await fetch(`${t.http}/metrics`)).text();
     expect(metrics).toMatch(/sfu_recording_failures_total\{reason="ffmpeg_exit"\} 1/);
+  }, 60_000);
+
+  it('a camera paused mid-recording does not hold up its microphone\'s file in the same process; a track published later gets a process of its own', async () => {
+    const { seller } = await call('rec-pause');
+    const { recordingId } = await (await api('POST', '/v1/rooms/rec-pause/recordings', { identity: 'seller' })).json();
+    await waitFor(() => recordersIn(dir).length === 1, 'the seller\'s recorder');
+    await sleep(1500);
+    await seller.client.request('pauseProducer', { producerId: seller.producers.video });
+    const pausedAt = Date.now();
+    await sleep(3000);
+    // A second camera (a screen, say) starts after the first two: it cannot join their process.
+    const first = recordersIn(dir);
+    await seller.publish({ audio: false, video: true, data: false });
+    await waitFor(() => recordersIn(dir).length === 2, 'a process for the new track');
+    expect(recordersIn(dir)).toEqual(expect.arrayContaining(first));
+    await sleep(1500);
+    const t0 = Date.now();
+    await api('DELETE', `/v1/rooms/rec-pause/recordings/${recordingId}`);
+    const [recording] = (await (await api('GET', '/v1/rooms/rec-pause/recordings')).json()).recordings;
+    const files = recording.files as Array<{ kind: string; status: string; durationSeconds: number; startedAt: string }>;
+    expect(files.map((f) => `${f.kind} ${f.status}`).sort()).toEqual(['audio complete', 'video complete', 'video complete']);
+    const [audio] = files.filter((f) => f.kind === 'audio');
+    const [camera, screen] = files.filter((f) => f.kind === 'video').sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+    // The microphone's file runs to the stop; the camera's holds what it sent before the pause.
+    expect(Math.abs(audio.durationSeconds - (t0 - Date.parse(audio.startedAt)) / 1000)).toBeLessThan(1);
+    expect(camera.durationSeconds).toBeLessThan((pausedAt - Date.parse(camera.startedAt)) / 1000 + 1);
+    expect(screen.durationSeconds).toBeGreaterThan(0.5);
   }, 60_000);
 
   it('snapshots: a JPEG of the buyer\'s real video (right size, not black), by grant, over the protocol and the API, with signed links', async () => {
