@@ -151,7 +151,9 @@ export class Call extends Emitter<CallEvents> {
       this.reportTimer = setInterval(() => void this.reportQuality(), every);
       // A first look soon: the round trip it measures sets the receivers' playout target
       // (after the first frames, which it would only delay), and it is the next report's start.
+      // A second one after as long again gives the first loss figure, for a lossy link's target.
       setTimeout(() => void this.reportQuality(), Math.min(every, FIRST_SAMPLE_MS));
+      if (2 * FIRST_SAMPLE_MS < every) setTimeout(() => void this.reportQuality(), 2 * FIRST_SAMPLE_MS);
     }
   }
 
@@ -168,6 +170,7 @@ export class Call extends Emitter<CallEvents> {
       this.warnAbout(streams);
       if (rttMs !== undefined) this.subscriber.setLinkRtt(rttMs);
       if (!report) return;
+      if (report.lossRate !== undefined) this.subscriber.setLinkLoss(report.lossRate);
       this.emit('quality', report);
       await connection.signaling.request('reportQuality', report);
     } catch {

@@ -8,6 +8,10 @@ const FAR_RTT_MS = 100;
 /** The most playout delay added for a far link: past it, a conversation suffers more than the picture gains. */
 const MAX_JITTER_TARGET_MS = 500;
 
+/** Loss left after retransmission at or above which a link counts as lossy, and below which it no longer does. */
+const LOSSY_FROM = 0.02;
+const LOSSY_UNTIL = 0.005;
+
 /**
  * How long the browser should hold received media before playing it, for a link with this
  * round trip: a lost packet is asked for again (NACK) and resent, which takes a round trip
@@ -15,11 +19,14 @@ const MAX_JITTER_TARGET_MS = 500;
  * for the jitter alone, the resent packet comes too late on a far link, and the video freezes
  * (or the audio is concealed) as if it had not been resent at all. One round trip for video
  * (more delayed the first frame past 3 s at 200 ms), one and a half for audio (one left 4.7%
- * of it concealed at 3% loss): measured in docs/call-quality.md.
+ * of it concealed at 3% loss): measured in docs/call-quality.md. On a `lossy` link (loss that
+ * retransmission within that buffer did not repair) a resent packet is often lost again, and
+ * its second resend takes one more round trip: then two for video, two and a half for audio.
  */
-export function jitterTargetMs(rttMs: number | undefined, kind: 'audio' | 'video'): number | null {
+export function jitterTargetMs(rttMs: number | undefined, kind: 'audio' | 'video', lossy = false): number | null {
   if (rttMs === undefined || rttMs < FAR_RTT_MS) return null;
-  return Math.min(MAX_JITTER_TARGET_MS, Math.round(rttMs * (kind === 'audio' ? 1.5 : 1)));
+  const roundTrips = kind === 'audio' ? (lossy ? 2.5 : 1.5) : (lossy ? 2 : 1);
+  return Math.min(MAX_JITTER_TARGET_MS, Math.round(rttMs * roundTrips));
 }
 
 /** Who else is in the call and what this participant receives from them. */
@@ -30,6 +37,7 @@ export class Subscriber {
   /** Consumers whose producer is paused now (a mute): they receive nothing, on purpose. */
   private readonly producerPaused = new Set<string>();
   private linkRtt?: number;
+  private lossy = false;
 
   constructor(private readonly connection: () => NodeConnection | undefined, private readonly emit: Emit) {}
 
@@ -56,10 +64,18 @@ export class Subscriber {
     for (const consumer of this.consumers.values()) this.applyJitterTarget(consumer);
   }
 
+  /** The share of packets lost over the last interval, after retransmission: a lossy link gets a longer playout target. */
+  setLinkLoss(lossRate: number) {
+    const lossy = this.lossy ? lossRate >= LOSSY_UNTIL : lossRate >= LOSSY_FROM;
+    if (lossy === this.lossy) return;
+    this.lossy = lossy;
+    for (const consumer of this.consumers.values()) this.applyJitterTarget(consumer);
+  }
+
   private applyJitterTarget(consumer: types.Consumer) {
     const receiver = consumer.rtpReceiver as (RTCRtpReceiver & { jitterBufferTarget?: number | null }) | undefined;
     // jitterBufferTarget is Chromium's (WebRTC extensions); elsewhere the browser's default stays.
-    if (receiver && 'jitterBufferTarget' in receiver) receiver.jitterBufferTarget = jitterTargetMs(this.linkRtt, consumer.kind);
+    if (receiver && 'jitterBufferTarget' in receiver) receiver.jitterBufferTarget = jitterTargetMs(this.linkRtt, consumer.kind, this.lossy);
   }
 
   addParticipant(p: Participant) {

@@ -88,4 +88,30 @@ describe('jitterTargetMs', () => {
     // Never more than half a second: past it the conversation suffers more than the picture gains.
     expect(jitterTargetMs(900, 'audio')).toBe(500);
   });
+
+  it('on a lossy far link waits for a second resend: two round trips for video, two and a half for audio', async () => {
+    const { jitterTargetMs } = await import('../../src/client/subscriber.js');
+    expect(jitterTargetMs(200, 'video', true)).toBe(400);
+    expect(jitterTargetMs(160, 'audio', true)).toBe(400);
+    expect(jitterTargetMs(200, 'audio', true)).toBe(500);
+    expect(jitterTargetMs(40, 'video', true)).toBeNull();
+  });
+
+  it('a link turns lossy at 2% loss left after retransmission and back below 0.5%, and each receiver follows', async () => {
+    const { Subscriber } = await import('../../src/client/subscriber.js');
+    const subscriber = new Subscriber(() => undefined, () => undefined);
+    const receiver = { jitterBufferTarget: null as number | null };
+    // A consumer as far as the playout target goes: its kind and its RTCRtpReceiver.
+    (subscriber as unknown as { consumers: Map<string, unknown> }).consumers.set('c1', { kind: 'video', rtpReceiver: receiver });
+    subscriber.setLinkRtt(200);
+    expect(receiver.jitterBufferTarget).toBe(200);
+    subscriber.setLinkLoss(0.015);
+    expect(receiver.jitterBufferTarget).toBe(200);
+    subscriber.setLinkLoss(0.03);
+    expect(receiver.jitterBufferTarget).toBe(400);
+    subscriber.setLinkLoss(0.01); // between the two bounds: still lossy
+    expect(receiver.jitterBufferTarget).toBe(400);
+    subscriber.setLinkLoss(0.002);
+    expect(receiver.jitterBufferTarget).toBe(200);
+  });
 });
