@@ -93,10 +93,6 @@ export class ParticipantWriter {
     private readonly router: types.Router,
   ) {}
 
-  has(producerId: string) {
-    return this.tracks.has(producerId);
-  }
-
   get trackIds() {
     return [...this.tracks.keys()];
   }
