@@ -19,6 +19,8 @@ const RESTART_WINDOW_MS = 60_000;
 const STOP_GRACE_MS = 700;
 /** How long a track that sends waits for the participant's other new tracks, so that one process takes them all. */
 const GATHER_MS = 500;
+/** How ffmpeg's RTP input says it has had no packet for its timeout (10 s). */
+const IDLE_EXIT = /Connection timed out/;
 
 export type FailureReason = 'disk_full' | 'ffmpeg_exit' | 'start_failed';
 
@@ -41,6 +43,8 @@ interface Track {
   output?: Output;
   /** Stops the wait for its first packet. */
   gone: AbortController;
+  /** Its last process ended for want of packets: the next waits until they flow again. */
+  idle?: boolean;
 }
 
 interface Output {
@@ -106,7 +110,7 @@ export class ParticipantWriter {
   }
 
   private whenSending(track: Track) {
-    void sending(track.producer, AbortSignal.any([track.gone.signal, this.stopping.signal])).then((yes) => {
+    void sending(track.producer, Boolean(track.idle), AbortSignal.any([track.gone.signal, this.stopping.signal])).then((yes) => {
       if (!yes || this.stopped || track.endedAt) return;
       this.ready.push(track);
       this.schedule();
@@ -246,7 +250,10 @@ export class ParticipantWriter {
   /** ffmpeg exited: finish its files, then restart it for the tracks still live, unless we stopped it or it cannot help. */
   private async ended(session: Session, exit: Exit) {
     for (const t of session.timers) clearTimeout(t);
-    const error = exit.stopped ? null : describeExit(exit);
+    // ffmpeg gives up after 10 s without a packet on any of its streams (every track paused, or
+    // its sender silent): the files are whole, and nothing failed.
+    const idle = !exit.stopped && IDLE_EXIT.test(exit.stderr);
+    const error = exit.stopped || idle ? null : describeExit(exit);
     for (const o of session.outputs) {
       o.egress.close();
       if (o.track.output === o) o.track.output = undefined;
@@ -254,12 +261,20 @@ export class ParticipantWriter {
     await Promise.all(session.outputs.map((o) => this.finalize(o.file, error, o.track.endedAt)));
     this.sessions.delete(session);
     if (exit.stopped || this.stopped) return;
+    const live = session.outputs.map((o) => o.track).filter((t) => !t.endedAt && !t.producer.closed);
+    if (idle) {
+      this.ctx.log.info({ recordingId: this.spec.id, peerId: this.peerId }, 'no packets for a while (paused or silent): new files once they flow again');
+      for (const track of live) {
+        track.idle = true;
+        this.whenSending(track);
+      }
+      return;
+    }
     if (diskFull(exit)) return this.fail('disk_full', `the disk of ${this.ctx.files.root} is full: ${error}`);
     const now = Date.now();
     while (this.restarts.length && this.restarts[0] < now - RESTART_WINDOW_MS) this.restarts.shift();
     if (this.restarts.length >= this.ctx.maxRestarts) return this.fail('ffmpeg_exit', `ffmpeg exited ${this.restarts.length + 1} times within a minute; last: ${error}`);
     this.restarts.push(now);
-    const live = session.outputs.map((o) => o.track).filter((t) => !t.endedAt && !t.producer.closed);
     this.ctx.log.warn({ recordingId: this.spec.id, peerId: this.peerId, error }, 'ffmpeg exited during a recording; restarting it into new files');
     // Each goes through the line again: one paused now waits for its resume.
     for (const track of live) this.whenSending(track);
@@ -278,28 +293,37 @@ export class ParticipantWriter {
 }
 
 /**
- * Resolves true once the producer has sent its first packet and is not paused (a paused
- * stream in a process with others would leave ffmpeg without its format), false if it closes
- * or `signal` aborts first.
+ * Resolves true once the producer sends and is not paused (a paused stream in a process with
+ * others would leave ffmpeg without its format), false if it closes or `signal` aborts first.
+ * Sending: it has sent its first packet; after an idle exit (`again`), packets flow again
+ * (mediasoup scores a stream 0 after 1.5 s without packets, 5 s with DTX, and 10 on the next).
  */
-async function sending(producer: types.Producer, signal: AbortSignal): Promise<boolean> {
-  const aborted = new Promise<false>((resolve) => {
+async function sending(producer: types.Producer, again: boolean, signal: AbortSignal): Promise<boolean> {
+  if (!(await Promise.race([firstPacket(producer), aborted(signal)]))) return false;
+  const ready = () => !producer.paused && (!again || producer.score.some((s) => s.score > 0));
+  if (producer.closed || signal.aborted) return false;
+  if (ready()) return true;
+  return new Promise<boolean>((resolve) => {
+    const done = (yes: boolean) => {
+      producer.observer.off('resume', check);
+      producer.observer.off('score', check);
+      producer.observer.off('close', closed);
+      signal.removeEventListener('abort', closed);
+      resolve(yes);
+    };
+    const check = () => ready() && done(true);
+    const closed = () => done(false);
+    producer.observer.on('resume', check);
+    producer.observer.on('score', check);
+    producer.observer.on('close', closed);
+    signal.addEventListener('abort', closed, { once: true });
+  });
+}
+
+/** Resolves false when `signal` aborts. */
+function aborted(signal: AbortSignal): Promise<false> {
+  return new Promise((resolve) => {
     if (signal.aborted) resolve(false);
     signal.addEventListener('abort', () => resolve(false), { once: true });
   });
-  if (!(await Promise.race([firstPacket(producer), aborted]))) return false;
-  if (!producer.paused) return !signal.aborted && !producer.closed;
-  const resumed = new Promise<boolean>((resolve) => {
-    const done = (yes: boolean) => {
-      producer.observer.off('resume', onResume);
-      producer.observer.off('close', onClose);
-      resolve(yes);
-    };
-    const onResume = () => done(true);
-    const onClose = () => done(false);
-    producer.observer.on('resume', onResume);
-    producer.observer.on('close', onClose);
-    signal.addEventListener('abort', () => done(false), { once: true });
-  });
-  return resumed;
 }

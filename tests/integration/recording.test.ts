@@ -173,6 +173,29 @@ describe('recording, snapshots and RTP forwards', () => {
     expect(screen.durationSeconds).toBeGreaterThan(0.5);
   }, 60_000);
 
+  it('a participant who pauses everything for longer than ffmpeg waits for a packet: the files so far are complete, new ones start on resume, nothing fails', async () => {
+    const exits = async () => Number((await (await fetch(`${t.http}/metrics`)).text()).match(/sfu_recording_failures_total\{reason="ffmpeg_exit"\} (\d+)/)?.[1] ?? 0);
+    const exitsBefore = await exits();
+    const { seller } = await call('rec-idle');
+    const { recordingId } = await (await api('POST', '/v1/rooms/rec-idle/recordings', { identity: 'seller' })).json();
+    await waitFor(() => recordersIn(dir).length === 1, 'the seller\'s recorder');
+    await sleep(1500);
+    for (const kind of ['audio', 'video'] as const) await seller.client.request('pauseProducer', { producerId: seller.producers[kind] });
+    // ffmpeg ends after 10 s without a packet on any stream; nothing new starts while paused.
+    await waitFor(() => recordersIn(dir).length === 0, 'the idle recorder gone', 30_000);
+    await sleep(1000);
+    expect(recordersIn(dir)).toEqual([]);
+    for (const kind of ['audio', 'video'] as const) await seller.client.request('resumeProducer', { producerId: seller.producers[kind] });
+    await waitFor(() => recordersIn(dir).length === 1, 'a recorder again after the resume');
+    await sleep(1500);
+    await api('DELETE', `/v1/rooms/rec-idle/recordings/${recordingId}`);
+    await waitFor(() => receiver.unique().some((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId), 'recording.finished');
+    const finished = receiver.unique().find((e) => e.type === 'recording.finished' && e.data.recordingId === recordingId)!.data;
+    expect(finished).toMatchObject({ status: 'complete', error: null });
+    expect(finished.files.map((f: { kind: string; status: string }) => `${f.kind} ${f.status}`).sort()).toEqual(['audio complete', 'audio complete', 'video complete', 'video complete']);
+    expect(await exits()).toBe(exitsBefore);
+  }, 90_000);
+
   it('snapshots: a JPEG of the buyer\'s real video (right size, not black), by grant, over the protocol and the API, with signed links', async () => {
     const { seller, buyer } = await call('snap-room');
     // A buyer may not take stills of the seller; a seller may of the buyer.
