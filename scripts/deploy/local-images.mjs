@@ -112,7 +112,9 @@ function ensureApiSocket() {
   const ping = () => spawnSync('curl', ['-sf', '--max-time', '2', '--unix-socket', API_SOCKET, 'http://d/_ping']).status === 0;
   if (ping()) return;
   fs.mkdirSync(path.dirname(API_SOCKET), { recursive: true });
-  const service = spawn('podman', ['system', 'service', '--time=1800', `unix://${API_SOCKET}`], { detached: true, stdio: 'ignore' });
+  // It outlives this checkout: run from /, as a working directory that is later deleted (a
+  // clone removed and cloned again) makes every container it starts fail ("write child: broken pipe").
+  const service = spawn('podman', ['system', 'service', '--time=1800', `unix://${API_SOCKET}`], { detached: true, stdio: 'ignore', cwd: '/' });
   service.unref();
   for (let i = 0; i < 50 && !ping(); i++) spawnSync('sleep', ['0.2']);
   if (!ping()) throw new Error(`podman system service did not answer on ${API_SOCKET}`);
