@@ -206,8 +206,10 @@ describe('the console, in Chromium, on a real call', () => {
     expect(participantSeconds).toBeGreaterThan(30);
     expect(usage.total.recordingSeconds).toBeGreaterThan(5);
     const line = (item: string) => usage.cost.lines.find((l: any) => l.item === item);
-    expect(line('participantMinutes').amount).toBeCloseTo((participantSeconds / 60) * RATES.participantMinute, 6);
-    expect(line('recordingMinutes').amount).toBeCloseTo((usage.total.recordingSeconds / 60) * RATES.recordingMinute, 6);
+    // docs/api.md: amount is quantity × unitPrice, to a millionth of the currency unit; the quantity and the amount are each rounded, so each may differ from the exact product by up to a millionth.
+    expect(Math.abs(line('participantMinutes').amount - (participantSeconds / 60) * RATES.participantMinute)).toBeLessThanOrEqual(1e-6);
+    expect(Math.abs(line('recordingMinutes').amount - (usage.total.recordingSeconds / 60) * RATES.recordingMinute)).toBeLessThanOrEqual(1e-6);
+    expect(line('recordingMinutes').amount).toBe(Math.round(line('recordingMinutes').quantity * line('recordingMinutes').unitPrice * 1e6) / 1e6);
 
     const page = await consolePage();
     await signIn(page, SHOP_A_KEY);
