@@ -17,14 +17,26 @@ import { percentile } from './load.js';
 
 const IP = '127.0.0.51';
 const MEDIA_PORT = 46_450;
-const BASE = `http://${IP}:8080`;
+/** The buyer's node in a cascade: the seller stays on the first, in another region. */
+const BUYER_IP = '127.0.0.52';
+const BUYER_MEDIA_PORT = 46_451;
 
 type Profile = Omit<Impairment, 'first'> & {
   /** A rate cap on the media to and from the server, both directions sharing it (tbf), kbit/s. */
   capKbit?: number;
   /** The buyer sends its camera and microphone too, as a two-way call. */
   twoWay?: boolean;
+  /**
+   * A cascade: the seller on a node in one region, the buyer on a node in another, each on its
+   * own access link (the impairment above), and the media between the two nodes on a link, and
+   * a queue, of its own, impaired this way (each direction).
+   */
+  between?: Omit<Impairment, 'first'>;
 };
+
+/** What carries the call: the node, bare mediasoup, or two nodes of a cluster (a cascade). */
+type Setup = 'node' | 'bare' | 'two nodes';
+
 
 /** One direction's impairment; the same each way (the round trip is twice the delay). */
 export const PROFILES: Record<string, Profile> = {
@@ -34,7 +46,15 @@ export const PROFILES: Record<string, Profile> = {
   'rtt-200ms+loss-3%+cap-1.5Mbit': { delayMs: 100, lossPercent: 3, capKbit: 1500 },
   'two-way+rtt-200ms+loss-3%+cap-1.5Mbit': { delayMs: 100, lossPercent: 3, capKbit: 1500, twoWay: true },
   'rtt-200ms+bursty-loss-10%': { delayMs: 100, lossPercent: 10, burst: 4 },
+  // The outside harness's cascade: 20 ms and 3% to each node, 90 ms between them (round trips).
+  'cascade+rtt-20ms+loss-3%+between-90ms': { delayMs: 10, lossPercent: 3, between: { delayMs: 45 } },
+  // The same with loss between the nodes too: what the pipe's own retransmission repairs.
+  'cascade+rtt-20ms+loss-3%+between-90ms+loss-1%': { delayMs: 10, lossPercent: 3, between: { delayMs: 45, lossPercent: 1 } },
 };
+
+/** A cascade runs on two nodes, and, to compare, on one node and on bare mediasoup with the same access links. */
+const setupsOf = (p: Profile): Setup[] => (p.between ? ['two nodes', 'node', 'bare'] : ['node', 'bare']);
+
 
 /**
  * Caps the media to and from the server's port at `kbit`/s, both directions together, as one
@@ -61,6 +81,11 @@ interface Run {
   sellerEstimateKbit: number;
   /** In a two-way call, the same at the seller, for the buyer's camera. */
   backFrozenPercent?: number; backFps?: number;
+  /**
+   * In a cascade, the buyer's node's count of the packets piped in from the seller's node: that
+   * arrived, that did not arrive on the first send, that a retransmission repaired, that it NACKed.
+   */
+  pipePackets?: number; pipeLost?: number; pipeRepaired?: number; pipeNacked?: number;
 }
 
 /** One second of the call: what the seller's browser sends and estimates, and what the buyer's decodes. */
@@ -69,8 +94,8 @@ interface Sample { t: number; estimateKbit: number; sent: Array<{ width: number;
 const token = (identity: string, role: 'seller' | 'buyer') => mintToken(loadConfig({}).auth, { room: 'callq', identity, role }).token;
 
 /** Opens the SDK on a page of the server and joins; `then` runs with `call` in scope. A string: the test runner leaves its import alone. */
-async function join(page: Page, identity: string, role: 'seller' | 'buyer', then: string) {
-  await page.goto(`${BASE}/healthz`);
+async function join(page: Page, ip: string, identity: string, role: 'seller' | 'buyer', then: string) {
+  await page.goto(`http://${ip}:8080/healthz`);
   await page.evaluate(`(async () => {
     const { connect } = await import('/sdk/v1/sfu-client.js');
     const call = window.call = await connect(location.origin, ${JSON.stringify(token(identity, role))});
@@ -133,27 +158,54 @@ async function observe(seller: Page, buyer: Page, seconds: number) {
   return { start, end, samples };
 }
 
-/** One call through `server` ('node' or 'bare') on a link impaired as `impairment` says. */
-async function run(server: 'node' | 'bare', { twoWay = false, ...impairment }: Profile, seconds: number): Promise<Run> {
+/** Two nodes of a cluster in `ns` (Redis inside it too), in two regions: the seller's on IP, the buyer's on BUYER_IP. */
+async function startCascade(ns: NetNs) {
+  ns.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const cluster = { REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'error', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500' };
+  await ns.startNode(IP, MEDIA_PORT, { ...cluster, NODE_ID: 'seller-side', REGION: 'ap-east' });
+  await ns.startNode(BUYER_IP, BUYER_MEDIA_PORT, { ...cluster, NODE_ID: 'buyer-side', REGION: 'eu-central' });
+}
+
+/** The impairment of one access link: a server's media port and its signaling, both ways. */
+async function impairAccess(ns: NetNs, ip: string, mediaPort: number, { capKbit: _, between: __, twoWay: ___, ...impairment }: Profile) {
+  if (!impairment.delayMs && !impairment.lossPercent) return;
+  for (const [proto, port] of [['udp', mediaPort], ['tcp', 8080]] as const) {
+    // Loss on the media only: a lost signaling segment is resent by TCP, and that costs an RTO, not quality.
+    const media = proto === 'udp' ? impairment : { delayMs: impairment.delayMs };
+    await impair(ns, 'INPUT', ['-p', proto, '-d', ip, '--dport', String(port)], media);
+    await impair(ns, 'INPUT', ['-p', proto, '-s', ip, '--sport', String(port)], media);
+  }
+}
+
+/** The buyer's node's pipe counters (sfu_pipe_*), read from its /metrics by the buyer's page (on its origin). */
+const pipeCounts = async (buyer: Page) => {
+  const text = await buyer.evaluate(`fetch('/metrics').then((r) => r.text())`) as string;
+  const read = (name: string) => Number(new RegExp(`^sfu_pipe_${name}_packets_total (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { pipePackets: read('received'), pipeLost: read('lost'), pipeRepaired: read('repaired'), pipeNacked: read('nacked') };
+};
+
+/** One call through `setup` on links impaired as `profile` says. */
+async function run(setup: Setup, profile: Profile, seconds: number): Promise<Run> {
+  const { twoWay = false, between } = profile;
+  const cascade = setup === 'two nodes';
+  const buyerIp = cascade ? BUYER_IP : IP;
   const ns = NetNs.create('callq');
   try {
-    await ns.startNode(IP, MEDIA_PORT, { LOG_LEVEL: 'error' }, server === 'node' ? 'src/main.ts' : 'bench/bare-server.ts');
-    if (impairment.delayMs || impairment.lossPercent) {
-      for (const [proto, port] of [['udp', MEDIA_PORT], ['tcp', 8080]] as const) {
-        // Loss on the media only: a lost signaling segment is resent by TCP, and that costs an RTO, not quality.
-        const { capKbit: _, ...loss } = impairment;
-        const media = proto === 'udp' ? loss : { delayMs: impairment.delayMs };
-        await impair(ns, 'INPUT', ['-p', proto, '-d', IP, '--dport', String(port)], media);
-        await impair(ns, 'INPUT', ['-p', proto, '-s', IP, '--sport', String(port)], media);
-      }
+    if (cascade) await startCascade(ns);
+    else await ns.startNode(IP, MEDIA_PORT, { LOG_LEVEL: 'error' }, setup === 'node' ? 'src/main.ts' : 'bench/bare-server.ts');
+    await impairAccess(ns, IP, MEDIA_PORT, profile);
+    if (cascade) {
+      await impairAccess(ns, BUYER_IP, BUYER_MEDIA_PORT, profile);
+      // The pipe between the nodes: UDP between their addresses, on queues of its own.
+      for (const [from, to] of [[IP, BUYER_IP], [BUYER_IP, IP]]) await impair(ns, 'INPUT', ['-p', 'udp', '-s', from, '-d', to], between!);
     }
-    if (impairment.capKbit) capServerMedia(ns, impairment.capKbit);
+    if (profile.capKbit) capServerMedia(ns, profile.capKbit);
     const browser = await ns.launchChromium(['--autoplay-policy=no-user-gesture-required', ...fileCameraArgs(clip720p())]);
     try {
       const seller = await (await browser.newContext()).newPage();
-      await join(seller, 'seller', 'seller', 'await call.publishCamera(); await call.publishMicrophone();');
+      await join(seller, IP, 'seller', 'seller', 'await call.publishCamera(); await call.publishMicrophone();');
       const buyer = await (await browser.newContext()).newPage();
-      await join(buyer, 'buyer', 'buyer', twoWay ? 'await call.publishCamera(); await call.publishMicrophone();' : '');
+      await join(buyer, buyerIp, 'buyer', 'buyer', twoWay ? 'await call.publishCamera(); await call.publishMicrophone();' : '');
       const deadline = Date.now() + 30_000;
       while ((await totals(buyer)).frames === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const firstFrameMs = await buyer.evaluate(() => performance.now()); // since the buyer's page opened
@@ -173,6 +225,7 @@ async function run(server: 'node' | 'bare', { twoWay = false, ...impairment }: P
       return {
         ...direction(there), firstFrameMs,
         ...(back ? { backFrozenPercent: direction(back).frozenPercent, backFps: direction(back).fps } : {}),
+        ...(cascade ? await pipeCounts(buyer) : {}),
         samples: there.samples, ...(back ? { backSamples: back.samples } : {}),
       } as Run & { samples: Sample[] };
     } finally {
@@ -185,18 +238,21 @@ async function run(server: 'node' | 'bare', { twoWay = false, ...impairment }: P
 
 const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
-/** Every profile, `runs` times, node and bare alternating; each measure's median, min and max. */
+/** Every profile, `runs` times, its setups alternating; each measure's median, min and max. */
 export async function callqBench(o: { smoke: boolean; profile?: string[] }) {
   for (const p of o.profile ?? []) if (!(p in PROFILES)) throw new Error(`no call quality profile ${p}: ${Object.keys(PROFILES).join(', ')}`);
-  const plan = o.smoke ? { profiles: ['rtt-200ms+loss-3%'], runs: 1, seconds: 4 } : { profiles: o.profile ?? Object.keys(PROFILES), runs: 3, seconds: 20 };
-  const results: Record<string, Record<'node' | 'bare', { runs: Run[]; median: Run; min: Run; max: Run }>> = {};
+  const plan = o.smoke
+    ? { profiles: ['rtt-200ms+loss-3%', 'cascade+rtt-20ms+loss-3%+between-90ms+loss-1%'], runs: 1, seconds: 4 }
+    : { profiles: o.profile ?? Object.keys(PROFILES), runs: 3, seconds: 20 };
+  const results: Record<string, Partial<Record<Setup, { runs: Run[]; median: Run; min: Run; max: Run }>>> = {};
   for (const profile of plan.profiles) {
-    const runs: Record<'node' | 'bare', Run[]> = { node: [], bare: [] };
-    for (let i = 0; i < plan.runs; i++) for (const server of ['node', 'bare'] as const) runs[server].push(await run(server, PROFILES[profile], plan.seconds));
+    const setups = setupsOf(PROFILES[profile]);
+    const runs = new Map<Setup, Run[]>(setups.map((s) => [s, []]));
+    for (let i = 0; i < plan.runs; i++) for (const setup of setups) runs.get(setup)!.push(await run(setup, PROFILES[profile], plan.seconds));
     const stat = (rs: Run[], f: (xs: number[]) => number) => Object.fromEntries((Object.keys(rs[0]) as Array<keyof Run>).filter((k) => typeof rs[0][k] === 'number').map((k) => [k, f(rs.map((r) => r[k] as number))])) as unknown as Run;
-    results[profile] = Object.fromEntries((['node', 'bare'] as const).map((s) => [s, {
-      runs: runs[s], median: stat(runs[s], median), min: stat(runs[s], (xs) => Math.min(...xs)), max: stat(runs[s], (xs) => Math.max(...xs)),
-    }])) as (typeof results)[string];
+    results[profile] = Object.fromEntries([...runs].map(([s, rs]) => [s, {
+      runs: rs, median: stat(rs, median), min: stat(rs, (xs) => Math.min(...xs)), max: stat(rs, (xs) => Math.max(...xs)),
+    }]));
   }
   return { seconds: plan.seconds, runs: plan.runs, profiles: Object.fromEntries(plan.profiles.map((p) => [p, PROFILES[p]])), results };
 }

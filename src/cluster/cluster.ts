@@ -171,7 +171,7 @@ export class Cluster implements RoomDirectory {
   }
 
   stats() {
-    return { pipedStreams: this.pipes.count, dropped: { ...this.bus.dropped } };
+    return { pipedStreams: this.pipes.count, pipeReception: this.pipes.reception.totals(), dropped: { ...this.bus.dropped } };
   }
 
   // ---- membership ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { Room } from '../rooms/room.js';
 import type { PipeTuple } from './bus-messages.js';
 import type { ClusterBus } from './cluster-bus.js';
 import type { NodeRegistry } from './node-registry.js';
+import { PipeReception } from './pipe-reception.js';
 
 /** Our end of a pipe, resolved once it is connected to the other node's end. */
 type PipeEnd = Promise<types.PipeTransport>;
@@ -28,6 +29,8 @@ export class NodePipes {
   /** Pipes that serve our producers out to the other node (it opened them to pull ours). */
   private readonly servingEnds = new Map<string, PipeEnd>();
   private readonly brought = new Map<string, Promise<types.Producer | types.DataProducer>>();
+  /** How the streams brought here arrive: loss on the link between nodes, and its repair. */
+  readonly reception = new PipeReception();
 
   constructor(
     private readonly bus: ClusterBus,
@@ -57,7 +60,9 @@ export class NodePipes {
     return this.bring(room, producerId, async () => {
       const transport = await this.endTo(room, nodeId);
       const params = await this.bus.rpc(nodeId, 'pipe.consume', { roomId: room.id, producerId });
-      return transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
+      const producer = await transport.produce({ id: producerId, kind: params.kind, rtpParameters: params.rtpParameters, paused: params.paused, appData: params.appData });
+      this.reception.add(producer);
+      return producer;
     }) as Promise<types.Producer>;
   }
 

@@ -83,6 +83,25 @@ export function createMetrics(registry: Registry, pool: WorkerPool, rooms: RoomR
     },
   });
 
+  // The link between nodes: what arrived over it, and mediasoup's own loss, repair and NACK
+  // counts for it (docs/call-quality.md, "The cascade", on how they relate).
+  const piped = { packets: 0, lost: 0, repaired: 0, nacked: 0 };
+  for (const [key, name, help] of [
+    ['packets', 'sfu_pipe_received_packets_total', 'RTP packets that arrived on streams piped here from other nodes (cluster mode), retransmissions included.'],
+    ['lost', 'sfu_pipe_lost_packets_total', 'RTP packets of piped streams missing at a receiver report (mediasoup\'s packetsLost: expected minus first sends received).'],
+    ['repaired', 'sfu_pipe_repaired_packets_total', 'Retransmissions from the other node that mediasoup took in for a missing packet (its packetsRepaired).'],
+    ['nacked', 'sfu_pipe_nacked_packets_total', 'RTP packets this node asked the other node to send again (NACK) on piped streams.'],
+  ] as const) {
+    new Counter({
+      name, help: `${help} Sampled a few streams a second.`, registers: [registry],
+      collect() {
+        const now = directory.stats().pipeReception[key];
+        this.inc(now - piped[key]);
+        piped[key] = now;
+      },
+    });
+  }
+
   const dropped = { unauthenticated: 0, stale: 0, malformed: 0 };
   new Counter({
     name: 'sfu_cluster_messages_dropped_total', help: 'Node-to-node messages dropped (cluster mode), by reason: unauthenticated, stale or malformed.',

@@ -17,6 +17,18 @@ export interface Endpoint {
   url: string;
 }
 
+/** What the streams piped in from other nodes have received, since the node started. */
+export interface PipeReceptionTotals {
+  /** RTP packets that arrived, first sends and retransmissions. */
+  packets: number;
+  /** Packets missing at a receiver report: mediasoup's packetsLost, expected minus first sends received. */
+  lost: number;
+  /** Retransmissions taken in for a missing packet: mediasoup's packetsRepaired (not a subset of `lost`). */
+  repaired: number;
+  /** Packets this node asked the other node to send again (NACKed). */
+  nacked: number;
+}
+
 /**
  * Where rooms are, across the nodes that serve them: chosen once when the node starts, as
  * LiveKit's router is. A lone node (LocalDirectory) knows only its own rooms; in a cluster
@@ -58,8 +70,8 @@ export interface RoomDirectory {
   endpoints(): Promise<Endpoint[]>;
   /** A live node's base URL (where its files are served). */
   nodeUrl(nodeId: string): Promise<string | undefined>;
-  /** Streams brought here from other nodes now, and node-to-node messages dropped (metrics). */
-  stats(): { pipedStreams: number; dropped: Record<'unauthenticated' | 'stale' | 'malformed', number> };
+  /** Streams brought here from other nodes now, how they have arrived, and node-to-node messages dropped (metrics). */
+  stats(): { pipedStreams: number; pipeReception: PipeReceptionTotals; dropped: Record<'unauthenticated' | 'stale' | 'malformed', number> };
   /** Shows this node to the others (after it listens). */
   start(): Promise<void>;
   /** No new rooms here: the others stop placing rooms on this node. */

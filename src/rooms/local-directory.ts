@@ -71,7 +71,7 @@ export class LocalDirectory implements RoomDirectory {
   }
 
   stats() {
-    return { pipedStreams: 0, dropped: { unauthenticated: 0, stale: 0, malformed: 0 } };
+    return { pipedStreams: 0, pipeReception: { packets: 0, lost: 0, repaired: 0, nacked: 0 }, dropped: { unauthenticated: 0, stale: 0, malformed: 0 } };
   }
 
   async start() {}

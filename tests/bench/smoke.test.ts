@@ -45,13 +45,20 @@ describe('the benchmark, smoke-sized', () => {
     expect(r.cluster.redisCommandsPerNodePerSecond.withPeers).toBeGreaterThan(0);
 
     // One short impaired call through each: the buyer decoded video and heard audio, and its stats were read.
-    for (const side of ['node', 'bare']) {
-      const [call] = Object.values(r.callq.results as Record<string, Record<string, { runs: Array<Record<string, number>> }>>)[0][side].runs;
+    const [impaired, cascade] = Object.values(r.callq.results as Record<string, Record<string, { runs: Array<Record<string, number>> }>>);
+    for (const [profile, side] of [[impaired, 'node'], [impaired, 'bare'], [cascade, 'two nodes'], [cascade, 'node'], [cascade, 'bare']] as const) {
+      const [call] = profile[side].runs;
       expect(call.fps).toBeGreaterThan(0);
       expect(call.firstFrameMs).toBeGreaterThan(0);
       expect(call.frozenPercent).toBeGreaterThanOrEqual(0);
       expect(call.concealedPercent).toBeGreaterThanOrEqual(0);
     }
+    // The cascade's media crossed the pipe and the buyer's node counted it. The seller's uplink
+    // loses 3%: its repairs reach the pipe out of order, which the buyer's node NACKs at once.
+    const [piped] = cascade['two nodes'].runs;
+    expect(piped.pipePackets).toBeGreaterThan(100);
+    expect(piped.pipeNacked).toBeGreaterThan(0);
+    expect(piped.pipeLost).toBeGreaterThanOrEqual(0);
 
     // The bot's sending tracks ran in one process and each left a file; the silent ones cost nothing.
     expect(r.recording.node.processes).toBe(1);

@@ -124,6 +124,11 @@ describe('regional cluster', () => {
     await waitFor(() => buyer.received.video.packets > 30, 'video across regions');
     expect(buyer.received.video.bytes).toBeGreaterThan(30 * 500);
     expect(await piped(home)).toBe(2);
+    // The piped streams' reception is counted on the receiving side (sampled once a second).
+    const counter = async (n: ClusterNode, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await (await fetch(`${n.url}/metrics`)).text())?.[1]);
+    await waitFor(async () => (await counter(home, 'sfu_pipe_received_packets_total')) > 60, 'piped packets counted');
+    expect(await counter(c, 'sfu_pipe_received_packets_total')).toBe(0); // nothing was piped into the seller's node
+    for (const name of ['sfu_pipe_lost_packets_total', 'sfu_pipe_repaired_packets_total', 'sfu_pipe_nacked_packets_total']) expect(await counter(home, name)).toBeGreaterThanOrEqual(0);
 
     // The seller leaves: c closes its pipes; the buyer's consumers end and the gauge drops.
     await seller.client.request('leave', {});
