@@ -40,7 +40,7 @@ export class PipeReception {
   }
 
   /** Reads the next few producers. */
-  async tick() {
+  private async tick() {
     const producers = [...this.last.keys()];
     if (producers.length === 0) return;
     const batch = Array.from({ length: Math.min(SAMPLES_PER_TICK, producers.length) }, (_, i) => producers[(this.cursor + i) % producers.length]);
