@@ -37,7 +37,6 @@ type Profile = Omit<Impairment, 'first'> & {
 /** What carries the call: the node, bare mediasoup, or two nodes of a cluster (a cascade). */
 type Setup = 'node' | 'bare' | 'two nodes';
 
-
 /** One direction's impairment; the same each way (the round trip is twice the delay). */
 export const PROFILES: Record<string, Profile> = {
   clean: { delayMs: 0 },
@@ -54,7 +53,6 @@ export const PROFILES: Record<string, Profile> = {
 
 /** A cascade runs on two nodes, and, to compare, on one node and on bare mediasoup with the same access links. */
 const setupsOf = (p: Profile): Setup[] => (p.between ? ['two nodes', 'node', 'bare'] : ['node', 'bare']);
-
 
 /**
  * Caps the media to and from the server's port at `kbit`/s, both directions together, as one
@@ -160,8 +158,7 @@ async function observe(seller: Page, buyer: Page, seconds: number) {
 
 /** Two nodes of a cluster in `ns` (Redis inside it too), in two regions: the seller's on IP, the buyer's on BUYER_IP. */
 async function startCascade(ns: NetNs) {
-  ns.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const cluster = { REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'error', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500' };
+  const cluster = { REDIS_URL: ns.startRedis(), LOG_LEVEL: 'error', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500' };
   await ns.startNode(IP, MEDIA_PORT, { ...cluster, NODE_ID: 'seller-side', REGION: 'ap-east' });
   await ns.startNode(BUYER_IP, BUYER_MEDIA_PORT, { ...cluster, NODE_ID: 'buyer-side', REGION: 'eu-central' });
 }

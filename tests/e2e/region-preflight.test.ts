@@ -25,10 +25,10 @@ describe('Call.preflight() picks the nearest region, and the room is placed ther
 
   beforeAll(async () => {
     ns = NetNs.create('region');
-    ns.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const redis = ns.startRedis();
     for (const [i, n] of NODES.entries()) {
       nodes.push(await ns.startNode(n.ip, 46300 + i, {
-        NODE_ID: n.id, REGION: n.region, REDIS_URL: 'redis://127.0.0.1:6379', DEMO_DEV_TOKENS: 'on', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500',
+        NODE_ID: n.id, REGION: n.region, REDIS_URL: redis, DEMO_DEV_TOKENS: 'on', CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500',
       }));
       // Every packet from the namespace's clients to this node waits its region's distance.
       await impair(ns, 'OUTPUT', ['-d', n.ip, '-p', 'tcp', '--dport', '8080'], { delayMs: n.delayMs });

@@ -35,6 +35,12 @@ export class NetNs {
     return child;
   }
 
+  /** A throw-away redis-server inside, on the namespace's 127.0.0.1 (no persistence); its URL. */
+  startRedis(port = 6379): string {
+    this.spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    return `redis://127.0.0.1:${port}`;
+  }
+
   /** An iptables rule inside the namespace (legacy iptables: NFQUEUE works there, nftables' queue does not here). */
   iptables(...rule: string[]) {
     this.exec('iptables-legacy', rule);
