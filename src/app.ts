@@ -179,6 +179,7 @@ export async function createNode(config: Config, log: Logger) {
       transports: config.limits.transportsPerPeer,
       producers: config.limits.producersPerPeer,
       initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+      keyFrameRequestDelayMs: config.media.keyFrameRequestDelayMs,
       appDataBytes: config.limits.appDataBytes,
       appDataDepth: config.limits.appDataDepth,
       peersPerRoom: config.limits.peersPerRoom,

@@ -116,6 +116,10 @@ export const ConfigSchema = Type.Object({
       description: 'mediasoup worker log level.',
     })),
     initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
+    keyFrameRequestDelayMs: env('MEDIA_KEY_FRAME_REQUEST_DELAY_MS', Type.Integer({
+      minimum: 0, maximum: 5000,
+      description: 'Least time between two key frame requests the node sends a browser for one video track (ms). A request within it waits for its end instead of being sent: a browser ignores a request that comes within 300 ms of the last one it answered, so a request sent sooner is lost and the receiver waits a second for its retry. 0 sends every request at once.',
+    })),
     maxProcesses: env('MEDIA_MAX_PROCESSES', Type.Integer({
       minimum: 1, maximum: 10000,
       description: 'Media processes (ffmpeg: one per recorded participant for the tracks that start sending together, one per captioned track, one per snapshot) this node runs at once. Past it, a snapshot waits up to 5 s then fails with MEDIA_BUSY, a new recording is refused with MEDIA_BUSY, and the tracks of running recordings and captions wait in line. /readyz and placement show a node that is full.',

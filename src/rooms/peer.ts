@@ -39,6 +39,8 @@ export interface PeerConfig {
   transports: number;
   producers: number;
   initialOutgoingBitrate: number;
+  /** Least time between key frame requests sent to this peer's encoder (see media.keyFrameRequestDelayMs). */
+  keyFrameRequestDelayMs: number;
   appDataBytes: number;
   appDataDepth: number;
 }
@@ -307,7 +309,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     // The grant is checked by kind, so the codecs must be of that kind.
     const foreign = rtpParameters.codecs.find((c) => !c.mimeType.toLowerCase().startsWith(`${kind}/`));
     if (foreign) throw new CodedError('INVALID_PARAMETERS', `codec ${foreign.mimeType} cannot be sent as ${kind}`);
-    const producer = await withClientParameters(this.sendTransport(transportId).produce({ kind, rtpParameters, paused, appData: { ...appData, peerId: this.id } }));
+    const producer = await withClientParameters(this.sendTransport(transportId).produce({ kind, rtpParameters, paused, keyFrameRequestDelay: this.limits.keyFrameRequestDelayMs, appData: { ...appData, peerId: this.id } }));
     this.keepUnlessClosed(producer, 'producing');
     this.adopt('producer', producer);
     producer.on('score', (score) => this.notify('producerScore', { producerId: producer.id, score }));

@@ -39,7 +39,7 @@ describe('Room', () => {
     rooms = new RoomRegistry({
       pool, media: config.media, log,
       directory: new LocalDirectory({ id: 'node-1', region: 'local', url: 'http://127.0.0.1' }), tenantRoomLimit: () => 100, observe: () => undefined,
-      limits: { ingest: { ip: '127.0.0.1' }, transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
+      limits: { ingest: { ip: '127.0.0.1' }, transports: 4, producers: 16, initialOutgoingBitrate: 1_000_000, keyFrameRequestDelayMs: 400, appDataBytes: 4096, appDataDepth: 8, peersPerRoom: 50, roomsPerNode: 100 },
     });
   });
   afterAll(() => pool.close());
