@@ -78,12 +78,15 @@ describe('recording, snapshots and RTP forwards', () => {
     for (const f of files) {
       expect(f).toMatchObject({ status: 'complete', container: 'webm', error: null, recordingOf: null });
       expect(f.bytes).toBeGreaterThan(1000);
-      expect(Math.abs(f.durationSeconds - elapsed)).toBeLessThan(1);
-      // The file as the API serves it, probed on its own.
+      // No longer than the recording ran, and more than a start: a busy machine starts ffmpeg
+      // later and makes the file shorter, never longer, so only the upper bound is tight.
+      expect(f.durationSeconds).toBeLessThanOrEqual(elapsed + 0.5);
+      expect(f.durationSeconds).toBeGreaterThan(1);
+      // The file as the API serves it, probed on its own: the record's duration is the file's.
       const local = path.join(dir, `${f.fileId}.${f.container}`);
       fs.writeFileSync(local, Buffer.from(await (await api('GET', `/v1/files/${f.fileId}`)).arrayBuffer()));
       const probe = await ffmpeg.probe(local);
-      expect(Math.abs(probe.durationSeconds - elapsed)).toBeLessThan(1);
+      expect(probe.durationSeconds).toBeCloseTo(f.durationSeconds, 1);
       if (f.kind === 'video') expect(probe.streams).toEqual([expect.objectContaining({ kind: 'video', codec: 'vp8', width: 320, height: 240 })]);
       else expect(probe.streams).toEqual([expect.objectContaining({ kind: 'audio', codec: 'opus' })]);
     }
