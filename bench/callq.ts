@@ -42,6 +42,7 @@ export const PROFILES: Record<string, Profile> = {
   clean: { delayMs: 0 },
   'rtt-200ms': { delayMs: 100 },
   'rtt-200ms+loss-3%': { delayMs: 100, lossPercent: 3 },
+  'two-way+rtt-200ms+loss-3%': { delayMs: 100, lossPercent: 3, twoWay: true },
   'rtt-200ms+loss-3%+cap-1.5Mbit': { delayMs: 100, lossPercent: 3, capKbit: 1500 },
   'two-way+rtt-200ms+loss-3%+cap-1.5Mbit': { delayMs: 100, lossPercent: 3, capKbit: 1500, twoWay: true },
   'rtt-200ms+bursty-loss-10%': { delayMs: 100, lossPercent: 10, burst: 4 },
