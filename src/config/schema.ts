@@ -118,7 +118,7 @@ export const ConfigSchema = Type.Object({
     initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
     keyFrameRequestDelayMs: env('MEDIA_KEY_FRAME_REQUEST_DELAY_MS', Type.Integer({
       minimum: 0, maximum: 5000,
-      description: 'Least time between two key frame requests the node sends a browser for one video track (ms). A request within it waits for its end instead of being sent: a browser ignores a request that comes within 300 ms of the last one it answered, so a request sent sooner is lost and the receiver waits a second for its retry. 0 sends every request at once.',
+      description: 'Least time between two key frame requests the node sends a browser for one video stream (a simulcast layer), ms. A request that comes sooner is held until that time has passed, then sent: a browser ignores a request within 300 ms of the last one it answered, so a request sent sooner is lost and the receiver waits a second for mediasoup\'s retry. 0 sends every request at once.',
     })),
     maxProcesses: env('MEDIA_MAX_PROCESSES', Type.Integer({
       minimum: 1, maximum: 10000,

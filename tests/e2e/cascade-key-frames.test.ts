@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { NetNs } from '../helpers/netns.js';
 import { sleep } from '../helpers/time.js';
 
-const token = (identity: string, role: string) => mintToken(loadConfig({}).auth, { room: 'kf-cascade', identity, role }).token;
+const token = (identity: string, role: 'buyer' | 'seller') => mintToken(loadConfig({}).auth, { room: 'kf-cascade', identity, role }).token;
 
 /** The seller's video layers: key frame requests it got (pliCount) and key frames it made. */
 const sent = (page: Page) => page.evaluate<Array<{ rid: string; pliCount: number; keyFramesEncoded: number }>>(`(async () => {
