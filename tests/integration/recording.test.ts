@@ -239,10 +239,19 @@ describe('recording, snapshots and RTP forwards', () => {
 
   it('forwards a participant\'s audio as RTP to a local receiver, and video with an SDP that ffmpeg receives into a file', async () => {
     await call('fwd-room');
-    const socket = dgram.createSocket('udp4');
+    // A port the kernel picks, but not in the node's own RTC range: forwards into it are refused
+    // (TARGET_NOT_ALLOWED), and the kernel's ephemeral range overlaps it.
+    const { rtcMinPort, rtcMaxPort } = t.config.media;
+    const outside = (p: number) => p + 1 < rtcMinPort || p > rtcMaxPort;
+    let socket = dgram.createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    for (let i = 0; i < 20 && !outside(socket.address().port); i++) {
+      socket.close();
+      socket = dgram.createSocket('udp4');
+      await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    }
     let packets = 0;
     socket.on('message', () => packets++);
-    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
     const port = socket.address().port;
     try {
       expect((await (await api('POST', '/v1/rooms/fwd-room/participants/seller/forwards', { host: '8.8.8.8', audioPort: 5004 })).json()).error.code).toBe('TARGET_NOT_ALLOWED');
