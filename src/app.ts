@@ -99,7 +99,7 @@ export async function createNode(config: Config, log: Logger) {
   const port = await resolvePort(config.server);
   const ledger = new ParticipantLedger();
   const processes = new MediaProcesses({ maxProcesses: config.media.maxProcesses, maxMegabytes: config.media.maxProcessMegabytes });
-  const ffmpeg = new Ffmpeg(config.recording.ffmpegPath, config.recording.ffprobePath, processes);
+  const ffmpeg = new Ffmpeg(config.recording.ffmpegPath, config.recording.ffprobePath, processes, { min: config.media.rtcMinPort, max: config.media.rtcMaxPort });
   const clustered = Boolean(config.cluster.redisUrl);
   // A lone node keeps its id (and its link key) in its store, so its files and links outlive a restart.
   let sqlite: ReturnType<typeof sqliteStores> | undefined;

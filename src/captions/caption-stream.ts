@@ -5,7 +5,7 @@ import type { Ffmpeg, FfmpegJob } from '../egress/ffmpeg.js';
 import { firstPacket } from '../egress/first-packet.js';
 import { RtpEgress } from '../egress/rtp-egress.js';
 import { rtpSdp } from '../egress/sdp.js';
-import { freeUdpPortPair, udpPortBound } from '../egress/udp.js';
+import { udpPortBound } from '../egress/udp.js';
 import type { SpeechEvent, SpeechStream, SpeechToText } from '../speech/types.js';
 import { SPEECH_SAMPLE_RATE } from '../speech/types.js';
 import { isErrorCode, type ErrorCode } from '../common/errors.js';
@@ -95,7 +95,7 @@ export class CaptionStream {
   }
 
   private async openDecoder() {
-    const port = await freeUdpPortPair();
+    const port = await this.deps.ffmpeg.freePortPair();
     const egress = await RtpEgress.open(this.router, this.producer.id, { ip: '127.0.0.1', port }, { listenIp: '127.0.0.1', appData: { captions: true } });
     let decoder: FfmpegJob;
     try {

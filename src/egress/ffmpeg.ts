@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CodedError } from '../common/errors.js';
 import { MediaProcesses, type ProcessPurpose } from './media-processes.js';
+import { freeUdpPortPair } from './udp.js';
 
 /** How much of a process's stderr is kept: enough for its last error, bounded whatever it prints. */
 const STDERR_TAIL = 4096;
@@ -83,7 +84,22 @@ export class FfmpegJob {
  * budget first; short finishing work on a file (repair, probe) does not wait for one.
  */
 export class Ffmpeg {
-  constructor(readonly ffmpegPath: string, readonly ffprobePath: string, readonly processes: MediaProcesses = new MediaProcesses({ maxProcesses: Infinity, maxMegabytes: Infinity })) {}
+  constructor(
+    readonly ffmpegPath: string,
+    readonly ffprobePath: string,
+    readonly processes: MediaProcesses = new MediaProcesses({ maxProcesses: Infinity, maxMegabytes: Infinity }),
+    /** The media workers' port range (media.rtcMinPort to rtcMaxPort). */
+    private readonly workerPorts?: { min: number; max: number },
+  ) {}
+
+  /**
+   * Two free ports for an ffmpeg that receives RTP, outside the workers' range: the kernel's
+   * own choice of a free port may fall in it, and the plain transport opened next, to send to
+   * ffmpeg, can then take the port before ffmpeg binds it, and ffmpeg fails.
+   */
+  freePortPair(ip = '127.0.0.1') {
+    return freeUdpPortPair(ip, this.workerPorts);
+  }
 
   /** The binary's full path, or undefined when it is not installed (or not executable). */
   static locate(bin: string): string | undefined {

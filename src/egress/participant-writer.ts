@@ -8,7 +8,7 @@ import { firstPacket } from './first-packet.js';
 import { describeExit, finishRecordingFile, type RecordingEntry } from './recording-file.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
-import { freeUdpPortPair, udpPortBound } from './udp.js';
+import { udpPortBound } from './udp.js';
 
 /** How long ffmpeg may take to start listening before the session counts as failed. */
 const LISTEN_TIMEOUT_MS = 5000;
@@ -178,9 +178,9 @@ export class ParticipantWriter {
     try {
       const ports: number[] = [];
       for (const { producer } of tracks) {
-        let port = await freeUdpPortPair();
+        let port = await ctx.ffmpeg.freePortPair();
         // Nothing binds the pairs until ffmpeg starts, so the same one could come twice.
-        while (ports.includes(port)) port = await freeUdpPortPair();
+        while (ports.includes(port)) port = await ctx.ffmpeg.freePortPair();
         ports.push(port);
         egresses.push(await RtpEgress.open(this.router, producer.id, { ip: '127.0.0.1', port }, { listenIp: '127.0.0.1', appData: { recordingId: this.spec.id } }));
       }

@@ -8,7 +8,7 @@ import type { Ffmpeg } from './ffmpeg.js';
 import type { EvidenceFiles } from './files.js';
 import { RtpEgress } from './rtp-egress.js';
 import { rtpSdp } from './sdp.js';
-import { freeUdpPortPair, udpPortBound } from './udp.js';
+import { udpPortBound } from './udp.js';
 import { CodedError } from '../common/errors.js';
 
 /** A frame must arrive within this, or the snapshot fails (the track is paused or sends nothing). */
@@ -68,7 +68,7 @@ export class Snapshotter {
     const { deps } = this;
     const id = newId('snap');
     const file = path.join(deps.files.dirFor(settings), `${safeName(subject.peerId)}-${id}.jpg`);
-    const port = await freeUdpPortPair();
+    const port = await deps.ffmpeg.freePortPair();
     const egress = await RtpEgress.open(subject.router, subject.producer.id, { ip: '127.0.0.1', port }, { listenIp: '127.0.0.1', appData: { snapshotId: id } });
     let job;
     try {

@@ -3,15 +3,17 @@ import fs from 'node:fs';
 
 /**
  * Two free consecutive UDP ports on `ip` (RTP on the even one, RTCP on the next), for a
- * receiver such as ffmpeg that binds them itself. Checked by binding both, then released.
+ * receiver such as ffmpeg that binds them itself. Checked by binding both, then released, so
+ * none of them in `avoid` (a range something else binds in meanwhile).
  */
-export async function freeUdpPortPair(ip = '127.0.0.1', attempts = 20): Promise<number> {
+export async function freeUdpPortPair(ip = '127.0.0.1', avoid?: { min: number; max: number }, attempts = 20): Promise<number> {
   for (let i = 0; i < attempts; i++) {
     const first = await bind(ip, 0);
     let port = first.address().port;
     first.close();
     if (port % 2 === 1) port -= 1;
     if (port < 1024) continue;
+    if (avoid && port + 1 >= avoid.min && port <= avoid.max) continue;
     const pair = await Promise.all([bind(ip, port), bind(ip, port + 1)].map((p) => p.catch(() => undefined)));
     for (const s of pair) s?.close();
     if (pair.every(Boolean)) return port;
