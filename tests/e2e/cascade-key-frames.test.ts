@@ -32,7 +32,7 @@ describe('a receiver on another node of a spanning room gets its key frame on th
   beforeAll(async () => {
     ns = NetNs.create('kfcascade');
     const redis = ns.startRedis();
-    const cluster = { REDIS_URL: redis, CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500' };
+    const cluster = { REDIS_URL: redis, CLUSTER_HEARTBEAT_MS: '250', CLUSTER_NODE_TTL_MS: '1500', MEDIA_KEY_FRAME_REQUEST_DELAY_MS: process.env.MEDIA_KEY_FRAME_REQUEST_DELAY_MS ?? '400' };
     await ns.startNode('127.0.0.61', 46460, { ...cluster, NODE_ID: 'a', REGION: 'ap-east' });
     await ns.startNode('127.0.0.62', 46461, { ...cluster, NODE_ID: 'b', REGION: 'eu-central' });
     browser = await ns.launchChromium(['--autoplay-policy=no-user-gesture-required']);
