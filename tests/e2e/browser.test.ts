@@ -87,8 +87,9 @@ describe('two Chromium peers on the demo page', () => {
     const api = (method: string, url: string, body?: unknown) => fetch(`${t.http}${url}`, {
       method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
     });
-    const { recordingId } = await (await api('POST', '/v1/rooms/ticket-e2e/recordings', { identity: sellerId })).json();
+    // From before the start is asked to after the stop is answered: the files cannot hold more.
     const started = Date.now();
+    const { recordingId } = await (await api('POST', '/v1/rooms/ticket-e2e/recordings', { identity: sellerId })).json();
     await new Promise((r) => setTimeout(r, 5000));
     await api('DELETE', `/v1/rooms/ticket-e2e/recordings/${recordingId}`);
     const ran = (Date.now() - started) / 1000;
@@ -97,7 +98,9 @@ describe('two Chromium peers on the demo page', () => {
     for (const f of recording.files) {
       const file = path.join(os.tmpdir(), `${f.fileId}.webm`);
       fs.writeFileSync(file, Buffer.from(await (await api('GET', `/v1/files/${f.fileId}`)).arrayBuffer()));
-      expect(Math.abs(f.durationSeconds - ran)).toBeLessThan(1);
+      // A busy machine starts ffmpeg later and makes a file shorter, never longer: only the upper bound is tight.
+      expect(f.durationSeconds).toBeLessThanOrEqual(ran + 0.5);
+      expect(f.durationSeconds).toBeGreaterThan(2);
       // Every frame decodes: ffmpeg reports no error.
       expect(execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', file, '-f', 'null', '-']).toString()).toBe('');
       fs.rmSync(file);
