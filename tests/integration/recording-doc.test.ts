@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { nodeDocument } from '../helpers/doc-runner.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freeRtpPort } from '../helpers/rtp-port.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 import { sleep } from '../helpers/time.js';
 
@@ -22,14 +21,9 @@ describe('docs/recording-and-ai.md, every command in order', () => {
   });
 
   it('records, captures, forwards to ffmpeg and GStreamer, and takes bot audio in', async () => {
-    // The reader's RTP port stands for 5004: even, and outside the node's own RTC range, since
-    // the node refuses to forward into its own ports (an ephemeral port can fall in that range).
-    const { rtcMinPort, rtcMaxPort } = loadConfig({}).media;
-    let rtpPort = 0;
-    for (let i = 0; i < 50 && (rtpPort === 0 || (rtpPort >= rtcMinPort && rtpPort <= rtcMaxPort)); i++) {
-      rtpPort = await freePort();
-      rtpPort -= rtpPort % 2;
-    }
+    // The reader's RTP port stands for 5004: a free even pair, outside the node's RTC range and
+    // the kernel's ephemeral one, so nothing takes it before ffmpeg binds it.
+    const rtpPort = await freeRtpPort();
     document = await nodeDocument('docs/recording-and-ai.md', { ports: { 5004: rtpPort } });
     const { doc, backend, base, ws } = document;
     await doc.runUntil('env');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ffmpeg } from '../../src/egress/ffmpeg.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { freeRtpPort } from '../helpers/rtp-port.js';
 import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
 import { sleep } from '../helpers/time.js';
@@ -270,7 +271,7 @@ describe('recording, snapshots and RTP forwards', () => {
     }
 
     // ffmpeg receives the answered SDP as it is (even port pair chosen by the test).
-    const videoPort = 47010;
+    const videoPort = await freeRtpPort();
     const fwd = await (await api('POST', '/v1/rooms/fwd-room/participants/seller/forwards', { host: '127.0.0.1', videoPort, keyframeIntervalMs: 1000 })).json();
     const sdpFile = path.join(dir, 'forward.sdp');
     const out = path.join(dir, 'forward.webm');
@@ -308,12 +309,13 @@ describe('recording every room of a tenant, and SRTP forwards', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srtp-'));
     try {
       await seller.publish({ data: false });
+      const videoPort = await freeRtpPort();
       const res = await fetch(`${t.http}/v1/rooms/srtp/participants/seller/forwards`, {
         method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ host: '127.0.0.1', videoPort: 47020, srtp: true, keyframeIntervalMs: 1000 }),
+        body: JSON.stringify({ host: '127.0.0.1', videoPort, srtp: true, keyframeIntervalMs: 1000 }),
       });
       const fwd = await res.json();
-      expect(fwd.sdp).toMatch(/m=video 47020 RTP\/SAVP/);
+      expect(fwd.sdp).toContain(`m=video ${videoPort} RTP/SAVP`);
       expect(fwd.sdp).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\S+/);
       fs.writeFileSync(path.join(dir, 'f.sdp'), fwd.sdp);
       const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-protocol_whitelist', 'file,udp,rtp,srtp', '-i', path.join(dir, 'f.sdp'), '-t', '3', '-c', 'copy', '-y', path.join(dir, 'f.webm')]);
