@@ -29,13 +29,14 @@ export interface JournaledCall {
  * does not leave it open for ever: on the next start the call is closed (participant.left with
  * node_restart, room.finished, call.record), or, for a room created ahead through the API,
  * taken up again with its call id and metadata. Writes are appended, never awaited by a call.
+ * The timeline entry an event makes (`note`) goes in that event's own write: one row, not two.
  */
 export interface CallJournal {
-  started(settings: RoomSettings): void;
+  started(settings: RoomSettings, note?: TimelineEntry): void;
   noted(callId: string, entry: TimelineEntry): void;
-  joined(callId: string, stay: JournaledStay): void;
+  joined(callId: string, stay: JournaledStay, note?: TimelineEntry): void;
   published(callId: string, identity: string, track: TrackRecord): void;
-  left(callId: string, record: ParticipantRecord): void;
+  left(callId: string, record: ParticipantRecord, note?: TimelineEntry): void;
   /** The call's record is saved: its journal goes. */
   ended(callId: string): void;
   /** The calls journaled and never ended (read once, at start). */

@@ -62,20 +62,22 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   const published = new Map<Peer, Set<string>>();
   let workerDied = false;
 
-  const note = (type: TimelineEntry['type'], identity?: string, detail?: string) => {
-    if (timeline.length >= MAX_TIMELINE) return;
+  /** A timeline entry, journaled on its own unless `journaled` (it then goes in the event's own journal write). */
+  const note = (type: TimelineEntry['type'], identity?: string, detail?: string, journaled = false) => {
+    if (timeline.length >= MAX_TIMELINE) return undefined;
     const entry: TimelineEntry = { at: iso(), type, ...(identity ? { identity } : {}), ...(detail ? { detail } : {}) };
     timeline.push(entry);
-    if (owner) journal?.noted(callId, entry);
+    if (owner && !journaled) journal?.noted(callId, entry);
+    return entry;
   };
   const send = <T extends WebhookEventType>(type: T, data: Omit<WebhookData<T>, 'room' | 'callId'>) => {
     if (deps.hooked) deps.emit(webhookEvent(tenant, name, type, { room: name, callId, ...data } as WebhookData<T>));
   };
-  const keep = (record: ParticipantRecord) => {
+  const keep = (record: ParticipantRecord, entry?: TimelineEntry) => {
     if (records.length < MAX_PARTICIPANTS) records.push(record);
     nodes.add(record.node);
     regions.add(record.region);
-    if (owner) journal?.left(callId, record);
+    if (owner) journal?.left(callId, record, entry);
   };
 
   // Alone, this node always keeps the record; the journal is a lone node's.
@@ -84,16 +86,15 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     for (const r of records) nodes.add(r.node), regions.add(r.region);
     note('node.restarted', undefined, `the call went on after node ${where.node} restarted`);
   } else if (owner) {
-    journal?.started(room.settings);
-    note('room.started');
+    journal?.started(room.settings, note('room.started', undefined, undefined, true));
     send('room.started', { metadata, createdAt: iso(createdAt) });
   }
 
   room.on('peerJoined', (peer) => {
-    note('participant.joined', peer.id);
+    const entry = note('participant.joined', peer.id, undefined, true);
     deps.usage.join(room, peer);
     const stay = participant(peer, where);
-    if (owner) journal?.joined(callId, { ...stay, tracks: [] });
+    if (owner) journal?.joined(callId, { ...stay, tracks: [] }, entry);
     send('participant.joined', stay);
     published.set(peer, new Set());
   });
@@ -120,8 +121,7 @@ export function trackCall(room: Room, deps: TrackerDeps) {
       workerDied = true;
       note('worker.died', undefined, `on node ${where.node}`);
     }
-    note('participant.left', peer.id, reason);
-    keep(deps.ledger.record(peer, where, reason, leftAt));
+    keep(deps.ledger.record(peer, where, reason, leftAt), note('participant.left', peer.id, reason, true));
     for (const id of published.get(peer) ?? []) send('track.unpublished', { identity: peer.id, trackId: id });
     published.delete(peer);
     send('participant.left', { ...participant(peer, where), leftAt: iso(leftAt), reason });
@@ -129,8 +129,8 @@ export function trackCall(room: Room, deps: TrackerDeps) {
   });
   room.on('remoteJoined', (info) => note('participant.joined', info.id, 'hosted on another node'));
   room.on('remoteLeft', (peerId, record) => {
-    note('participant.left', peerId, record?.leaveReason ?? undefined);
-    if (record) keep(record);
+    if (!record) return void note('participant.left', peerId);
+    keep(record, note('participant.left', peerId, record.leaveReason ?? undefined, true));
   });
   room.on('message', (text, from) => note('message', from, text));
   // Every node's finals reach every node's part of the room; the owner keeps them for the record.

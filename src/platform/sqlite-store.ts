@@ -11,6 +11,7 @@ import {
 } from './store.js';
 
 /** Calls scanned per page at most while filtering by metadata: a page costs a bounded amount. */
+const ignore = () => undefined;
 const MAX_SCAN = 5000;
 
 const SCHEMA = `
@@ -42,7 +43,7 @@ create table if not exists notes (
 create index if not exists notes_by_call on notes (tenant, call_id, id);
 create table if not exists node_meta (key text primary key, value text not null);
 create table if not exists call_journal (
-  seq integer primary key autoincrement, call_id text not null, kind text not null, at integer not null, body text not null);
+  seq integer primary key autoincrement, call_id text not null, kind text not null, at integer not null, body text not null, note text);
 create index if not exists call_journal_by_call on call_journal (call_id, seq);
 `;
 
@@ -63,6 +64,9 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
     // A file from before usage counted units (translated characters).
     const columns = this.db.prepare('pragma table_info(usage)').all() as Array<{ name: string }>;
     if (!columns.some((c) => c.name === 'units')) this.db.exec('alter table usage add column units integer not null default 0');
+    // A file from before a journal row could carry its event's timeline entry.
+    const journalColumns = this.db.prepare('pragma table_info(call_journal)').all() as Array<{ name: string }>;
+    if (!journalColumns.some((c) => c.name === 'note')) this.db.exec('alter table call_journal add column note text');
   }
 
   /** The statement for this SQL text (a fixed set: the texts below, never built from input). */
@@ -95,8 +99,13 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
    * of calls and usage flush first, so they see every write made before them.
    */
   private grouped(write: () => void): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue(write, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** The same, for a write nobody waits on (the journal's): no promise made per write. */
+  private enqueue(write: () => void, done: (err?: unknown) => void = ignore) {
     if (this.queued.length === 0) setTimeout(() => this.flush(), 10);
-    return new Promise((resolve, reject) => this.queued.push({ write, done: (err) => (err ? reject(err) : resolve()) }));
+    this.queued.push({ write, done });
   }
 
   private flush() {
@@ -238,49 +247,50 @@ export class SqliteStore implements PlatformStore, Outbox, CallJournal {
 
   // ---- the live calls' journal ------------------------------------------------------------------
 
-  private journal(callId: string, kind: string, body: unknown) {
+  private journal(callId: string, kind: string, body: unknown, note?: TimelineEntry) {
     const at = Date.now();
     const text = JSON.stringify(body);
-    void this.grouped(() => this.sql('insert into call_journal (call_id, kind, at, body) values (?, ?, ?, ?)').run(callId, kind, at, text)).catch(() => undefined);
+    const noteText = note ? JSON.stringify(note) : null;
+    this.enqueue(() => this.sql('insert into call_journal (call_id, kind, at, body, note) values (?, ?, ?, ?, ?)').run(callId, kind, at, text, noteText));
   }
 
-  started(settings: RoomSettings) {
-    this.journal(settings.callId, 'started', settings);
+  started(settings: RoomSettings, note?: TimelineEntry) {
+    this.journal(settings.callId, 'started', settings, note);
   }
 
   noted(callId: string, entry: TimelineEntry) {
     this.journal(callId, 'noted', entry);
   }
 
-  joined(callId: string, stay: JournaledStay) {
-    this.journal(callId, 'joined', stay);
+  joined(callId: string, stay: JournaledStay, note?: TimelineEntry) {
+    this.journal(callId, 'joined', stay, note);
   }
 
   published(callId: string, identity: string, track: TrackRecord) {
     this.journal(callId, 'published', { identity, track });
   }
 
-  left(callId: string, record: ParticipantRecord) {
-    this.journal(callId, 'left', record);
+  left(callId: string, record: ParticipantRecord, note?: TimelineEntry) {
+    this.journal(callId, 'left', record, note);
   }
 
   ended(callId: string) {
-    void this.grouped(() => this.sql('delete from call_journal where call_id = ?').run(callId)).catch(() => undefined);
+    this.enqueue(() => this.sql('delete from call_journal where call_id = ?').run(callId));
   }
 
   async open(): Promise<JournaledCall[]> {
     this.flush();
-    const rows = this.sql('select call_id, kind, at, body from call_journal order by seq').all() as Array<{ call_id: string; kind: string; at: number; body: string }>;
+    const rows = this.sql('select call_id, kind, at, body, note from call_journal order by seq').all() as Array<{ call_id: string; kind: string; at: number; body: string; note: string | null }>;
     const calls = new Map<string, JournaledCall & { stays: Map<string, JournaledStay> }>();
     for (const row of rows) {
       const body = JSON.parse(row.body);
       if (row.kind === 'started') {
         calls.set(row.call_id, { settings: body, timeline: [], records: [], present: [], stays: new Map(), lastAt: row.at });
-        continue;
       }
       const call = calls.get(row.call_id);
       if (!call) continue;
       call.lastAt = Math.max(call.lastAt, row.at);
+      if (row.note) call.timeline.push(JSON.parse(row.note));
       if (row.kind === 'noted') call.timeline.push(body);
       else if (row.kind === 'joined') call.stays.set(body.identity, body);
       else if (row.kind === 'published') call.stays.get(body.identity)?.tracks.push(body.track);

@@ -85,7 +85,10 @@ describe('a lone node across a restart', () => {
     expect(record.status).toBe(200);
     expect(record.body.participants.map((p: { identity: string; leaveReason: string; node: string }) => `${p.identity}:${p.leaveReason}@${p.node}`).sort())
       .toEqual([`buyer:node_restart@${nodeId}`, `seller:node_restart@${nodeId}`]);
-    expect(record.body.timeline.map((t: { type: string }) => t.type)).toContain('node.restarted');
+    // What the journal kept from before the kill, then the restart.
+    const timeline = record.body.timeline.map((t: { type: string; identity?: string }) => `${t.type}${t.identity ? `:${t.identity}` : ''}`);
+    expect(timeline.slice(0, 3)).toEqual(['room.started', 'participant.joined:seller', 'participant.joined:buyer']);
+    expect(timeline).toContain('node.restarted');
     expect(record.body.snapshots.map((s: { snapshotId: string }) => s.snapshotId)).toEqual([snap.body.snapshotId]);
     expect(record.body.recordings.every((f: { durationSeconds: number | null }) => (f.durationSeconds ?? 0) > 0)).toBe(true);
 
