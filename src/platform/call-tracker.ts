@@ -86,7 +86,8 @@ export function trackCall(room: Room, deps: TrackerDeps) {
     for (const r of records) nodes.add(r.node), regions.add(r.region);
     note('node.restarted', undefined, `the call went on after node ${where.node} restarted`);
   } else if (owner) {
-    journal?.started(room.settings, note('room.started', undefined, undefined, true));
+    const entry = note('room.started', undefined, undefined, true);
+    journal?.started(room.settings, entry);
     send('room.started', { metadata, createdAt: iso(createdAt) });
   }
 

@@ -112,6 +112,10 @@ describe('the platform API across a cluster', () => {
     expect(record.participants.map((p: { identity: string; node: string; leaveReason: string }) => [p.identity, p.node, p.leaveReason]).sort()).toEqual([
       ['buyer', 'pa', 'REMOVED'], ['seller', 'pc', 'ROOM_ENDED'],
     ]);
+    // The owner's timeline (a cluster keeps no journal): the start, and everyone coming and going.
+    const timeline = record.timeline.map((t: { type: string; identity?: string }) => `${t.type}${t.identity ? `:${t.identity}` : ''}`);
+    expect(timeline[0]).toBe('room.started');
+    expect(timeline).toEqual(expect.arrayContaining(['participant.joined:buyer', 'participant.joined:seller', 'participant.left:buyer', 'participant.left:seller']));
     // One record (the call's files have a key of their own).
     expect((await db.keys('sfu:call:shop:*')).filter((k) => k.split(':').length === 4)).toHaveLength(1);
     // The owner's record lists every node's files, finished, and both snapshots.
