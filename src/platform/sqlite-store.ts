@@ -11,8 +11,9 @@ import {
 } from './store.js';
 
 /** Calls scanned per page at most while filtering by metadata: a page costs a bounded amount. */
-const ignore = () => undefined;
 const MAX_SCAN = 5000;
+/** The outcome of a write nobody waits on. */
+const ignore = () => undefined;
 
 const SCHEMA = `
 create table if not exists calls (
