@@ -8,6 +8,8 @@ import { startTestNode, type TestNode } from '../helpers/node.js';
 import { blockNodeUdp } from '../helpers/block-udp.js';
 import { audioPackets, joinDemo, launchBrowser, sdkCall, videoFrames, waitForStats } from '../helpers/browser.js';
 import { roomKey } from '../../src/rooms/room-key.js';
+import { fillingFiles } from '../helpers/recording-files.js';
+import { waitFor } from '../helpers/werift-peer.js';
 
 describe('two Chromium peers on the demo page', () => {
   let t: TestNode;
@@ -90,6 +92,9 @@ describe('two Chromium peers on the demo page', () => {
     // From before the start is asked to after the stop is answered: the files cannot hold more.
     const started = Date.now();
     const { recordingId } = await (await api('POST', '/v1/rooms/ticket-e2e/recordings', { identity: sellerId })).json();
+    // Five seconds once both files fill, however late a busy machine starts ffmpeg.
+    const { callId } = await (await api('GET', '/v1/rooms/ticket-e2e')).json();
+    await waitFor(() => fillingFiles(t.config.recording.dir, callId) >= 2, 'both files filling', 20_000);
     await new Promise((r) => setTimeout(r, 5000));
     await api('DELETE', `/v1/rooms/ticket-e2e/recordings/${recordingId}`);
     const ran = (Date.now() - started) / 1000;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ffmpeg } from '../../src/egress/ffmpeg.js';
 import { startTestNode, type TestNode } from '../helpers/node.js';
+import { fillingFiles } from '../helpers/recording-files.js';
 import { freeRtpPort } from '../helpers/rtp-port.js';
 import { newWebhookSecret, WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { waitFor, WeriftPeer } from '../helpers/werift-peer.js';
@@ -68,6 +69,9 @@ describe('recording, snapshots and RTP forwards', () => {
     const started = await api('POST', '/v1/rooms/rec-room/recordings', {});
     expect(started.status).toBe(201);
     const { recordingId } = await started.json();
+    // Four seconds once every file fills, however late a busy machine starts ffmpeg.
+    const { callId } = await (await api('GET', '/v1/rooms/rec-room')).json();
+    await waitFor(() => fillingFiles(dir, callId) >= 4, 'four files filling', 20_000);
     await sleep(4000);
     expect((await api('DELETE', `/v1/rooms/rec-room/recordings/${recordingId}`)).status).toBe(204);
     const elapsed = (Date.now() - t0) / 1000;
