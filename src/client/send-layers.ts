@@ -8,6 +8,12 @@ import type { types } from 'mediasoup-client';
  * receivers down (setMaxSpatialLayer), which it answers once they are on the lower layer. It
  * lifts that cap only after the estimate has held at the layer's need for a while, and waits
  * longer each time a lift did not last: the hysteresis the browser's own choice lacks.
+ *
+ * The browser turns a layer on as its estimate climbs, often below that layer's need here, and
+ * keeps it while the estimate stays above where it turned it on. So a layer is capped only once
+ * the estimate is under both: capping it during the climb would hold the receivers below it
+ * until the estimate reached the need and held it there for the lift (about 5 s more to the top
+ * layer on loopback).
  */
 
 /**
@@ -44,6 +50,9 @@ export class SendLayerPolicy {
   private aboveSince?: number;
   private liftedAt = -Infinity;
   private readonly top: number;
+  /** The estimate when the browser turned each layer on, kbit/s (by index; undefined while it is off). */
+  private readonly onAt: Array<number | undefined> = [];
+  private lastEstimate?: number;
 
   constructor(private readonly keep: number[], private readonly o: PolicyOptions = DEFAULTS) {
     this.top = keep.length - 1;
@@ -56,8 +65,17 @@ export class SendLayerPolicy {
    * now. Answers the new ceiling, or undefined if it stays.
    */
   sample(estimateKbit: number, nowS: number, highestSent = this.top): number | undefined {
+    // A layer came on between the last sample and this one, at an estimate between theirs: the
+    // higher, so as not to cap late. One on at the first sample came on where nobody saw (NaN:
+    // only its need counts).
+    for (let i = 0; i <= this.top; i++) {
+      if (i > highestSent) this.onAt[i] = undefined;
+      else this.onAt[i] ??= this.lastEstimate === undefined ? NaN : Math.max(estimateKbit, this.lastEstimate);
+    }
+    this.lastEstimate = estimateKbit;
+    const holds = (i: number) => estimateKbit >= this.keep[i] || estimateKbit >= (this.onAt[i] ?? Infinity);
     let fits = 0;
-    for (let i = 1; i <= this.top; i++) if (estimateKbit >= this.keep[i]) fits = i;
+    while (fits < this.top && holds(fits + 1)) fits++;
     // Only a layer the browser sends can stop under a receiver: capping one it has not turned on
     // yet (while its estimate climbs at the start of a call) would only slow the climb to it.
     if (fits < this.ceiling && highestSent > fits) {

@@ -28,6 +28,23 @@ describe('the sender side: when to cap receivers below a layer, and when to lift
     expect(p.ceiling).toBe(1);
   });
 
+  it('leaves alone a layer the browser turned on below its need while the estimate climbs, and caps it once the estimate falls under where it came on', () => {
+    const p = new SendLayerPolicy(keep);
+    // As measured on loopback: Chromium turned its top layer on at 1,473 kbit/s, under the 1,828 it needs here.
+    expect(p.sample(1374, 0, 1)).toBeUndefined();
+    expect(p.sample(1473, 0.5, 2)).toBeUndefined();
+    for (const [t, estimate] of [[1, 1624], [1.5, 1742], [2, 1867], [2.5, 1700], [3, 1473]]) expect(p.sample(estimate, t, 2)).toBeUndefined();
+    expect(p.ceiling).toBe(2);
+    // Under both where it came on and its need: the browser may turn it off now.
+    expect(p.sample(1400, 3.5, 2)).toBe(1);
+  });
+
+  it('a layer that came on between two samples counts as on at the higher of their estimates', () => {
+    const p = new SendLayerPolicy(keep);
+    expect(p.sample(1700, 0, 1)).toBeUndefined();
+    expect(p.sample(1600, 0.5, 2)).toBe(1); // it came on at 1,600 to 1,700, and the estimate is under its need
+  });
+
   it('lifts only after the estimate stays at the next layer\'s need for the hold, one layer at a time', () => {
     const p = new SendLayerPolicy(keep);
     expect(p.sample(300, 0)).toBe(0);
