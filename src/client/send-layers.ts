@@ -50,7 +50,7 @@ export class SendLayerPolicy {
   private aboveSince?: number;
   private liftedAt = -Infinity;
   private readonly top: number;
-  /** The estimate when the browser turned each layer on, kbit/s (by index; undefined while it is off). */
+  /** The estimate when the browser turned each layer above the lowest on, kbit/s (by index; undefined while it is off). */
   private readonly onAt: Array<number | undefined> = [];
   private lastEstimate?: number;
 
@@ -68,7 +68,7 @@ export class SendLayerPolicy {
     // A layer came on between the last sample and this one, at an estimate between theirs: the
     // higher, so as not to cap late. One on at the first sample came on where nobody saw (NaN:
     // only its need counts).
-    for (let i = 0; i <= this.top; i++) {
+    for (let i = 1; i <= this.top; i++) {
       if (i > highestSent) this.onAt[i] = undefined;
       else this.onAt[i] ??= this.lastEstimate === undefined ? NaN : Math.max(estimateKbit, this.lastEstimate);
     }
