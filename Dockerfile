@@ -9,7 +9,7 @@ ARG RUNTIME_BASE=node:24-bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /app
-# Build packages for mediasoup's worker, in case its prebuilt binary cannot be downloaded (the
+# Build packages for mediasoup's worker, which is built with the project's patches (the
 # build also fetches Debian's libsrtp2 source package with apt-get source), and for the
 # streaming recogniser the captions run (src/speech/engines/pocketsphinx-stream.c).
 RUN apt-get update \
@@ -22,8 +22,7 @@ COPY scripts ./scripts
 # build context has one: the image tests put the host's there. Usually empty.
 COPY .worker-cache /tmp/worker-cache
 # MEDIASOUP_WORKER_BIN=skip makes mediasoup's own postinstall stand aside whatever the npm
-# version; ensure-worker then takes the cached worker, fetches the official prebuilt one, or
-# builds it offline. The image's Node.js 24 runs everything (scripts/runtime fetches none).
+# version; ensure-worker then takes the cached worker or builds it offline. The image's Node.js 24 runs everything (scripts/runtime fetches none).
 RUN MEDIASOUP_WORKER_BIN=skip npm ci --no-audit --no-fund \
  && MEDIASOUP_WORKER_CACHE=/tmp/worker-cache node scripts/mediasoup-worker/ensure-worker.mjs \
  && rm -rf /tmp/worker-cache

@@ -78,6 +78,8 @@ interface Run {
   layerSwitches: number; topWidth: number;
   /** The seller's own estimate of its uplink (candidate pair's availableOutgoingBitrate), median over the call, kbit/s. */
   sellerEstimateKbit: number;
+  /** The key frame requests (PLI and FIR) the seller's browser got, and the key frames it made, over the measured window. */
+  keyFrameRequests: number; keyFrames: number;
   /** In a two-way call, the same at the seller, for the buyer's camera. */
   backFrozenPercent?: number; backFps?: number;
   /**
@@ -88,7 +90,7 @@ interface Run {
 }
 
 /** One second of the call: what the seller's browser sends and estimates, and what the buyer's decodes. */
-interface Sample { t: number; estimateKbit: number; sent: Array<{ width: number; kbit: number; limit: string }>; width: number; frames: number; freeze: number }
+interface Sample { t: number; estimateKbit: number; sent: Array<{ width: number; kbit: number; fps: number; limit: string }>; width: number; frames: number; received: number; freeze: number }
 
 const token = (identity: string, role: 'seller' | 'buyer') => mintToken(loadConfig({}).auth, { room: 'callq', identity, role }).token;
 
@@ -108,26 +110,29 @@ async function join(page: Page, ip: string, identity: string, role: 'seller' | '
   })()`);
 }
 
-/** The buyer's receive totals: decoded frames, frozen seconds, concealed and received audio samples. */
+/** The buyer's receive totals: decoded and received frames, frozen seconds, concealed and received audio samples. */
 const totals = (page: Page) => page.evaluate(`(async () => {
-  const t = { frames: 0, freeze: 0, concealed: 0, samples: 0 };
+  const t = { frames: 0, received: 0, freeze: 0, concealed: 0, samples: 0 };
   (await window.call.connection.recvTransport.getStats()).forEach((s) => {
     if (s.type !== 'inbound-rtp' || s.mid === 'probator') return;
-    if (s.kind === 'video') { t.frames += s.framesDecoded ?? 0; t.freeze += s.totalFreezesDuration ?? 0; }
+    if (s.kind === 'video') { t.frames += s.framesDecoded ?? 0; t.received += s.framesReceived ?? 0; t.freeze += s.totalFreezesDuration ?? 0; }
     else { t.concealed += s.concealedSamples ?? 0; t.samples += s.totalSamplesReceived ?? 0; }
   });
   return t;
-})()`) as Promise<{ frames: number; freeze: number; concealed: number; samples: number }>;
+})()`) as Promise<{ frames: number; received: number; freeze: number; concealed: number; samples: number }>;
 
-/** The seller's estimate and each simulcast layer it sends; cumulative bytes, differenced by the caller. */
+/** The seller's estimate and each simulcast layer it sends; cumulative bytes and key frame counts, differenced by the caller. */
 const sellerState = (page: Page) => page.evaluate(`(async () => {
-  const out = { estimate: 0, layers: [] };
+  const out = { estimate: 0, layers: [], requests: 0, keyFrames: 0 };
   (await window.call.connection.sendTransport.getStats()).forEach((s) => {
     if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) out.estimate = s.availableOutgoingBitrate;
-    if (s.type === 'outbound-rtp' && s.kind === 'video') out.layers.push({ rid: s.rid ?? '', width: s.frameWidth ?? 0, bytes: s.bytesSent, limit: s.qualityLimitationReason ?? '' });
+    if (s.type !== 'outbound-rtp' || s.kind !== 'video') return;
+    out.layers.push({ rid: s.rid ?? '', width: s.frameWidth ?? 0, bytes: s.bytesSent, fps: s.framesPerSecond ?? 0, limit: s.qualityLimitationReason ?? '' });
+    out.requests += (s.pliCount ?? 0) + (s.firCount ?? 0);
+    out.keyFrames += s.keyFramesEncoded ?? 0;
   });
   return out;
-})()`) as Promise<{ estimate: number; layers: Array<{ rid: string; width: number; bytes: number; limit: string }> }>;
+})()`) as Promise<{ estimate: number; layers: Array<{ rid: string; width: number; bytes: number; fps: number; limit: string }>; requests: number; keyFrames: number }>;
 
 const buyerWidth = (page: Page) => page.evaluate(`(async () => {
   let w = 0;
@@ -142,19 +147,20 @@ async function observe(seller: Page, buyer: Page, seconds: number) {
   const samples: Sample[] = [];
   const start = await totals(buyer);
   const t0 = Date.now();
-  let last = await sellerState(seller);
+  const first = await sellerState(seller);
+  let last = first;
   for (let i = 1; i <= seconds; i++) {
     await new Promise((r) => setTimeout(r, t0 + i * 1000 - Date.now()));
     const [now, width, t] = await Promise.all([sellerState(seller), buyerWidth(buyer), totals(buyer)]);
     const sent = now.layers.map((l) => {
       const before = last.layers.find((b) => b.rid === l.rid);
-      return { width: l.width, kbit: Math.round(((l.bytes - (before?.bytes ?? 0)) * 8) / 1000), limit: l.limit };
+      return { width: l.width, kbit: Math.round(((l.bytes - (before?.bytes ?? 0)) * 8) / 1000), fps: l.fps, limit: l.limit };
     });
-    samples.push({ t: i, estimateKbit: Math.round(now.estimate / 1000), sent, width, frames: t.frames, freeze: t.freeze });
+    samples.push({ t: i, estimateKbit: Math.round(now.estimate / 1000), sent, width, frames: t.frames, received: t.received, freeze: t.freeze });
     last = now;
   }
   const end = await totals(buyer);
-  return { start, end, samples };
+  return { start, end, samples, keyFrameRequests: last.requests - first.requests, keyFrames: last.keyFrames - first.keyFrames };
 }
 
 /** Two nodes of a cluster in `ns` (Redis inside it too), in two regions: the seller's on IP, the buyer's on BUYER_IP. */
@@ -209,7 +215,7 @@ async function run(setup: Setup, profile: Profile, seconds: number): Promise<Run
       const firstFrameMs = await buyer.evaluate(() => performance.now()); // since the buyer's page opened
       // Both directions at once when the buyer sends too: the seller's view of the buyer is `back`.
       const [there, back] = await Promise.all([observe(seller, buyer, seconds), ...(twoWay ? [observe(buyer, seller, seconds)] : [])]);
-      const direction = ({ start, end, samples }: typeof there) => {
+      const direction = ({ start, end, samples, keyFrameRequests, keyFrames }: typeof there) => {
         const widths = samples.map((s) => s.width).filter(Boolean);
         return {
           frozenPercent: (100 * (end.freeze - start.freeze)) / seconds,
@@ -218,6 +224,7 @@ async function run(setup: Setup, profile: Profile, seconds: number): Promise<Run
           layerSwitches: widths.filter((w, i) => i > 0 && w !== widths[i - 1]).length,
           topWidth: Math.max(0, ...widths),
           sellerEstimateKbit: median(samples.map((s) => s.estimateKbit)),
+          keyFrameRequests, keyFrames,
         };
       };
       return {

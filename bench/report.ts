@@ -74,10 +74,10 @@ export function printCallq(r: Awaited<ReturnType<typeof callqBench>>) {
     const of = (k: Exclude<keyof typeof s.median, 'samples'>, digits = 1) =>
       s.median[k] === undefined ? '–' : span({ median: s.median[k], min: s.min[k] as number, max: s.max[k] as number }, digits);
     return [profile, side, of('frozenPercent'), of('fps'), of('concealedPercent', 2), of('firstFrameMs', 0), of('layerSwitches', 0), of('topWidth', 0), of('sellerEstimateKbit', 0),
-      of('backFrozenPercent'), of('backFps')];
+      of('keyFrameRequests', 0), of('keyFrames', 0), of('backFrozenPercent'), of('backFps')];
   }));
   table(`call quality at the buyer (and, in a two-way call, at the seller): median (min–max) of ${r.runs} run(s) of ${r.seconds} s`,
-    ['profile', 'server', 'frozen %', 'fps', 'audio concealed %', 'first frame ms', 'layer switches', 'widest px', 'seller estimate kbit/s', 'frozen % at seller', 'fps at seller'], rows);
+    ['profile', 'server', 'frozen %', 'fps', 'audio concealed %', 'first frame ms', 'layer switches', 'widest px', 'seller estimate kbit/s', 'key frame requests at seller', 'key frames made', 'frozen % at seller', 'fps at seller'], rows);
   const piped = Object.entries(r.results).flatMap(([profile, sides]) => (sides['two nodes']?.runs ?? []).map((run, i) => [profile, i + 1,
     run.pipePackets ?? '–', run.pipeLost ?? '–', run.pipeRepaired ?? '–', run.pipeNacked ?? '–']));
   if (piped.length) table('cascade: the packets piped into the buyer\'s node from the seller\'s, per run (its sfu_pipe_* counters)',

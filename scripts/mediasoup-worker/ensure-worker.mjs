@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Makes sure node_modules/mediasoup has a working mediasoup-worker binary.
 //
-// Order: an already working binary; our cache; mediasoup's official prebuilt download
-// (where the internet is reachable); else a build from the npm package's own worker/
-// sources against Debian's libraries (see docs/mediasoup-worker.md for why and how).
+// Order: an already working binary; our cache; mediasoup's official prebuilt download, only
+// when MEDIASOUP_WORKER_PREBUILT=1 (it lacks our patches); else a build from the npm package's
+// own worker/ sources against Debian's libraries (see docs/mediasoup-worker.md for why and how).
 // mediasoup's own postinstall is denied in package.json ("allowScripts") because its
 // fallback needs PyPI and GitHub, which our build and CI machines cannot reach.
 import { createHash } from 'node:crypto';
@@ -55,9 +55,12 @@ export function buildKey() {
   return `${msVersion}-${os.platform()}-${os.arch()}-${hash.digest('hex').slice(0, 12)}`;
 }
 
-/** Same URL scheme as mediasoup's npm-scripts.mjs downloadPrebuiltWorker(). */
+/**
+ * Same URL scheme as mediasoup's npm-scripts.mjs downloadPrebuiltWorker(). Opt-in: upstream's
+ * binary lacks patches/03 (the key frame delay's held request), which the node relies on.
+ */
 async function downloadPrebuilt() {
-  if (process.env.MEDIASOUP_SKIP_WORKER_PREBUILT_DOWNLOAD) return false;
+  if (process.env.MEDIASOUP_WORKER_PREBUILT !== '1') return false;
   const base = process.env.MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL
     ?? 'https://github.com/versatica/mediasoup/releases/download';
   let name = `mediasoup-worker-${msVersion}-${os.platform()}-${os.arch()}`;

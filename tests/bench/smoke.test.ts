@@ -52,6 +52,9 @@ describe('the benchmark, smoke-sized', () => {
       expect(call.firstFrameMs).toBeGreaterThan(0);
       expect(call.frozenPercent).toBeGreaterThanOrEqual(0);
       expect(call.concealedPercent).toBeGreaterThanOrEqual(0);
+      // Read from the seller's outbound-rtp stats: NaN if a field went missing.
+      expect(Number.isInteger(call.keyFrameRequests) && call.keyFrameRequests >= 0).toBe(true);
+      expect(Number.isInteger(call.keyFrames) && call.keyFrames >= 0).toBe(true);
     }
     // The cascade's media crossed the pipe and the buyer's node counted it. The seller's uplink
     // loses 3%: its repairs reach the pipe out of order, which the buyer's node NACKs at once.

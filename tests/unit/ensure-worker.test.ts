@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * scripts/mediasoup-worker/ensure-worker.mjs in a scratch project: the official prebuilt
- * download (served here from loopback, as MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL
- * allows), then the cache. The offline source build is what a fresh CI run exercises.
+ * download when MEDIASOUP_WORKER_PREBUILT=1 asks for it (served here from loopback, as
+ * MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL allows), then the cache, which comes first. The offline source build is what a fresh CI run exercises.
  */
 describe('ensure-worker', () => {
   const realWorker = path.resolve('node_modules/mediasoup/worker/out/Release/mediasoup-worker');
@@ -52,14 +52,14 @@ describe('ensure-worker', () => {
   });
   const installed = () => path.join(dir, 'node_modules/mediasoup/worker/out/Release/mediasoup-worker');
 
-  it('downloads and checks the official prebuilt worker when it is reachable', async () => {
-    const r = await run({ MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base });
+  it('downloads and checks the official prebuilt worker when asked to and it is reachable', async () => {
+    const r = await run({ MEDIASOUP_WORKER_PREBUILT: '1', MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base });
     expect(r.out).toContain('using the official prebuilt worker');
     expect(r.code).toBe(0);
     expect(requests).toHaveLength(1);
     expect(fs.statSync(installed()).mode & 0o111).toBeTruthy();
     // Already there and working: nothing more is fetched.
-    expect((await run({ MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base })).code).toBe(0);
+    expect((await run({ MEDIASOUP_WORKER_PREBUILT: '1', MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base })).code).toBe(0);
     expect(requests).toHaveLength(1);
   });
 
@@ -72,7 +72,7 @@ describe('ensure-worker', () => {
     fs.mkdirSync(cacheDir, { recursive: true });
     fs.copyFileSync(realWorker, path.join(cacheDir, 'mediasoup-worker'));
     fs.chmodSync(path.join(cacheDir, 'mediasoup-worker'), 0o755);
-    const r = await run({ MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base });
+    const r = await run({ MEDIASOUP_WORKER_PREBUILT: '1', MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL: base });
     expect(r.out).toContain(`using cached build ${key}`);
     expect(requests).toHaveLength(1);
     expect(fs.existsSync(installed())).toBe(true);
