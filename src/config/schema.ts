@@ -118,7 +118,7 @@ export const ConfigSchema = Type.Object({
     initialOutgoingBitrate: env('MEDIA_INITIAL_OUTGOING_BITRATE', Type.Integer({ minimum: 100000, description: 'Initial send bitrate estimate per transport (bps).' })),
     keyFrameRequestDelayMs: env('MEDIA_KEY_FRAME_REQUEST_DELAY_MS', Type.Integer({
       minimum: 0, maximum: 5000,
-      description: 'Least time between two key frame requests the node sends a browser for one video stream (a simulcast layer), ms. A request that comes sooner is held until that time has passed, then sent: a browser ignores a request within 300 ms of the last one it answered, so a request sent sooner is lost and the receiver waits a second for mediasoup\'s retry. 0 (the default) sends every request at once. 400 brought the first frame through two nodes from 1.8 s to 0.65 s; it is off by default because, in later sets at 200 ms RTT with 3% loss, calls froze more with it than without (docs/call-quality.md).',
+      description: 'Least time between two key frame requests the node sends a browser for one video stream (a simulcast layer), ms. A request that comes sooner is held until that time has passed, then sent: a browser ignores a request within 300 ms of the last one it answered, so a request sent sooner is lost and the receiver waits a second for mediasoup\'s retry. A key frame that arrives meanwhile answers a held request (the project\'s worker patch). 0 sends every request at once. 400 (the default) brought the first frame through two nodes from 1.8 s to 0.65 s; at 200 ms RTT with random or bursty loss it made no difference the spread of the runs shows (docs/call-quality.md).',
     })),
     maxProcesses: env('MEDIA_MAX_PROCESSES', Type.Integer({
       minimum: 1, maximum: 10000,
