@@ -3,8 +3,10 @@ import type { AddressInfo } from 'node:net';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rtpPacket } from '../../bench/rtp.js';
 import { sleep } from '../helpers/time.js';
 import { vp8Packets, vp8TestFrame } from '../helpers/vp8.js';
+import { waitFor } from '../helpers/werift-peer.js';
 
 /** Longer than the few loopback round trips each step takes, so a busy machine stays inside it. */
 const DELAY_MS = 2000;
@@ -33,15 +35,6 @@ function rtpPayload(p: Buffer) {
   return p.subarray(offset);
 }
 
-/** Bounded wait for a condition the worker makes true (packets on loopback): never a budget that is checked. */
-async function until(what: string, ok: () => boolean | Promise<boolean>) {
-  for (let i = 0; i < 500; i++) {
-    if (await ok()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /**
  * mediasoup's key frame request delay (the producer's `keyFrameRequestDelay`, the node's
  * media.keyFrameRequestDelayMs) holds a request that comes within the delay of the last one sent
@@ -60,13 +53,8 @@ describe('the key frame request delay of the worker the project builds', () => {
   let timer: NodeJS.Timeout;
 
   const rtp = (payload: Buffer) => {
-    const header = Buffer.alloc(12);
-    header[0] = 0x80;
-    header[1] = 101;
-    header.writeUInt16BE(seq++ & 0xffff, 2);
-    header.writeUInt32BE((seq * 3000) >>> 0, 4);
-    header.writeUInt32BE(SSRC, 8);
-    sender.socket.send(Buffer.concat([header, payload]), transportPort.sender, '127.0.0.1');
+    seq++;
+    sender.socket.send(rtpPacket(101, seq, seq * 3000, SSRC, payload), transportPort.sender, '127.0.0.1');
   };
   const transportPort = { sender: 0, receiver: 0 };
   /** The receiver's PLI for the consumer's stream, as a browser sends it. */
@@ -84,12 +72,13 @@ describe('the key frame request delay of the worker the project builds', () => {
     const payload = rtpPayload(p);
     return payload !== undefined && payload[0] === 0x10 && !(payload[1] & 1);
   }).length;
-  const receivedPlis = async () => (await consumer.getStats()).reduce((n, s) => n + ((s as { pliCount?: number }).pliCount ?? 0), 0);
+  /** PLIs the node took in from the receiver (the consumer's own stream; its stats also hold the producer's). */
+  const receivedPlis = async () => (await consumer.getStats()).filter((s) => s.type === 'outbound-rtp').reduce((n, s) => n + (s as { pliCount: number }).pliCount, 0);
   /** The sender answers with a key frame, and the test waits until the receiver has it. */
   const sendKeyFrame = async () => {
     const before = keyFramesAtReceiver();
     for (const payload of vp8Packets(vp8TestFrame())) rtp(payload);
-    await until('the key frame at the receiver', () => keyFramesAtReceiver() > before);
+    await waitFor(() => keyFramesAtReceiver() > before, 'the key frame at the receiver');
   };
 
   beforeAll(async () => {
@@ -116,11 +105,11 @@ describe('the key frame request delay of the worker the project builds', () => {
     // then inter frames at 30 a second, as an encoder sends.
     for (const payload of vp8Packets(vp8TestFrame())) rtp(payload);
     timer = setInterval(() => rtp(Buffer.from([0x10, 0x01, 0, 0, 0])), 33);
-    await until('the producer\'s stream', async () => (await producer.getStats()).length > 0);
+    await waitFor(async () => (await producer.getStats()).length > 0, 'the producer\'s stream');
     consumer = await outbound.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
     consumerSsrc = consumer.rtpParameters.encodings![0].ssrc!;
     // The new consumer asks for a key frame of its own; answer it and let its delay run out.
-    await until('the consumer\'s first request', () => plis(sender.got) === 1);
+    await waitFor(() => plis(sender.got) === 1, 'the consumer\'s first request');
     await sendKeyFrame();
     await sleep(DELAY_MS + 300);
   }, 30_000);
@@ -134,17 +123,17 @@ describe('the key frame request delay of the worker the project builds', () => {
   it('lets a key frame that arrives while a request is held answer it', async () => {
     const base = plis(sender.got);
     pli();
-    await until('the first request at the sender', () => plis(sender.got) === base + 1);
+    await waitFor(() => plis(sender.got) === base + 1, 'the first request at the sender');
     const pliBefore = await receivedPlis();
     pli(); // within the delay: held
-    await until('the second request at the node', async () => (await receivedPlis()) === pliBefore + 1);
+    await waitFor(async () => (await receivedPlis()) === pliBefore + 1, 'the second request at the node');
     await sendKeyFrame(); // the answer to the first, which the second receiver gets too
     // Past the end of the delay, when upstream's worker sends the held request.
     await sleep(DELAY_MS + 300);
     expect(plis(sender.got), 'requests the sender got: only the first').toBe(base + 1);
     // The node still asks: a request after the delay goes out at once.
     pli();
-    await until('the next request at the sender', () => plis(sender.got) === base + 2);
+    await waitFor(() => plis(sender.got) === base + 2, 'the next request at the sender');
     await sendKeyFrame();
     await sleep(DELAY_MS + 300);
   }, 30_000);
@@ -152,12 +141,12 @@ describe('the key frame request delay of the worker the project builds', () => {
   it('still sends a request that came after the key frame once the delay ends', async () => {
     const base = plis(sender.got);
     pli();
-    await until('the first request at the sender', () => plis(sender.got) === base + 1);
+    await waitFor(() => plis(sender.got) === base + 1, 'the first request at the sender');
     await sendKeyFrame();
     const pliBefore = await receivedPlis();
     pli(); // after the key frame, within the delay: held, and not answered by anything
-    await until('the second request at the node', async () => (await receivedPlis()) === pliBefore + 1);
+    await waitFor(async () => (await receivedPlis()) === pliBefore + 1, 'the second request at the node');
     expect(plis(sender.got)).toBe(base + 1);
-    await until('the held request at the sender', () => plis(sender.got) === base + 2);
+    await waitFor(() => plis(sender.got) === base + 2, 'the held request at the sender');
   }, 30_000);
 });
