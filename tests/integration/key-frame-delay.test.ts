@@ -52,11 +52,13 @@ describe('the key frame request delay of the worker the project builds', () => {
   let seq = 0;
   let timer: NodeJS.Timeout;
 
+  /** The node's ports: the producer's plain transport, and the consumer's. */
+  const transportPort = { sender: 0, receiver: 0 };
+  /** One packet of the sender's stream, its sequence number and timestamp going on. */
   const rtp = (payload: Buffer) => {
     seq++;
     sender.socket.send(rtpPacket(101, seq, seq * 3000, SSRC, payload), transportPort.sender, '127.0.0.1');
   };
-  const transportPort = { sender: 0, receiver: 0 };
   /** The receiver's PLI for the consumer's stream, as a browser sends it. */
   const pli = () => {
     const p = Buffer.alloc(12);

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /**
  * scripts/mediasoup-worker/ensure-worker.mjs in a scratch project: the official prebuilt
  * download when MEDIASOUP_WORKER_PREBUILT=1 asks for it (served here from loopback, as
- * MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL allows), then the cache, which comes first. The offline source build is what a fresh CI run exercises.
+ * MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL allows), then the cache, which comes first.
+ * The offline source build is what a fresh CI run exercises.
  */
 describe('ensure-worker', () => {
   const realWorker = path.resolve('node_modules/mediasoup/worker/out/Release/mediasoup-worker');
